@@ -1,0 +1,5 @@
+"""``python -m archive`` runs the morgue CLI."""
+
+from archive.cli import main
+
+main()

@@ -1,0 +1,86 @@
+"""The ``morgue`` command line: thin commands over the library.
+
+Library errors become one line on stderr: exit status 2 for bad usage or bad input, 1 for
+anything else that stopped the command.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from archive import __version__
+from archive.exceptions import ArchiveError, InvalidInput
+
+from . import archive_cmd, db_cmd, demo_cmd, show_cmd
+from .options import DataDirOption, DbOption
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="morgue",
+    help="Archive news pages, including the ones that have died.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"morgue {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            envvar="MORGUE_DATA_DIR",
+            help="Data directory (default ./morgue-data).",
+            show_default=False,
+            file_okay=False,
+        ),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="MORGUE_DB_URL",
+            help="SQLAlchemy DB URL (default SQLite in the data dir).",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Archive news pages into WARC files, extract their articles, record every capture in a DB.
+
+    Start with `morgue demo`, then `morgue archive URL`.
+    """
+    ctx.obj = {"data_dir": data_dir, "db": db}
+
+
+for _module in (archive_cmd, show_cmd, demo_cmd, db_cmd):
+    _module.register(app)
+
+_ = (DataDirOption, DbOption)
+
+
+def main() -> None:
+    try:
+        app()
+    except InvalidInput as exc:
+        print(f"morgue: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except ArchiveError as exc:
+        print(f"morgue: error: {exc}", file=sys.stderr)
+        sys.exit(1)

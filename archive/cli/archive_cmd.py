@@ -1,0 +1,190 @@
+"""``morgue archive``: fetch, archive, extract, classify and store a list of URLs."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from archive.crawl_process import CrawlJob, CrawlResult, run_crawl_process
+from archive.db import open_database
+from archive.exceptions import ArchiveError, InvalidInput
+from archive.store import capture_to_json, captures_for_run, finish_run, start_run
+from archive.urls import validate_url
+
+from .options import DataDirOption, DbOption, Paths, SettingOption, parse_settings, resolve_paths
+from .render import captures_table, print_json_lines, stderr_console
+
+__all__ = ["OutputFormat", "archive_urls", "read_url_list", "register"]
+
+PROGRESS_THRESHOLD = 3  # show a progress bar for more URLs than this, on a terminal
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def read_url_list(urls: list[str], input_file: str | None) -> list[str]:
+    """URLs from the arguments and from a file (``-`` for stdin), validated, duplicates dropped."""
+    given = list(urls)
+    if input_file is not None:
+        try:
+            if input_file == "-":
+                text = sys.stdin.read()
+            else:
+                text = Path(input_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"cannot read URL list {input_file}: {exc}") from exc
+        for line in text.splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                given.append(line)
+    if not given:
+        raise InvalidInput("no URLs given: pass URLs as arguments or with -i FILE")
+    return list(dict.fromkeys(validate_url(url) for url in given))
+
+
+def archive_urls(
+    paths: Paths,
+    urls: list[str],
+    overrides: Mapping[str, Any],
+    *,
+    kind: str = "archive",
+    progress: bool = False,
+) -> tuple[list[dict[str, Any]], CrawlResult]:
+    """Archive ``urls`` in a crawl process; return one contract row per URL, in input order."""
+    db = open_database(paths.db_url)
+    try:
+        run_id = start_run(db, kind, {"urls": len(urls), "settings": dict(overrides)})
+        settings: dict[str, Any] = {
+            "WARC_DIR": str(paths.warc_dir),
+            "STORE_DB_URL": paths.db_url,
+            "STORE_RUN_ID": run_id,
+            "WARC_IS_PART_OF": f"morgue-run-{run_id}",
+            **overrides,
+        }
+        job = CrawlJob(
+            "urls",
+            {"urls": urls},
+            settings,
+            log_file=paths.log_dir / f"run-{run_id}.log",
+        )
+        result = _run_with_progress(job, len(urls)) if progress else run_crawl_process(job)
+        status = (
+            "interrupted"
+            if result.interrupted
+            else ("finished" if result.returncode == 0 else "failed")
+        )
+        finish_run(db, run_id, status, result.stats)
+        captures = captures_for_run(db, run_id)
+        rows_by_url: dict[str, dict[str, Any]] = {}
+        for capture in captures:
+            rows_by_url.setdefault(capture.url, capture_to_json(capture))
+        rows = [rows_by_url[url] for url in urls if url in rows_by_url]
+    finally:
+        db.close()
+    if result.returncode != 0 and not result.interrupted:
+        raise ArchiveError(
+            f"the crawl process failed (exit status {result.returncode}); see {job.log_file}"
+        )
+    return rows, result
+
+
+def _run_with_progress(job: CrawlJob, total: int) -> CrawlResult:
+    with Progress(
+        TextColumn("[bold]archiving"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        TimeElapsedColumn(),
+        console=stderr_console(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("archive", total=total, last="")
+
+        def on_event(event: Mapping[str, Any]) -> None:
+            if event.get("event") == "capture":
+                bar.update(task, advance=1, last=f"{event.get('verdict')} {event.get('url')}")
+
+        return run_crawl_process(job, on_event)
+
+
+def archive_command(
+    ctx: typer.Context,
+    urls: Annotated[
+        list[str] | None, typer.Argument(help="URLs to archive.", show_default=False)
+    ] = None,
+    input_file: Annotated[
+        str | None,
+        typer.Option(
+            "-i",
+            "--input",
+            help="Read URLs from FILE, one per line ('-' for stdin).",
+            metavar="FILE",
+        ),
+    ] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table for people, json for JSON Lines.")
+    ] = OutputFormat.table,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", help="Seconds to wait for a server (default 30).", min=0.1),
+    ] = None,
+    no_recover: Annotated[
+        bool,
+        typer.Option("--no-recover", help="Do not look dead pages up in a web archive."),
+    ] = False,
+    ignore_robots: Annotated[
+        bool, typer.Option("--ignore-robots", help="Fetch pages that robots.txt disallows.")
+    ] = False,
+    setting: SettingOption = None,
+    data_dir: DataDirOption = None,
+    db: DbOption = None,
+) -> None:
+    """Archive URLs now: fetch, write WARC, extract the article, judge liveness, store.
+
+    One result per URL, in the order given. Exit status 0 when every URL was processed (a dead
+    page is a result, not an error), 2 for bad usage or bad input.
+
+    Examples:
+
+      morgue archive https://example.org/news/story.html
+
+      morgue archive --format json -i urls.txt > results.jsonl
+
+      morgue --data-dir ./archive archive -s DOWNLOAD_DELAY=2 https://example.org/a
+    """
+    url_list = read_url_list(urls or [], input_file)
+    overrides: dict[str, Any] = parse_settings(setting)
+    if timeout is not None:
+        overrides["DOWNLOAD_TIMEOUT"] = timeout
+    if ignore_robots:
+        overrides["ROBOTSTXT_OBEY"] = False
+    # Recovery from web archives comes with the dead-links work; --no-recover is accepted now so
+    # that scripts written today keep working.
+    _ = no_recover
+    paths = resolve_paths(ctx, data_dir, db)
+    show_progress = (
+        output is OutputFormat.table and sys.stderr.isatty() and len(url_list) > PROGRESS_THRESHOLD
+    )
+    rows, result = archive_urls(paths, url_list, overrides, progress=show_progress)
+    if output is OutputFormat.json:
+        print_json_lines(rows)
+    else:
+        Console().print(captures_table(rows))
+    if result.interrupted:
+        stderr_console().print(
+            f"interrupted: {len(rows)} of {len(url_list)} URLs archived", style="yellow"
+        )
+        raise typer.Exit(130)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("archive", no_args_is_help=True)(archive_command)

@@ -1,0 +1,101 @@
+"""Options shared by every command, declared once.
+
+``--data-dir`` and ``--db`` are accepted before the command name (``morgue --data-dir D query``)
+and after it (``morgue query --data-dir D``); the one given after the command wins.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from archive.db import default_db_url
+from archive.exceptions import InvalidInput
+
+__all__ = [
+    "DEFAULT_DATA_DIR",
+    "DataDirOption",
+    "DbOption",
+    "Paths",
+    "SettingOption",
+    "parse_settings",
+    "resolve_paths",
+]
+
+DEFAULT_DATA_DIR = Path("morgue-data")
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Where WARC files (DIR/warcs) and the default SQLite DB live. "
+        "[env: MORGUE_DATA_DIR; default: ./morgue-data]",
+        show_default=False,
+        file_okay=False,
+    ),
+]
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="SQLAlchemy database URL, e.g. postgresql+psycopg://user@host/db. "
+        "[env: MORGUE_DB_URL; default: sqlite:///DATA_DIR/morgue.sqlite3]",
+        show_default=False,
+    ),
+]
+SettingOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "-s",
+        "--set",
+        help="Scrapy setting override NAME=VALUE (repeatable), as in `scrapy crawl -s`.",
+        metavar="NAME=VALUE",
+        show_default=False,
+    ),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    data_dir: Path
+    db_url: str
+
+    @property
+    def warc_dir(self) -> Path:
+        return self.data_dir / "warcs"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+
+def resolve_paths(ctx: typer.Context, data_dir: Path | None, db: str | None) -> Paths:
+    """Combine the command's own options, the global ones, the environment and the defaults."""
+    root: dict[str, Any] = ctx.find_root().obj or {}
+    chosen_dir = (
+        data_dir
+        or root.get("data_dir")
+        or (Path(os.environ["MORGUE_DATA_DIR"]) if os.environ.get("MORGUE_DATA_DIR") else None)
+        or DEFAULT_DATA_DIR
+    )
+    chosen_db = db or root.get("db") or os.environ.get("MORGUE_DB_URL") or None
+    chosen_dir = Path(chosen_dir).expanduser().absolute()
+    return Paths(chosen_dir, chosen_db or default_db_url(chosen_dir))
+
+
+def parse_settings(values: list[str] | None) -> dict[str, str]:
+    """``["NAME=VALUE", ...]`` to a dict; a malformed pair is bad usage."""
+    settings: dict[str, str] = {}
+    for item in values or []:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name or not name.replace("_", "").isalnum() or not name.isupper():
+            raise InvalidInput(
+                f"invalid setting {item!r}: expected NAME=VALUE, e.g. DOWNLOAD_DELAY=0"
+            )
+        settings[name] = value
+    return settings

@@ -1,0 +1,109 @@
+"""``morgue show``: one capture, its extracted text, or its archived body read from the WARC."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from archive.db import open_database
+from archive.exceptions import InvalidInput
+from archive.extract import decode_html
+from archive.models import Capture
+from archive.store import capture_to_json, get_capture, latest_capture
+from archive.urls import validate_url
+from archive.warc import read_record
+
+from .options import DataDirOption, DbOption, resolve_paths
+
+__all__ = ["capture_details", "register"]
+
+
+def capture_details(capture: Capture) -> dict[str, Any]:
+    """The contract fields, then everything else the DB knows about the capture."""
+    details = capture_to_json(capture)
+    details.update(
+        {
+            "canonical_url": capture.canonical_url,
+            "description": capture.description,
+            "content_type": capture.content_type,
+            "extract_error": capture.extract_error,
+            "error": capture.error,
+            "redirects": capture.redirects or [],
+            "metadata_record_id": capture.metadata_record_id,
+            "run_id": capture.run_id,
+        }
+    )
+    return details
+
+
+def show_command(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Argument(help="A capture id, or a URL (its newest capture).")],
+    text: Annotated[bool, typer.Option("--text", help="Print the extracted article text.")] = False,
+    html: Annotated[
+        bool, typer.Option("--html", help="Print the archived body, read back from the WARC file.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the capture as one JSON object.")
+    ] = False,
+    data_dir: DataDirOption = None,
+    db: DbOption = None,
+) -> None:
+    """Show one capture: its metadata, its extracted text, or its archived HTML.
+
+    Examples:
+
+      morgue show 42
+
+      morgue show --text https://example.org/news/story.html
+
+      morgue show --html 42 > page.html
+    """
+    if sum((text, html, as_json)) > 1:
+        raise InvalidInput("choose one of --text, --html and --json")
+    paths = resolve_paths(ctx, data_dir, db)
+    database = open_database(paths.db_url)
+    try:
+        if target.isdigit():
+            capture = get_capture(database, int(target))
+            if capture is None:
+                raise InvalidInput(f"no capture with id {target}")
+        else:
+            capture = latest_capture(database, validate_url(target))
+            if capture is None:
+                raise InvalidInput(f"no capture of {target}")
+        if as_json:
+            sys.stdout.write(json.dumps(capture_details(capture), ensure_ascii=False) + "\n")
+        elif text:
+            sys.stdout.write((capture.text or "") + "\n")
+        elif html:
+            if capture.warc_file is None or capture.warc_offset is None:
+                raise InvalidInput(
+                    f"capture {capture.id} has no archived response ({capture.reason})"
+                )
+            record = read_record(paths.warc_dir, (capture.warc_file, capture.warc_offset))
+            sys.stdout.write(decode_html(record.content, capture.content_type))
+        else:
+            _print_details(capture_details(capture))
+    finally:
+        database.close()
+
+
+def _print_details(details: dict[str, Any]) -> None:
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column(overflow="fold")
+    for key, value in details.items():
+        if key == "redirects":
+            value = " → ".join(f"{hop['status']} {hop['url']}" for hop in value) or None
+        table.add_row(key, "" if value is None else str(value))
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("show", no_args_is_help=True)(show_command)

@@ -1,0 +1,115 @@
+"""Start a crawl in a child process and follow its progress events.
+
+A Twisted reactor runs once per process, and a crawl that crashes or is killed must not take
+its caller with it, so every crawl runs as ``python -m crawler.run`` with a JSON job on stdin.
+The child prints one JSON event per line on stdout; its log goes to a file in the data dir.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from archive.exceptions import ArchiveError
+
+__all__ = ["CrawlJob", "CrawlResult", "run_crawl_process"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class CrawlJob:
+    spider: str
+    spider_args: dict[str, Any]
+    settings: dict[str, Any]
+    log_file: Path | None = None
+
+
+@dataclass(slots=True)
+class CrawlResult:
+    returncode: int
+    stats: dict[str, Any] = field(default_factory=dict)
+    finish_reason: str | None = None
+    interrupted: bool = False
+
+
+def run_crawl_process(
+    job: CrawlJob,
+    on_event: Callable[[Mapping[str, Any]], None] | None = None,
+    python: str | None = None,
+) -> CrawlResult:
+    """Run ``job`` to the end in a child process, calling ``on_event`` for each event line."""
+    settings = dict(job.settings)
+    settings["PROGRESS_EVENTS_ENABLED"] = True
+    if job.log_file is not None:
+        job.log_file.parent.mkdir(parents=True, exist_ok=True)
+        settings.setdefault("LOG_FILE", str(job.log_file))
+    payload = json.dumps(
+        {"spider": job.spider, "spider_args": job.spider_args, "settings": settings}
+    )
+    env = dict(os.environ)
+    env.pop("SCRAPY_SETTINGS_MODULE", None)
+    try:
+        child = subprocess.Popen(
+            [python or sys.executable, "-m", "crawler.run"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+    except OSError as exc:
+        raise ArchiveError(f"cannot start the crawler: {exc}") from exc
+    result = CrawlResult(returncode=0)
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        child.stdin.write(payload)
+        child.stdin.close()
+        for line in child.stdout:
+            event = _parse_event(line)
+            if event is None:
+                continue
+            if event.get("event") == "closed":
+                result.stats = dict(event.get("stats") or {})
+                result.finish_reason = event.get("reason")
+            if on_event is not None:
+                on_event(event)
+    except KeyboardInterrupt:
+        # The child got the same SIGINT from the terminal and is shutting down gracefully:
+        # wait for it so its WARC files are closed and its last rows written.
+        result.interrupted = True
+        _wait_after_interrupt(child)
+    finally:
+        child.stdout.close()
+    result.returncode = child.wait()
+    if result.finish_reason == "shutdown":
+        result.interrupted = True
+    return result
+
+
+def _wait_after_interrupt(child: subprocess.Popen[str]) -> None:
+    try:
+        child.wait()
+    except KeyboardInterrupt:
+        # A second Ctrl-C: tell the child to stop now (Scrapy flushes and exits).
+        child.send_signal(signal.SIGINT)
+        child.wait()
+
+
+def _parse_event(line: str) -> dict[str, Any] | None:
+    line = line.strip()
+    if not line.startswith("{"):
+        return None
+    try:
+        event = json.loads(line)
+    except json.JSONDecodeError:
+        logger.debug("Ignoring non-event output from the crawler: %r", line)
+        return None
+    return event if isinstance(event, dict) else None

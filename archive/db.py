@@ -1,0 +1,310 @@
+"""Opening the metadata database: engine, sessions, SQLite tuning and automatic migration.
+
+``open_database`` is the one entry point. It brings the schema up to the newest migration on
+first use, so every command (and a notebook) can simply open the database and go. Two processes
+that open a new database at the same moment are serialised by a lock (SQLite's write lock, a
+PostgreSQL advisory lock) and the second finds the schema already current.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from archive.exceptions import DatabaseError
+
+__all__ = [
+    "Database",
+    "current_revision",
+    "default_db_url",
+    "head_revision",
+    "open_database",
+    "upgrade",
+]
+
+logger = logging.getLogger(__name__)
+
+_MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_SQLITE_BUSY_TIMEOUT_S = 30
+_SQLITE_PRAGMAS = (
+    # busy_timeout first, so that the pragmas after it wait for locks where SQLite allows it.
+    f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_S * 1000}",
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=NORMAL",
+)
+# An arbitrary constant shared by every morgue process: the key of the migration advisory lock.
+_PG_MIGRATION_LOCK = 0x6D6F726775
+_BEGIN_OPTION = "morgue_sqlite_begin"
+_DEFERRED = {_BEGIN_OPTION: "DEFERRED"}
+_VERSION_TABLE = "alembic_version"
+
+
+def default_db_url(data_dir: Path) -> str:
+    """The embedded default: a SQLite file in the data directory."""
+    return f"sqlite:///{(Path(data_dir) / 'morgue.sqlite3').as_posix()}"
+
+
+def _json_dumps(value: Any) -> str:
+    # Run args and stats may hold paths or datetimes; store their text rather than fail a run.
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _safe_url(url: str | URL) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return str(url)
+
+
+def _one_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    source = orig if orig is not None else exc
+    lines = [line.strip() for line in str(source).splitlines() if line.strip()]
+    return lines[0] if lines else type(source).__name__
+
+
+def _pragma_with_retry(cursor: Any, pragma: str) -> None:
+    # Switching a brand-new file to WAL needs an exclusive lock and SQLite reports a conflict at
+    # once, without calling the busy handler; so two processes creating the database together
+    # would fail. Wait for the other one, as busy_timeout would, instead.
+    deadline = time.monotonic() + _SQLITE_BUSY_TIMEOUT_S
+    delay = 0.005
+    while True:
+        try:
+            cursor.execute(pragma)
+            return
+        except sqlite3.OperationalError as exc:
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if not busy or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+
+
+def _install_sqlite_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take BEGIN away from the sqlite3 module: it would start transactions only before DML,
+        # which breaks transactional DDL and lets a read-then-write transaction fail with
+        # "database is locked" instead of waiting on busy_timeout.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in _SQLITE_PRAGMAS:
+                _pragma_with_retry(cursor, pragma)
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # IMMEDIATE takes the write lock up front, where busy_timeout can wait for it; read-only
+        # sessions ask for DEFERRED so that they never hold up writers.
+        mode = conn.get_execution_options().get(_BEGIN_OPTION, "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _sqlite_file(url: str | URL) -> Path | None:
+    """The file behind a SQLite URL; None for other backends and in-memory databases."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):  # a URI filename: leave it to SQLite
+        return None
+    return Path(database).expanduser()
+
+
+def _create_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(f"invalid database URL {url!r}") from None
+    kwargs: dict[str, Any] = {"json_serializer": _json_dumps}
+    path = _sqlite_file(parsed)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(
+                f"cannot create the directory of {path}: {exc.strerror or exc}"
+            ) from None
+    if parsed.get_backend_name() != "sqlite":
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except NoSuchModuleError:
+        raise DatabaseError(
+            f"unknown database driver {parsed.drivername!r} in {_safe_url(parsed)}"
+        ) from None
+    except ImportError as exc:
+        raise DatabaseError(
+            f"database driver for {parsed.drivername!r} is not installed ({exc.name or exc})"
+        ) from None
+    except (ArgumentError, TypeError) as exc:
+        raise DatabaseError(f"invalid database URL {_safe_url(parsed)}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        _install_sqlite_hooks(engine)
+    return engine
+
+
+def _alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest schema revision this version of morgue knows."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None, "the migrations directory has no revisions"
+    return head
+
+
+def _revision_of(conn: Connection) -> str | None:
+    # Read the version table directly: MigrationContext would log two INFO lines on every open.
+    if not inspect(conn).has_table(_VERSION_TABLE):
+        return None
+    revision = conn.execute(text(f"SELECT version_num FROM {_VERSION_TABLE}")).scalar()
+    return str(revision) if revision is not None else None
+
+
+def _check_known(revision: str | None) -> None:
+    if revision is None:
+        return
+    script = ScriptDirectory.from_config(_alembic_config())
+    try:
+        script.get_revision(revision)
+    except CommandError:
+        raise DatabaseError(
+            f"the database schema is at revision {revision!r}, which this morgue does not know: "
+            "upgrade morgue"
+        ) from None
+
+
+def _migrate(engine: Engine) -> bool:
+    """Bring the schema to head under a lock; True when this call applied migrations."""
+    head = head_revision()
+    with engine.connect().execution_options(**_DEFERRED) as conn:
+        if _revision_of(conn) == head:
+            conn.rollback()
+            return False
+        conn.rollback()
+    with engine.connect() as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+        # On SQLite the IMMEDIATE transaction is the lock. Whoever waited on it re-reads here.
+        current = _revision_of(conn)
+        if current == head:
+            return False
+        _check_known(current)
+        logger.info("Migrating database from %s to %s", current or "empty", head)
+        command.upgrade(_alembic_config(conn), "head")
+    return True
+
+
+class Database:
+    """An engine and its sessions. Use ``open_database`` to get one with the schema in place."""
+
+    def __init__(self, engine: Engine, *, migrated: bool = False) -> None:
+        self.engine = engine
+        self.url = engine.url.render_as_string(hide_password=False)
+        self.dialect = engine.dialect.name
+        # Whether opening this database applied migrations (a test checks re-opening does not).
+        self.migrated = migrated
+        self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            bind=engine.execution_options(**_DEFERRED), expire_on_commit=False
+        )
+
+    def __repr__(self) -> str:
+        return f"Database({_safe_url(self.engine.url)!r})"
+
+    @contextmanager
+    def session(self, *, readonly: bool = False) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on an exception.
+
+        On SQLite a session takes the write lock when it begins (waiting up to the busy timeout
+        for it), so that a read followed by a write cannot fail under concurrency; pass
+        ``readonly=True`` for queries, which then never block writers. Objects stay usable after
+        the session ends (``expire_on_commit=False``). SQLAlchemy errors become ``DatabaseError``.
+        """
+        factory = self._read_sessions if readonly else self._sessions
+        try:
+            with factory() as session, session.begin():
+                yield session
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"database error: {_one_line(exc)}") from exc
+
+    def close(self) -> None:
+        """Close every pooled connection (the object can still open new ones afterwards)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def open_database(url: str, *, migrate: bool = True) -> Database:
+    """Open the database at ``url``, creating and migrating it as needed.
+
+    Raises ``DatabaseError`` with a one-line message for a bad URL, an unknown driver, a server
+    that cannot be reached or a schema newer than this version of morgue.
+    """
+    engine = _create_engine(url)
+    try:
+        migrated = _migrate(engine) if migrate else False
+    except DatabaseError:
+        engine.dispose()
+        raise
+    except (SQLAlchemyError, CommandError, OSError) as exc:
+        engine.dispose()
+        raise DatabaseError(f"cannot open database {_safe_url(url)}: {_one_line(exc)}") from exc
+    return Database(engine, migrated=migrated)
+
+
+def upgrade(url: str) -> str:
+    """Apply pending migrations (``morgue db upgrade``); returns the revision now in place."""
+    db = open_database(url)
+    db.close()
+    return head_revision()
+
+
+def current_revision(url: str) -> str | None:
+    """The schema revision of the database at ``url``; None for an empty or missing database."""
+    path = _sqlite_file(url)
+    # Asking must not create the file (nor its directory) as a side effect.
+    if path is not None and not path.exists():
+        return None
+    engine = _create_engine(url)
+    try:
+        with engine.connect().execution_options(**_DEFERRED) as conn:
+            revision = _revision_of(conn)
+            conn.rollback()
+            return revision
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"cannot open database {_safe_url(url)}: {_one_line(exc)}") from exc
+    finally:
+        engine.dispose()

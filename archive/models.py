@@ -1,0 +1,175 @@
+"""The metadata database schema: pages, runs and captures.
+
+A ``Page`` is one article URL (normalised, see ``archive.urls``); a ``Capture`` is one fetch of it,
+pointing at the WARC records that hold the bytes. The migrations in ``archive/migrations`` are
+written by hand to match these classes; ``tests/test_db.py`` checks that they agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = [
+    "RUN_STATUSES",
+    "Base",
+    "Capture",
+    "JSONType",
+    "Page",
+    "Run",
+    "UTCDateTime",
+]
+
+RUN_STATUSES = ("running", "finished", "interrupted", "failed")
+
+# Named constraints make later migrations (and SQLite batch mode) able to refer to them.
+_NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# JSONB on PostgreSQL so that stats and redirects can be queried with its operators.
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC in Python.
+
+    PostgreSQL stores ``timestamptz``; SQLite has no time zones, so values are stored as naive UTC
+    text and given back their ``UTC`` tzinfo when read. A naive value given to the database is
+    taken to be UTC already (as ``datetime.utcnow()`` returns), not local time.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=_NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType}
+
+
+class Page(Base):
+    """One article URL, however many times it was captured."""
+
+    __tablename__ = "pages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    original_url: Mapped[str] = mapped_column(Text)
+    host: Mapped[str] = mapped_column(Text, index=True)
+    first_seen_at: Mapped[datetime]
+    last_captured_at: Mapped[datetime | None]
+
+    captures: Mapped[list[Capture]] = relationship(back_populates="page")
+
+    def __repr__(self) -> str:
+        return f"Page(id={self.id!r}, url={self.url!r})"
+
+
+class Run(Base):
+    """One invocation of ``archive``, ``crawl``, ``recheck``...: what was asked, what came of it."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    args: Mapped[dict[str, Any] | None]
+    stats: Mapped[dict[str, Any] | None]
+
+    def __repr__(self) -> str:
+        return f"Run(id={self.id!r}, kind={self.kind!r}, status={self.status!r})"
+
+
+class Capture(Base):
+    """One fetch of one URL, with its verdict, its extracted article and where its bytes live."""
+
+    __tablename__ = "captures"
+    __table_args__ = (
+        Index("ix_captures_page_id_fetched_at", "page_id", "fetched_at"),
+        # Hash indexes on PostgreSQL: btree entries are limited to ~2.7 kB, URLs are not.
+        Index("ix_captures_url", "url", postgresql_using="hash"),
+        Index("ix_captures_final_url", "final_url", postgresql_using="hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"))
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("runs.id", ondelete="SET NULL"), index=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(index=True)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    verdict: Mapped[str] = mapped_column(String(32), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str | None] = mapped_column(Text)
+
+    title: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(Text)
+    site_name: Mapped[str | None] = mapped_column(Text)
+    canonical_url: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    text_chars: Mapped[int] = mapped_column(Integer, default=0)
+    extract_error: Mapped[str | None] = mapped_column(Text)
+
+    error: Mapped[str | None] = mapped_column(Text)
+    recovered_from: Mapped[str | None] = mapped_column(Text)
+    redirects: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+
+    warc_file: Mapped[str | None] = mapped_column(Text)
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    warc_length: Mapped[int | None] = mapped_column(BigInteger)
+    warc_record_id: Mapped[str | None] = mapped_column(Text)
+    payload_digest: Mapped[str | None] = mapped_column(Text)
+    metadata_warc_file: Mapped[str | None] = mapped_column(Text)
+    metadata_warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    metadata_warc_length: Mapped[int | None] = mapped_column(BigInteger)
+    metadata_record_id: Mapped[str | None] = mapped_column(Text)
+
+    page: Mapped[Page] = relationship(back_populates="captures")
+
+    def __repr__(self) -> str:
+        return f"Capture(id={self.id!r}, url={self.url!r}, verdict={self.verdict!r})"

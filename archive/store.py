@@ -1,0 +1,318 @@
+"""Writing and reading captures: the only module that writes to the ``captures`` table.
+
+The page a capture belongs to is keyed by ``normalise_url(rec.url)``, with one exception: when the
+capture is live (verdict ``ok``, not a recovered copy) and the page declares an http(s) canonical
+URL on the same host as the requested or final URL, the normalised canonical URL is the key. So
+``/article?page=1`` and ``/amp/article`` that both declare ``/article`` become one page, while a
+dead article redirected to a home page (whose canonical is the home page) stays its own page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import urljoin
+
+from sqlalchemy import ColumnElement, Select, or_, select, update
+from sqlalchemy import insert as sa_insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from archive.capture import CaptureRecord
+from archive.db import Database
+from archive.exceptions import DatabaseError, InvalidURL
+from archive.models import RUN_STATUSES, Capture, Page, Run
+from archive.urls import normalise_url, url_host
+
+__all__ = [
+    "CONTRACT_FIELDS",
+    "capture_to_json",
+    "captures_for_run",
+    "captures_for_url",
+    "finish_run",
+    "get_capture",
+    "latest_capture",
+    "page_key",
+    "save_capture",
+    "save_captures",
+    "start_run",
+]
+
+logger = logging.getLogger(__name__)
+
+CONTRACT_FIELDS: tuple[str, ...] = (
+    "capture_id",
+    "url",
+    "final_url",
+    "verdict",
+    "reason",
+    "http_status",
+    "fetched_at",
+    "title",
+    "author",
+    "published",
+    "language",
+    "site_name",
+    "text_chars",
+    "warc_file",
+    "warc_offset",
+    "warc_length",
+    "warc_record_id",
+    "payload_digest",
+    "recovered_from",
+)
+
+_T = TypeVar("_T")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _clean(value: str | None) -> str | None:
+    """Make web text storable: PostgreSQL rejects NUL characters, both backends lone surrogates."""
+    if value is None:
+        return None
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", errors="replace").decode("utf-8")
+    return value
+
+
+def _clean_json(value: _T) -> _T:
+    if isinstance(value, str):
+        return _clean(value)  # type: ignore[return-value]
+    if isinstance(value, dict):
+        return {k: _clean_json(v) for k, v in value.items()}  # type: ignore[return-value]
+    if isinstance(value, list):
+        return [_clean_json(v) for v in value]  # type: ignore[return-value]
+    return value
+
+
+# -- runs ---------------------------------------------------------------------------------------
+
+
+def start_run(db: Database, kind: str, args: dict[str, Any]) -> int:
+    """Record the start of a run (``archive``, ``crawl``, ``recheck``...); returns its id."""
+    if not kind:
+        raise ValueError("a run needs a kind")
+    with db.session() as session:
+        run = Run(kind=kind, status="running", started_at=_utcnow(), args=_clean_json(args))
+        session.add(run)
+        session.flush()
+        logger.debug("Started run %d (%s)", run.id, kind)
+        return run.id
+
+
+def finish_run(db: Database, run_id: int, status: str, stats: dict[str, Any]) -> None:
+    """Record how a run ended: ``finished``, ``interrupted`` or ``failed``, with its stats."""
+    if status not in RUN_STATUSES:
+        raise ValueError(f"unknown run status {status!r}; expected one of {RUN_STATUSES}")
+    with db.session() as session:
+        run = session.get(Run, run_id)
+        if run is None:
+            raise DatabaseError(f"no run with id {run_id}")
+        run.status = status
+        run.finished_at = _utcnow()
+        run.stats = _clean_json(stats)
+    logger.debug("Finished run %d: %s", run_id, status)
+
+
+# -- writing captures ---------------------------------------------------------------------------
+
+
+def page_key(rec: CaptureRecord) -> str:
+    """The normalised URL under which ``rec`` is filed (see the module docstring)."""
+    key = normalise_url(rec.url)
+    ext = rec.extraction
+    if ext is None or not ext.canonical_url or rec.verdict != "ok" or rec.recovered_from:
+        return key
+    try:
+        canonical = normalise_url(urljoin(rec.final_url or rec.url, ext.canonical_url.strip()))
+        hosts = {url_host(rec.url)}
+        if rec.final_url:
+            hosts.add(url_host(rec.final_url))
+    except InvalidURL:
+        return key
+    return canonical if url_host(canonical) in hosts else key
+
+
+def _page_id(session: Session, key: str, original_url: str, seen_at: datetime) -> int:
+    """Find or create the page row; safe when another process creates it at the same time."""
+    found = session.scalar(select(Page.id).where(Page.url == key))
+    if found is not None:
+        return found
+    values = {
+        "url": key,
+        "original_url": original_url,
+        "host": url_host(key),
+        "first_seen_at": seen_at,
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        stmt = insert(Page).values(values).on_conflict_do_nothing(index_elements=["url"])
+        session.execute(stmt)
+    else:
+        try:
+            with session.begin_nested():
+                session.execute(sa_insert(Page).values(values))
+        except IntegrityError:
+            pass  # another writer created it first; read theirs below
+    page_id = session.scalar(select(Page.id).where(Page.url == key))
+    if page_id is None:  # pragma: no cover - only if the row vanished between the two statements
+        raise DatabaseError(f"could not create the page row for {key}")
+    return page_id
+
+
+def _capture_row(rec: CaptureRecord, page_id: int) -> Capture:
+    ext = rec.extraction
+    resp = rec.response
+    meta = rec.metadata
+    text = _clean(ext.text) if ext else None
+    return Capture(
+        page_id=page_id,
+        run_id=rec.run_id,
+        url=_clean(rec.url),
+        final_url=_clean(rec.final_url),
+        fetched_at=rec.fetched_at,
+        http_status=rec.http_status,
+        verdict=rec.verdict,
+        reason=_clean(rec.reason),
+        content_type=_clean(rec.content_type),
+        title=_clean(ext.title) if ext else None,
+        author=_clean(ext.author) if ext else None,
+        published=_clean(ext.published) if ext else None,
+        language=_clean(ext.language) if ext else None,
+        site_name=_clean(ext.site_name) if ext else None,
+        canonical_url=_clean(ext.canonical_url) if ext else None,
+        description=_clean(ext.description) if ext else None,
+        text=text,
+        text_chars=len(text) if text else 0,
+        extract_error=_clean(rec.extract_error),
+        error=_clean(rec.error),
+        recovered_from=_clean(rec.recovered_from),
+        redirects=_clean_json([hop.to_json() for hop in rec.redirects]),
+        warc_file=resp.file if resp else None,
+        warc_offset=resp.offset if resp else None,
+        warc_length=resp.length if resp else None,
+        warc_record_id=resp.record_id if resp else None,
+        payload_digest=resp.payload_digest if resp else None,
+        metadata_warc_file=meta.file if meta else None,
+        metadata_warc_offset=meta.offset if meta else None,
+        metadata_warc_length=meta.length if meta else None,
+        metadata_record_id=meta.record_id if meta else None,
+    )
+
+
+def _save(session: Session, rec: CaptureRecord) -> int:
+    key = page_key(rec)
+    page_id = _page_id(session, key, _clean(rec.url.strip()) or key, rec.fetched_at)
+    row = _capture_row(rec, page_id)
+    session.add(row)
+    session.flush()
+    session.execute(
+        update(Page)
+        .where(Page.id == page_id)
+        .where(or_(Page.last_captured_at.is_(None), Page.last_captured_at < row.fetched_at))
+        .values(last_captured_at=row.fetched_at)
+    )
+    return row.id
+
+
+def save_capture(db: Database, rec: CaptureRecord) -> int:
+    """Store one capture (creating its page if new); returns the capture id."""
+    return save_captures(db, [rec])[0]
+
+
+def save_captures(db: Database, recs: Iterable[CaptureRecord]) -> list[int]:
+    """Store a batch of captures in one transaction: all of them or, on an error, none."""
+    batch = list(recs)
+    if not batch:
+        return []
+    with db.session() as session:
+        ids = [_save(session, rec) for rec in batch]
+    logger.debug("Saved %d captures", len(ids))
+    return ids
+
+
+# -- reading captures ---------------------------------------------------------------------------
+
+
+def _matching_url(url: str) -> ColumnElement[bool]:
+    """Captures of ``url``: its page by normalised URL, or requested/final URL as given."""
+    given = url.strip()
+    key = normalise_url(given)
+    page_ids = select(Page.id).where(Page.url == key)
+    return or_(Capture.page_id.in_(page_ids), Capture.url == given, Capture.final_url == given)
+
+
+def _captures(db: Database, stmt: Select[Capture]) -> list[Capture]:
+    with db.session(readonly=True) as session:
+        return list(session.scalars(stmt.options(joinedload(Capture.page))).unique())
+
+
+def get_capture(db: Database, capture_id: int) -> Capture | None:
+    """The capture with this id (with its ``page`` loaded), or None."""
+    with db.session(readonly=True) as session:
+        return session.get(Capture, capture_id, options=[joinedload(Capture.page)])
+
+
+def latest_capture(db: Database, url: str) -> Capture | None:
+    """The newest capture of ``url``; raises ``InvalidURL`` for a URL morgue cannot store."""
+    stmt = (
+        select(Capture)
+        .where(_matching_url(url))
+        .order_by(Capture.fetched_at.desc(), Capture.id.desc())
+        .limit(1)
+    )
+    found = _captures(db, stmt)
+    return found[0] if found else None
+
+
+def captures_for_url(db: Database, url: str) -> list[Capture]:
+    """Every capture of ``url``, oldest first (for ``morgue history``)."""
+    stmt = select(Capture).where(_matching_url(url)).order_by(Capture.fetched_at, Capture.id)
+    return _captures(db, stmt)
+
+
+def captures_for_run(db: Database, run_id: int) -> list[Capture]:
+    """The captures a run stored, in the order it stored them."""
+    return _captures(db, select(Capture).where(Capture.run_id == run_id).order_by(Capture.id))
+
+
+def _iso_utc(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def capture_to_json(capture: Capture) -> dict[str, Any]:
+    """The capture as the JSON object of the CLI contract: exactly ``CONTRACT_FIELDS``, in order."""
+    return {
+        "capture_id": capture.id,
+        "url": capture.url,
+        "final_url": capture.final_url,
+        "verdict": capture.verdict,
+        "reason": capture.reason,
+        "http_status": capture.http_status,
+        "fetched_at": _iso_utc(capture.fetched_at),
+        "title": capture.title,
+        "author": capture.author,
+        "published": capture.published,
+        "language": capture.language,
+        "site_name": capture.site_name,
+        "text_chars": capture.text_chars,
+        "warc_file": capture.warc_file,
+        "warc_offset": capture.warc_offset,
+        "warc_length": capture.warc_length,
+        "warc_record_id": capture.warc_record_id,
+        "payload_digest": capture.payload_digest,
+        "recovered_from": capture.recovered_from,
+    }

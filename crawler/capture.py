@@ -1,0 +1,135 @@
+"""The WARC capture extension: every response goes into a WARC file as it came over the wire.
+
+It listens to ``response_downloaded``, which fires before any downloader middleware sees the
+response: the body is still content-encoded (``HttpCompressionMiddleware`` at priority 590 has not
+decompressed it nor dropped ``Content-Encoding``), and redirects and retries have not been acted
+on, so every hop and every attempt is archived.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Self
+from urllib.parse import urljoin, urlsplit
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from scrapy.statscollectors import StatsCollector
+
+from archive.capture import RedirectHop
+from archive.warc import RecordLocation, WarcWriter
+from crawler.wire import META_WIRE
+
+__all__ = ["META_HOPS", "META_RESPONSE", "META_STATUS", "WarcCapture", "find_capture"]
+
+META_RESPONSE = "morgue_response"  # RecordLocation of the latest response to this request
+META_STATUS = "morgue_status"  # (url, status, content type) of that response
+META_HOPS = "morgue_hops"  # list[RedirectHop] followed so far
+
+
+class WarcCapture:
+    def __init__(self, writer: WarcWriter, stats: StatsCollector) -> None:
+        self.writer = writer
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        if not settings.getbool("WARC_ENABLED"):
+            raise NotConfigured("WARC_ENABLED is off")
+        directory = settings.get("WARC_DIR")
+        if not directory:
+            raise NotConfigured("WARC_DIR is not set")
+        writer = WarcWriter(
+            Path(directory),
+            prefix=settings.get("WARC_PREFIX"),
+            max_size=settings.getint("WARC_MAX_SIZE"),
+            gzip_level=settings.getint("WARC_GZIP_LEVEL"),
+            info={
+                "http-header-user-agent": settings.get("USER_AGENT"),
+                "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+                "isPartOf": settings.get("WARC_IS_PART_OF") or "",
+            },
+        )
+        ext = cls(writer, crawler.stats)
+        crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
+        wire = request.meta.pop(META_WIRE, None)
+        if wire is not None:
+            reason, headers = wire
+        else:
+            # Another download handler: Scrapy's view of the head (no reason phrase, no
+            # connection headers, names in Scrapy's case) is the best there is.
+            reason = None
+            headers = [
+                (key.decode("latin-1"), value.decode("latin-1"))
+                for key, values in response.headers.items()
+                for value in values
+            ]
+            self.stats.inc_value("warc/head_not_from_wire")
+        request_headers = [
+            (key.decode("latin-1"), value.decode("latin-1"))
+            for key, values in request.headers.items()
+            for value in values
+        ]
+        if not any(k.lower() == "host" for k, _ in request_headers):
+            # Twisted adds Host itself, after Scrapy's middlewares; the record shows what was sent.
+            request_headers.insert(0, ("Host", urlsplit(request.url).netloc))
+        resp_loc, _req_loc = self.writer.write_exchange(
+            response.url,
+            method=request.method,
+            request_headers=request_headers,
+            request_body=request.body,
+            status=response.status,
+            response_headers=headers,
+            body=response.body,
+            protocol=response.protocol or "HTTP/1.1",
+            reason=reason,
+            ip_address=str(response.ip_address) if response.ip_address else None,
+        )
+        self.stats.inc_value("warc/records_written", 2)
+        self.stats.inc_value("warc/bytes_written", resp_loc.length + _req_loc.length)
+        request.meta[META_RESPONSE] = resp_loc
+        content_type = response.headers.get(b"Content-Type")
+        request.meta[META_STATUS] = (
+            response.url,
+            response.status,
+            content_type.decode("latin-1") if content_type else None,
+        )
+        location = response.headers.get(b"Location")
+        if 300 <= response.status < 400 and location:
+            hop = RedirectHop(
+                url=response.url,
+                status=response.status,
+                location=urljoin(response.url, location.decode("latin-1")),
+                record=resp_loc,
+            )
+            # A new list: RedirectMiddleware copies meta shallowly into the next request.
+            request.meta[META_HOPS] = [*request.meta.get(META_HOPS, []), hop]
+
+    def write_metadata(
+        self, url: str, data: dict[str, object], refers_to: RecordLocation | None
+    ) -> RecordLocation:
+        loc = self.writer.write_metadata(
+            url, data, refers_to=refers_to.record_id if refers_to else None
+        )
+        self.stats.inc_value("warc/records_written")
+        return loc
+
+    def spider_closed(self, spider: Spider) -> None:
+        self.writer.close()
+        self.stats.set_value("warc/files_written", len(self.writer.files_written))
+
+
+def find_capture(crawler: Crawler) -> WarcCapture | None:
+    """The crawl's capture extension, for pipelines that add records of their own."""
+    assert crawler.extensions is not None
+    for ext in crawler.extensions.middlewares:
+        if isinstance(ext, WarcCapture):
+            return ext
+    return None

@@ -1,0 +1,32 @@
+"""The item a spider hands to the pipelines: one fetched (or failed) URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from archive.capture import RedirectHop
+from archive.extract import Extraction
+from archive.warc import RecordLocation
+
+__all__ = ["FetchedPage"]
+
+
+@dataclass(slots=True)
+class FetchedPage:
+    """A requested URL and what came back. ``body`` is decoded content, dropped once extracted."""
+
+    url: str
+    fetched_at: datetime
+    final_url: str | None = None
+    status: int | None = None
+    content_type: str | None = None
+    body: bytes | None = None
+    response: RecordLocation | None = None
+    redirects: list[RedirectHop] = field(default_factory=list)
+    failure: str | None = None  # reason code when no usable HTTP answer came back
+    error: str | None = None  # one-line description of the failure
+    extraction: Extraction | None = None
+    extract_error: str | None = None
+    verdict: str | None = None
+    reason: str | None = None

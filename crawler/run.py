@@ -1,0 +1,51 @@
+"""The one place that starts a crawl.
+
+``run_crawl`` runs a spider to the end in this process. The CLI never calls it directly: it
+starts ``python -m crawler.run`` with a JSON job on stdin, because a Twisted reactor runs once per
+process, and a crash or kill of the crawl must not take the CLI down with it.
+
+Job fields: ``spider`` (name), ``spider_args`` (dict), ``settings`` (dict of Scrapy settings,
+applied at command-line priority, e.g. ``WARC_DIR``, ``STORE_DB_URL``, ``STORE_RUN_ID``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+__all__ = ["crawl_settings", "main", "run_crawl"]
+
+
+def crawl_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """The project's settings module with overrides on top, as ``scrapy crawl -s`` would."""
+    settings = Settings()
+    settings.setmodule("settings", priority="project")
+    if overrides:
+        settings.setdict(overrides, priority="cmdline")
+    return settings
+
+
+def run_crawl(
+    spider: str, spider_args: dict[str, Any], overrides: dict[str, Any]
+) -> dict[str, Any]:
+    """Run one spider to completion and return its final stats."""
+    process = CrawlerProcess(crawl_settings(overrides))
+    crawler = process.create_crawler(spider)
+    process.crawl(crawler, **spider_args)
+    process.start()
+    assert crawler.stats is not None
+    return dict(crawler.stats.get_stats())
+
+
+def main() -> int:
+    job = json.load(sys.stdin)
+    stats = run_crawl(job["spider"], job.get("spider_args", {}), job.get("settings", {}))
+    return 0 if stats.get("finish_reason") in ("finished", "shutdown", None) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

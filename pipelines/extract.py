@@ -1,0 +1,75 @@
+"""Extract the article of each fetched page in a process pool, never on the reactor thread."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Self
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.statscollectors import StatsCollector
+
+from archive.exceptions import ExtractError, ExtractTimeout
+from archive.extract import extract_article
+from archive.extract_pool import ExtractPool
+from crawler.items import FetchedPage
+
+__all__ = ["ExtractPipeline", "looks_like_html"]
+
+logger = logging.getLogger(__name__)
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
+
+
+def looks_like_html(content_type: str | None, body: bytes) -> bool:
+    """Whether a body is worth handing to the HTML extractor."""
+    if content_type:
+        mime = content_type.split(";", 1)[0].strip().lower()
+        return mime in _HTML_TYPES or mime == ""
+    head = body[:1024].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<body" in head
+
+
+class ExtractPipeline:
+    def __init__(self, pool: ExtractPool[object], stats: StatsCollector) -> None:
+        self.pool = pool
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        if not settings.getbool("EXTRACT_ENABLED"):
+            raise NotConfigured("EXTRACT_ENABLED is off")
+        pool: ExtractPool[object] = ExtractPool(
+            extract_article,
+            workers=settings.getint("EXTRACT_WORKERS") or None,
+            timeout=settings.getfloat("EXTRACT_TIMEOUT"),
+        )
+        return cls(pool, crawler.stats)
+
+    async def process_item(self, item: FetchedPage) -> FetchedPage:
+        body, item.body = item.body, None  # the body is not needed past this point
+        if not body or item.extract_error or not looks_like_html(item.content_type, body):
+            return item
+        future = self.pool.submit(body, item.final_url or item.url, item.content_type)
+        try:
+            result = await asyncio.wrap_future(future)
+        except ExtractTimeout as exc:
+            item.extract_error = str(exc)
+            self.stats.inc_value("extract/timeout")
+            self.stats.inc_value("extract/error")
+        except ExtractError as exc:
+            item.extract_error = str(exc)
+            self.stats.inc_value("extract/error")
+            logger.info("Extraction failed for %s: %s", item.url, exc)
+        else:
+            item.extraction = result  # type: ignore[assignment]
+            if result is None or not item.extraction or not item.extraction.text:
+                self.stats.inc_value("extract/empty")
+            else:
+                self.stats.inc_value("extract/ok")
+        return item
+
+    def close_spider(self) -> None:
+        self.pool.close(wait=False)

@@ -1,0 +1,79 @@
+"""Scrapy settings for morgue: polite, archivist defaults.
+
+Every custom setting is prefixed by its component (WARC_, EXTRACT_, STORE_, PROGRESS_EVENTS_)
+and documented in docs/settings.md. The CLI fills in WARC_DIR, STORE_DB_URL and STORE_RUN_ID
+from --data-dir and --db; ``-s NAME=VALUE`` overrides any of them.
+"""
+
+from archive import USER_AGENT as _USER_AGENT
+
+BOT_NAME = "morgue"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+# -- Politeness ------------------------------------------------------------------------------
+USER_AGENT = _USER_AGENT
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+TELNETCONSOLE_ENABLED = False
+
+# -- What comes back -------------------------------------------------------------------------
+# An archive keeps 404 and 503 bodies too: every status reaches the spider.
+HTTPERROR_ALLOW_ALL = True
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+# 429 is not retried at once: a refusal is a verdict (blocked), and hammering makes it worse.
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+REDIRECT_ENABLED = True
+REDIRECT_MAX_TIMES = 10
+METAREFRESH_ENABLED = False
+COOKIES_ENABLED = True
+
+# -- Components ------------------------------------------------------------------------------
+# Keeps the status line and header lines as received, for the WARC records (crawler/wire.py).
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.wire.WireDownloadHandler",
+    "https": "crawler.wire.WireDownloadHandler",
+}
+EXTENSIONS = {
+    "crawler.capture.WarcCapture": 100,
+    "crawler.progress.ProgressEvents": 500,
+}
+ITEM_PIPELINES = {
+    "pipelines.extract.ExtractPipeline": 300,
+    "pipelines.classify.ClassifyPipeline": 400,
+    "pipelines.store.StorePipeline": 800,
+}
+
+# -- WARC capture (crawler.capture.WarcCapture) ----------------------------------------------
+WARC_ENABLED = True
+WARC_DIR = None  # set from --data-dir: DATA_DIR/warcs
+WARC_PREFIX = "morgue"
+WARC_MAX_SIZE = 1_000_000_000
+WARC_GZIP_LEVEL = 6
+WARC_IS_PART_OF = ""
+
+# -- Extraction (pipelines.extract.ExtractPipeline) ------------------------------------------
+EXTRACT_ENABLED = True
+EXTRACT_WORKERS = 0  # 0: one worker process per CPU
+EXTRACT_TIMEOUT = 30.0
+
+# -- Storage (pipelines.store.StorePipeline) -------------------------------------------------
+STORE_ENABLED = True
+STORE_DB_URL = None  # set from --db / --data-dir
+STORE_RUN_ID = 0  # the runs row this crawl reports into; 0 for none
+
+# -- Progress events for the CLI (crawler.progress.ProgressEvents) ---------------------------
+PROGRESS_EVENTS_ENABLED = False
+
+LOG_LEVEL = "INFO"

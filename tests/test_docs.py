@@ -1,0 +1,35 @@
+"""Documentation that must not fall behind the code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_setting_is_documented() -> None:
+    doc = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", doc))
+    defined = {name for name in dir(settings) if name.isupper() and not name.startswith("_")}
+    missing = sorted(defined - documented)
+    assert not missing, (
+        f"settings.py defines settings docs/settings.md does not describe: {missing}"
+    )
+
+
+def test_custom_settings_are_prefixed() -> None:
+    prefixes = ("WARC_", "EXTRACT_", "STORE_", "PROGRESS_EVENTS_", "LIVENESS_", "MEMENTO_")
+    from scrapy.settings import default_settings
+
+    scrapy_names = {name for name in dir(default_settings) if name.isupper()}
+    custom = {n for n in dir(settings) if n.isupper() and not n.startswith("_")} - scrapy_names
+    custom -= {"BOT_NAME", "SPIDER_MODULES", "NEWSPIDER_MODULE"}
+    assert all(name.startswith(prefixes) for name in custom), sorted(custom)
+
+
+def test_readme_quick_start_is_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "make demo" in readme and "make test" in readme
