@@ -45,6 +45,11 @@ DOWNLOAD_HANDLERS = {
     "http": "crawler.wire.WireDownloadHandler",
     "https": "crawler.wire.WireDownloadHandler",
 }
+# Scrapy's own robots.txt middleware lets concurrent requests through (crawler/robots.py).
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.ObeyingRobotsTxtMiddleware": 100,
+}
 EXTENSIONS = {
     "crawler.capture.WarcCapture": 100,
     "crawler.progress.ProgressEvents": 500,

@@ -45,6 +45,8 @@ PATHS = [
     "/wrong-charset.html",
     "/stub-appended.html",
     "/private/secret.html",
+    "/private/second.html",
+    "/private/third.html",
     "/no-such-page.html",
 ]
 
@@ -123,6 +125,34 @@ def test_one_json_line_per_url_with_exact_contract_fields(archived: Archived) ->
 def test_verdicts(archived: Archived, path: str, verdict: str, reason: str) -> None:
     row = archived.by_path[path]
     assert (row["verdict"], row["reason"]) == (verdict, reason)
+
+
+def test_robots_txt_is_obeyed_by_concurrent_requests(archived: Archived) -> None:
+    private = [path for path in PATHS if path.startswith("/private/")]
+    for path in private:
+        assert (archived.by_path[path]["verdict"], archived.by_path[path]["reason"]) == (
+            "blocked",
+            "robots_txt",
+        )
+    fetched = [r["path"] for r in archived.server.requests() if r["path"].startswith("/private/")]
+    assert fetched == []
+    sent = [r for r in archived.server.requests() if r["path"] == "/robots.txt"]
+    assert sent and sent[0]["headers"]["User-Agent"].startswith("morgue/")
+
+
+def test_robots_txt_holds_for_requests_waiting_on_it(
+    mock_server: MockServer, tmp_path: Path
+) -> None:
+    # Requests that reach the robots.txt middleware while robots.txt is still on its way.
+    paths = ["/private/w1.html", "/articles/alpha.html", "/private/w2.html", "/private/w3.html"]
+    proc = run_morgue("--data-dir", str(tmp_path), "archive", "--format", "json", *FAST,
+                      *[mock_server.url(p) for p in paths])  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    verdicts = [(row["verdict"], row["reason"]) for row in json_lines(proc.stdout)]
+    assert (
+        verdicts
+        == [("blocked", "robots_txt"), ("ok", "http_200")] + [("blocked", "robots_txt")] * 2
+    )
 
 
 def test_connection_refused(archived: Archived) -> None:
