@@ -47,7 +47,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_SIZE = 1_000_000_000
-# Level 6 compresses HTML to within a few percent of level 9 at about three times the speed.
+# On real news pages level 6 is 1.5 times as fast as 9 for 0.7 % more bytes (bench/warc_write.py).
 DEFAULT_GZIP_LEVEL = 6
 OPEN_SUFFIX = ".open"
 METADATA_URI_PREFIX = "metadata://morgue/"

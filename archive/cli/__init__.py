@@ -22,7 +22,6 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="morgue",
-    help="Archive news pages, including the ones that have died.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -62,9 +61,18 @@ def root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
-    """Archive news pages into WARC files, extract their articles, record every capture in a DB.
+    """Archive news pages, including the ones that have died.
 
-    Start with `morgue demo`, then `morgue archive URL`.
+    Each page goes into a WARC file as it came over the wire; its article is extracted, it gets
+    a liveness verdict, and a database row points at its WARC record.
+
+    Examples:
+
+      morgue demo                      # a first run, offline, on a bundled news site
+
+      morgue archive https://example.org/news/story.html
+
+      morgue --data-dir ./newsroom show --text 1
     """
     ctx.obj = {"data_dir": data_dir, "db": db}
 
