@@ -52,11 +52,13 @@ DOWNLOADER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "crawler.capture.WarcCapture": 100,
+    "crawler.pool.ExtractionPool": 200,
     "crawler.progress.ProgressEvents": 500,
 }
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 300,
     "pipelines.classify.ClassifyPipeline": 400,
+    "pipelines.recover.RecoverPipeline": 500,
     "pipelines.store.StorePipeline": 800,
 }
 
@@ -77,6 +79,10 @@ EXTRACT_TIMEOUT = 30.0
 STORE_ENABLED = True
 STORE_DB_URL = None  # set from --db / --data-dir
 STORE_RUN_ID = 0  # the runs row this crawl reports into; 0 for none
+
+# -- Recovery of dead pages over Memento (pipelines.recover.RecoverPipeline) -----------------
+MEMENTO_ENABLED = True
+MEMENTO_TIMEGATE = "https://web.archive.org/web/"  # --timegate / MORGUE_TIMEGATE
 
 # -- Progress events for the CLI (crawler.progress.ProgressEvents) ---------------------------
 PROGRESS_EVENTS_ENABLED = False

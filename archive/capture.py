@@ -56,3 +56,5 @@ class CaptureRecord:
     error: str | None = None
     recovered_from: str | None = None
     run_id: int | None = None
+    confidence: float | None = None
+    evidence: list[str] = field(default_factory=list)

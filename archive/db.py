@@ -26,7 +26,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from archive.exceptions import DatabaseError
+from archive.exceptions import DatabaseError, InvalidInput
 
 __all__ = [
     "Database",
@@ -34,6 +34,8 @@ __all__ = [
     "default_db_url",
     "head_revision",
     "open_database",
+    "open_existing_database",
+    "sqlite_path",
     "upgrade",
 ]
 
@@ -265,6 +267,27 @@ class Database:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def open_existing_database(url: str) -> Database:
+    """Open a database for reading; a SQLite file that is not there is an error, not created."""
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise InvalidInput(f"no morgue database at {path} (check --data-dir or --db)")
+    return open_database(url)
 
 
 def open_database(url: str, *, migrate: bool = True) -> Database:

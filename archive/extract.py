@@ -16,8 +16,16 @@ import trafilatura
 from lxml import html as lxml_html
 
 from archive.exceptions import ExtractError
+from archive.pagefacts import PageFacts, page_facts
 
-__all__ = ["Extraction", "charset_from_content_type", "decode_html", "extract_article"]
+__all__ = [
+    "ExtractResult",
+    "Extraction",
+    "charset_from_content_type",
+    "decode_html",
+    "extract_article",
+    "extract_page",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -115,18 +123,15 @@ def _html_lang(tree: Any) -> str | None:
     return None
 
 
-def extract_article(body: bytes, url: str, content_type: str | None = None) -> Extraction | None:
-    """Extract the article of one HTML page; None when the page holds no text at all.
-
-    Raises ``ExtractError`` when the page cannot be parsed.
-    """
-    if not body.strip():
-        return None
+def _parse(body: bytes, content_type: str | None) -> Any:
     text_html = decode_html(body, content_type)
     try:
-        tree = lxml_html.document_fromstring(text_html)
+        return lxml_html.document_fromstring(text_html)
     except (ValueError, lxml_html.etree.ParserError) as exc:
         raise ExtractError(f"unparseable HTML: {exc}") from exc
+
+
+def _extract_tree(tree: Any, url: str) -> Extraction:
     # trafilatura prunes the tree it is given, so read the declared language first.
     page_lang = _html_lang(tree)
     try:
@@ -152,3 +157,34 @@ def extract_article(body: bytes, url: str, content_type: str | None = None) -> E
         description=data.get("description") or None,
         text=data.get("text") or None,
     )
+
+
+def extract_article(body: bytes, url: str, content_type: str | None = None) -> Extraction | None:
+    """Extract the article of one HTML page; None when the page holds no text at all.
+
+    Raises ``ExtractError`` when the page cannot be parsed.
+    """
+    if not body.strip():
+        return None
+    return _extract_tree(_parse(body, content_type), url)
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractResult:
+    """What a worker sends back for one page: the article, and the facts the liveness rules use."""
+
+    extraction: Extraction | None
+    facts: PageFacts | None
+
+
+def extract_page(body: bytes, url: str, content_type: str | None = None) -> ExtractResult | None:
+    """Parse a page once; extract its article and read the facts the soft-404 rules need.
+
+    None when the body is empty. Raises ``ExtractError`` when the page cannot be parsed.
+    """
+    if not body.strip():
+        return None
+    tree = _parse(body, content_type)
+    # trafilatura prunes the tree it is given: read the page's facts first.
+    facts = page_facts(tree, url)
+    return ExtractResult(_extract_tree(tree, url), facts)

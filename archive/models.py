@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -32,6 +33,7 @@ __all__ = [
     "Capture",
     "JSONType",
     "Page",
+    "Probe",
     "Run",
     "UTCDateTime",
 ]
@@ -158,6 +160,8 @@ class Capture(Base):
     error: Mapped[str | None] = mapped_column(Text)
     recovered_from: Mapped[str | None] = mapped_column(Text)
     redirects: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    evidence: Mapped[list[str] | None] = mapped_column(JSONType)
 
     warc_file: Mapped[str | None] = mapped_column(Text)
     warc_offset: Mapped[int | None] = mapped_column(BigInteger)
@@ -173,3 +177,31 @@ class Capture(Base):
 
     def __repr__(self) -> str:
         return f"Capture(id={self.id!r}, url={self.url!r}, verdict={self.verdict!r})"
+
+
+class Probe(Base):
+    """What a host answered for a URL that cannot exist: the soft-404 baseline of a path prefix.
+
+    ``result`` holds the probe page's extraction and facts as JSON (``archive.soft404``); a
+    probe is reused for the same host and prefix until it expires (``LIVENESS_PROBE_MAX_AGE``).
+    """
+
+    __tablename__ = "probes"
+    __table_args__ = (Index("ix_probes_host_prefix_probed_at", "host", "prefix", "probed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host: Mapped[str] = mapped_column(Text)
+    prefix: Mapped[str] = mapped_column(Text)
+    probe_url: Mapped[str] = mapped_column(Text)
+    probed_at: Mapped[datetime]
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    error: Mapped[str | None] = mapped_column(Text)
+    warc_file: Mapped[str | None] = mapped_column(Text)
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    warc_length: Mapped[int | None] = mapped_column(BigInteger)
+    warc_record_id: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"Probe(id={self.id!r}, host={self.host!r}, prefix={self.prefix!r})"

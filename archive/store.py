@@ -199,6 +199,8 @@ def _capture_row(rec: CaptureRecord, page_id: int) -> Capture:
         error=_clean(rec.error),
         recovered_from=_clean(rec.recovered_from),
         redirects=_clean_json([hop.to_json() for hop in rec.redirects]),
+        confidence=rec.confidence,
+        evidence=_clean_json(list(rec.evidence)) or None,
         warc_file=resp.file if resp else None,
         warc_offset=resp.offset if resp else None,
         warc_length=resp.length if resp else None,

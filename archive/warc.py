@@ -243,6 +243,7 @@ class WarcWriter:
         reason: str | None,
         ip_address: str | None,
         date: str,
+        extra: Mapping[str, str] | None = None,
     ) -> Any:
         phrase = reason if reason is not None else _standard_phrase(status)
         http_headers = StatusAndHeaders(
@@ -253,6 +254,7 @@ class WarcWriter:
         warc_headers = {"WARC-Date": date}
         if ip_address:
             warc_headers["WARC-IP-Address"] = ip_address
+        warc_headers.update(extra or {})
         return self._serializer.create_warc_record(
             url,
             "response",
@@ -275,11 +277,13 @@ class WarcWriter:
         protocol: str = "HTTP/1.1",
         reason: str | None = None,
         ip_address: str | None = None,
+        warc_headers: Mapping[str, str] | None = None,
     ) -> tuple[RecordLocation, RecordLocation]:
         """Write a response record and the request that produced it; return both locations.
 
         ``body`` is the payload exactly as received (still content-encoded). The request line
-        carries the path and query string of ``url``.
+        carries the path and query string of ``url``. ``warc_headers`` are added to the response
+        record (the provenance of a memento: ``WARC-Refers-To-Target-URI`` and ``-Date``).
         """
         date = self.warc_date()
         response = self._response_record(
@@ -291,6 +295,7 @@ class WarcWriter:
             reason=reason,
             ip_address=ip_address,
             date=date,
+            extra=warc_headers,
         )
         request_http = StatusAndHeaders(
             # warcio splits the method off as its "protocol" field for requests.

@@ -19,13 +19,23 @@ from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
 from archive.capture import RedirectHop
+from archive.memento import parse_http_date, provenance_headers
 from archive.warc import RecordLocation, WarcWriter
 from crawler.wire import META_WIRE
 
-__all__ = ["META_HOPS", "META_RESPONSE", "META_STATUS", "WarcCapture", "find_capture"]
+__all__ = [
+    "META_HOPS",
+    "META_MEMENTO_OF",
+    "META_RESPONSE",
+    "META_STATUS",
+    "WarcCapture",
+    "find_capture",
+]
 
 META_RESPONSE = "morgue_response"  # RecordLocation of the latest response to this request
 META_STATUS = "morgue_status"  # (url, status, content type) of that response
+# Set on a request for a memento: the original URL it is a copy of (pipelines.recover).
+META_MEMENTO_OF = "morgue_memento_of"
 META_HOPS = "morgue_hops"  # list[RedirectHop] followed so far
 
 
@@ -80,6 +90,13 @@ class WarcCapture:
         if not any(k.lower() == "host" for k, _ in request_headers):
             # Twisted adds Host itself, after Scrapy's middlewares; the record shows what was sent.
             request_headers.insert(0, ("Host", urlsplit(request.url).netloc))
+        provenance = None
+        original = request.meta.get(META_MEMENTO_OF)
+        if original:
+            stamp = response.headers.get(b"Memento-Datetime") or b""
+            when = parse_http_date(stamp.decode("latin-1"))
+            if when is not None:
+                provenance = provenance_headers(original, when)
         resp_loc, _req_loc = self.writer.write_exchange(
             response.url,
             method=request.method,
@@ -90,6 +107,7 @@ class WarcCapture:
             body=response.body,
             protocol=response.protocol or "HTTP/1.1",
             reason=reason,
+            warc_headers=provenance,
             ip_address=str(response.ip_address) if response.ip_address else None,
         )
         self.stats.inc_value("warc/records_written", 2)

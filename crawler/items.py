@@ -7,6 +7,7 @@ from datetime import datetime
 
 from archive.capture import RedirectHop
 from archive.extract import Extraction
+from archive.pagefacts import PageFacts
 from archive.warc import RecordLocation
 
 __all__ = ["FetchedPage"]
@@ -27,6 +28,12 @@ class FetchedPage:
     failure: str | None = None  # reason code when no usable HTTP answer came back
     error: str | None = None  # one-line description of the failure
     extraction: Extraction | None = None
+    facts: PageFacts | None = None
     extract_error: str | None = None
     verdict: str | None = None
     reason: str | None = None
+    confidence: float | None = None
+    evidence: list[str] = field(default_factory=list)
+    recovered_from: str | None = None  # set on the capture of a memento
+    memento_datetime: datetime | None = None
+    recovered: FetchedPage | None = None  # the memento recovered for this dead page

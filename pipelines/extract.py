@@ -1,8 +1,7 @@
-"""Extract the article of each fetched page in a process pool, never on the reactor thread."""
+"""Extract the article of each fetched page in the crawl's process pool, off the reactor thread."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Self
 
@@ -11,9 +10,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from archive.exceptions import ExtractError, ExtractTimeout
-from archive.extract import extract_article
-from archive.extract_pool import ExtractPool
 from crawler.items import FetchedPage
+from crawler.pool import ExtractionPool, find_pool
 
 __all__ = ["ExtractPipeline", "looks_like_html"]
 
@@ -32,29 +30,24 @@ def looks_like_html(content_type: str | None, body: bytes) -> bool:
 
 
 class ExtractPipeline:
-    def __init__(self, pool: ExtractPool[object], stats: StatsCollector) -> None:
+    def __init__(self, pool: ExtractionPool, stats: StatsCollector) -> None:
         self.pool = pool
         self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        settings = crawler.settings
-        if not settings.getbool("EXTRACT_ENABLED"):
-            raise NotConfigured("EXTRACT_ENABLED is off")
-        pool: ExtractPool[object] = ExtractPool(
-            extract_article,
-            workers=settings.getint("EXTRACT_WORKERS") or None,
-            timeout=settings.getfloat("EXTRACT_TIMEOUT"),
-        )
+        pool = find_pool(crawler)
+        if pool is None:
+            raise NotConfigured("no extraction pool (EXTRACT_ENABLED is off)")
+        assert crawler.stats is not None
         return cls(pool, crawler.stats)
 
     async def process_item(self, item: FetchedPage) -> FetchedPage:
         body, item.body = item.body, None  # the body is not needed past this point
         if not body or item.extract_error or not looks_like_html(item.content_type, body):
             return item
-        future = self.pool.submit(body, item.final_url or item.url, item.content_type)
         try:
-            result = await asyncio.wrap_future(future)
+            result = await self.pool.extract(body, item.final_url or item.url, item.content_type)
         except ExtractTimeout as exc:
             item.extract_error = str(exc)
             self.stats.inc_value("extract/timeout")
@@ -64,12 +57,10 @@ class ExtractPipeline:
             self.stats.inc_value("extract/error")
             logger.info("Extraction failed for %s: %s", item.url, exc)
         else:
-            item.extraction = result  # type: ignore[assignment]
-            if result is None or not item.extraction or not item.extraction.text:
+            if result is not None:
+                item.extraction, item.facts = result.extraction, result.facts
+            if item.extraction is None or not item.extraction.text:
                 self.stats.inc_value("extract/empty")
             else:
                 self.stats.inc_value("extract/ok")
         return item
-
-    def close_spider(self) -> None:
-        self.pool.close(wait=False)

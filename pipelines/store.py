@@ -37,6 +37,10 @@ def metadata_payload(item: FetchedPage) -> dict[str, Any]:
         "reason": item.reason,
         "error": item.error,
         "redirects": [hop.to_json() for hop in item.redirects],
+        "confidence": item.confidence,
+        "evidence": item.evidence,
+        "recovered_from": item.recovered_from,
+        "memento_datetime": item.memento_datetime.isoformat() if item.memento_datetime else None,
         "extraction": item.extraction.to_json() if item.extraction else None,
         "extract_error": item.extract_error,
     }
@@ -71,6 +75,11 @@ class StorePipeline:
         return item
 
     def _store(self, item: FetchedPage) -> None:
+        self._store_one(item)
+        if item.recovered is not None:
+            self._store_one(item.recovered)
+
+    def _store_one(self, item: FetchedPage) -> None:
         metadata = None
         if self.capture is not None:
             metadata = self.capture.write_metadata(
@@ -91,6 +100,9 @@ class StorePipeline:
             extract_error=item.extract_error,
             error=item.error,
             run_id=self.run_id,
+            recovered_from=item.recovered_from,
+            confidence=item.confidence,
+            evidence=list(item.evidence),
         )
         save_capture(self.db, record)
         self.stats.inc_value("store/captures")

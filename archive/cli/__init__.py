@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -85,10 +85,28 @@ _ = (DataDirOption, DbOption)
 
 def main() -> None:
     try:
-        app()
+        # standalone_mode=False: usage errors come back to us, to be printed as one line too.
+        result = app(standalone_mode=False, prog_name="morgue")
     except InvalidInput as exc:
-        print(f"morgue: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        _fail(str(exc), 2)
     except ArchiveError as exc:
-        print(f"morgue: error: {exc}", file=sys.stderr)
-        sys.exit(1)
+        _fail(str(exc), 1)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except Exception as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            sys.exit(0)  # `morgue` alone: the help was printed, as asked
+        # Click's usage errors (vendored by Typer): a bad option, a missing argument.
+        if hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int):
+            hint = " (see --help)" if getattr(exc, "exit_code", 0) == 2 else ""
+            _fail(f"{exc.format_message()}{hint}", exc.exit_code)  # type: ignore[attr-defined]
+        if type(exc).__name__ == "Abort":
+            _fail("aborted", 1)
+        raise
+    if isinstance(result, int) and result:
+        sys.exit(result)
+
+
+def _fail(message: str, status: int) -> NoReturn:
+    print(f"morgue: error: {message}", file=sys.stderr)
+    sys.exit(status)

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from archive.crawl_process import CrawlJob, CrawlResult, run_crawl_process
 from archive.db import open_database
 from archive.exceptions import ArchiveError, InvalidInput
+from archive.memento import check_timegate
 from archive.store import capture_to_json, captures_for_run, finish_run, start_run
 from archive.urls import validate_url
 
@@ -85,9 +86,15 @@ def archive_urls(
         finish_run(db, run_id, status, result.stats)
         captures = captures_for_run(db, run_id)
         rows_by_url: dict[str, dict[str, Any]] = {}
+        recovered: dict[str, dict[str, Any]] = {}
         for capture in captures:
-            rows_by_url.setdefault(capture.url, capture_to_json(capture))
-        rows = [rows_by_url[url] for url in urls if url in rows_by_url]
+            target = recovered if capture.recovered_from else rows_by_url
+            target.setdefault(capture.url, capture_to_json(capture))
+        # One result per URL, in input order; a copy recovered from a web archive follows the
+        # dead capture it stands in for, as a capture of its own with recovered_from set.
+        rows: list[dict[str, Any]] = []
+        for url in urls:
+            rows.extend(row for row in (rows_by_url.get(url), recovered.get(url)) if row)
     finally:
         db.close()
     if result.returncode != 0 and not result.interrupted:
@@ -141,6 +148,16 @@ def archive_command(
         bool,
         typer.Option("--no-recover", help="Do not look dead pages up in a web archive."),
     ] = False,
+    timegate: Annotated[
+        str | None,
+        typer.Option(
+            "--timegate",
+            envvar="MORGUE_TIMEGATE",
+            help="Memento TimeGate for dead pages; the page URL is appended to it. "
+            "[default: https://web.archive.org/web/]",
+            show_default=False,
+        ),
+    ] = None,
     ignore_robots: Annotated[
         bool, typer.Option("--ignore-robots", help="Fetch pages that robots.txt disallows.")
     ] = False,
@@ -167,9 +184,10 @@ def archive_command(
         overrides["DOWNLOAD_TIMEOUT"] = timeout
     if ignore_robots:
         overrides["ROBOTSTXT_OBEY"] = False
-    # Recovery from web archives comes with the dead-links work; --no-recover is accepted now so
-    # that scripts written today keep working.
-    _ = no_recover
+    if no_recover:
+        overrides["MEMENTO_ENABLED"] = False
+    if timegate is not None:
+        overrides["MEMENTO_TIMEGATE"] = check_timegate(timegate)
     paths = resolve_paths(ctx, data_dir, db)
     show_progress = (
         output is OutputFormat.table and sys.stderr.isatty() and len(url_list) > PROGRESS_THRESHOLD
@@ -187,4 +205,4 @@ def archive_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("archive", no_args_is_help=True)(archive_command)
+    app.command("archive")(archive_command)

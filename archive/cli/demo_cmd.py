@@ -51,7 +51,9 @@ def demo_command(ctx: typer.Context, data_dir: DataDirOption = None, db: DbOptio
     console.print(f"\n{len(rows)} URLs in {elapsed:.1f} s: {summary}")
     console.print(f"WARC files:  {paths.warc_dir}/ ({', '.join(warc_files)})")
     console.print(f"Database:    {paths.db_url}")
-    first = next((row for row in rows if row["verdict"] == "ok" and row.get("text_chars")), None)
+    # Point at an article, not the front page.
+    articles = [row for row in rows if row["verdict"] == "ok" and "/news/" in (row["url"] or "")]
+    first = articles[0] if articles else None
     console.print("\nTry next:")
     data = f"--data-dir {paths.data_dir}"
     if first is not None:

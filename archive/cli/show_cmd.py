@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from archive.db import open_database
+from archive.db import open_existing_database
 from archive.exceptions import InvalidInput
 from archive.extract import decode_html
 from archive.models import Capture
@@ -66,15 +66,16 @@ def show_command(
     """
     if sum((text, html, as_json)) > 1:
         raise InvalidInput("choose one of --text, --html and --json")
+    url = None if target.isdigit() else validate_url(target)
     paths = resolve_paths(ctx, data_dir, db)
-    database = open_database(paths.db_url)
+    database = open_existing_database(paths.db_url)
     try:
-        if target.isdigit():
+        if url is None:
             capture = get_capture(database, int(target))
             if capture is None:
                 raise InvalidInput(f"no capture with id {target}")
         else:
-            capture = latest_capture(database, validate_url(target))
+            capture = latest_capture(database, url)
             if capture is None:
                 raise InvalidInput(f"no capture of {target}")
         if as_json:
@@ -106,4 +107,4 @@ def _print_details(details: dict[str, Any]) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("show", no_args_is_help=True)(show_command)
+    app.command("show")(show_command)

@@ -1,0 +1,57 @@
+"""The crawl's extraction pool, shared by every component that needs a page extracted.
+
+Article extraction (pipelines.extract) and the soft-404 probe both extract pages; one pool of
+worker processes serves both, so a crawl never runs more extraction processes than
+``EXTRACT_WORKERS``. Nothing is extracted on the reactor thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Self
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from archive.extract import ExtractResult, extract_page
+from archive.extract_pool import ExtractPool
+
+__all__ = ["ExtractionPool", "find_pool"]
+
+
+class ExtractionPool:
+    def __init__(self, pool: ExtractPool[ExtractResult | None]) -> None:
+        self.pool = pool
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        if not settings.getbool("EXTRACT_ENABLED"):
+            raise NotConfigured("EXTRACT_ENABLED is off")
+        ext = cls(
+            ExtractPool(
+                extract_page,
+                workers=settings.getint("EXTRACT_WORKERS") or None,
+                timeout=settings.getfloat("EXTRACT_TIMEOUT"),
+            )
+        )
+        crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
+        return ext
+
+    async def extract(
+        self, body: bytes, url: str, content_type: str | None
+    ) -> ExtractResult | None:
+        """Extract one page in a worker process; raises ``ExtractError`` or ``ExtractTimeout``."""
+        return await asyncio.wrap_future(self.pool.submit(body, url, content_type))
+
+    def engine_stopped(self) -> None:
+        self.pool.close(wait=False)
+
+
+def find_pool(crawler: Crawler) -> ExtractionPool | None:
+    assert crawler.extensions is not None
+    for ext in crawler.extensions.middlewares:
+        if isinstance(ext, ExtractionPool):
+            return ext
+    return None

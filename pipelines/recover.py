@@ -1,0 +1,154 @@
+"""Recover dead pages from a web archive over Memento (RFC 7089).
+
+For a capture judged dead (``archive.liveness.is_dead``), ask the TimeGate for the closest
+memento from before the page died, fetch it raw, check it is a real page and not an archived
+error, and attach it to the item as a second capture with ``recovered_from`` set. Every request
+goes through Scrapy, so the TimeGate's answer and the memento are archived in the WARC like any
+response; the memento's record names the page it is a copy of (``WARC-Refers-To-Target-URI``).
+The sequence is documented in ``archive.memento``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Self
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
+from scrapy.statscollectors import StatsCollector
+
+from archive.exceptions import ExtractError
+from archive.liveness import is_dead
+from archive.memento import (
+    MementoAnswer,
+    accept_datetime,
+    check_timegate,
+    choose_before,
+    choose_memento,
+    closest_before,
+    parse_link_header,
+    raw_memento_url,
+    timegate_url,
+)
+from crawler.capture import META_MEMENTO_OF, META_RESPONSE
+from crawler.items import FetchedPage
+from crawler.pool import ExtractionPool, find_pool
+
+__all__ = ["RecoverPipeline", "header_pairs"]
+
+logger = logging.getLogger(__name__)
+
+_NO_REDIRECT = {"dont_redirect": True, "handle_httpstatus_all": True}
+
+
+def header_pairs(response: Response) -> list[tuple[str, str]]:
+    return [
+        (key.decode("latin-1"), value.decode("latin-1"))
+        for key, values in response.headers.items()
+        for value in values
+    ]
+
+
+class RecoverPipeline:
+    def __init__(
+        self,
+        crawler: Crawler,
+        timegate: str,
+        pool: ExtractionPool | None,
+        stats: StatsCollector,
+    ) -> None:
+        self.crawler = crawler
+        self.timegate = timegate
+        self.pool = pool
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        if not settings.getbool("MEMENTO_ENABLED"):
+            raise NotConfigured("MEMENTO_ENABLED is off")
+        assert crawler.stats is not None
+        timegate = check_timegate(settings.get("MEMENTO_TIMEGATE"))
+        return cls(crawler, timegate, find_pool(crawler), crawler.stats)
+
+    async def process_item(self, item: FetchedPage) -> FetchedPage:
+        if item.recovered_from or not is_dead(item.verdict or "", item.reason or ""):
+            return item
+        self.stats.inc_value("memento/lookups")
+        try:
+            item.recovered = await self._recover(item)
+        except (IgnoreRequest, OSError, ExtractError) as exc:
+            self.stats.inc_value("memento/error")
+            logger.info("Memento lookup failed for %s: %s", item.url, exc)
+        except Exception as exc:  # a download failure of any kind: the page stays dead
+            self.stats.inc_value("memento/error")
+            logger.info("Memento lookup failed for %s: %s: %s", item.url, type(exc).__name__, exc)
+        if item.recovered is not None:
+            self.stats.inc_value("memento/recovered")
+        return item
+
+    async def _download(self, request: Request) -> Response:
+        assert self.crawler.engine is not None
+        return await self.crawler.engine.download_async(request)
+
+    async def _recover(self, item: FetchedPage) -> FetchedPage | None:
+        original = item.url
+        dead_since = item.fetched_at
+        asked = Request(
+            timegate_url(self.timegate, original),
+            headers={"Accept-Datetime": accept_datetime(choose_before(dead_since))},
+            meta=dict(_NO_REDIRECT),
+            dont_filter=True,
+        )
+        response = await self._download(asked)
+        answer = MementoAnswer.from_response(
+            response.status, header_pairs(response), url=response.url
+        )
+        if not answer.found:
+            self.stats.inc_value("memento/not_archived")
+            return None
+        chosen = choose_memento(answer, dead_since)
+        if chosen is None and answer.timemap:
+            timemap = await self._download(
+                Request(answer.timemap, meta=dict(_NO_REDIRECT), dont_filter=True)
+            )
+            link = closest_before(parse_link_header(timemap.text), dead_since)
+            chosen = link.url if link is not None else None
+        chosen = chosen or answer.memento_url
+        if chosen is None:
+            return None
+        raw_url = raw_memento_url(chosen)
+        request = Request(
+            raw_url,
+            meta={**_NO_REDIRECT, META_MEMENTO_OF: original},
+            dont_filter=True,
+        )
+        response = await self._download(request)
+        memento = MementoAnswer.from_response(
+            response.status, header_pairs(response), url=response.url
+        )
+        if not memento.is_memento or response.status != 200:
+            # An archived 404 or redirect, or a page of the archive's own: no recovery.
+            self.stats.inc_value("memento/rejected")
+            return None
+        content_type = response.headers.get(b"Content-Type")
+        page = FetchedPage(
+            url=original,
+            fetched_at=datetime.now(UTC),
+            final_url=response.url,
+            status=response.status,
+            content_type=content_type.decode("latin-1") if content_type else None,
+            response=request.meta.get(META_RESPONSE),
+            recovered_from=response.url,
+            memento_datetime=memento.memento_datetime,
+            verdict="ok",
+            reason="memento",
+        )
+        if self.pool is not None:
+            result = await self.pool.extract(response.body, original, page.content_type)
+            if result is not None:
+                page.extraction, page.facts = result.extraction, result.facts
+        return page
