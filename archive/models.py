@@ -28,10 +28,12 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
+    "PAGE_STATES",
     "RUN_STATUSES",
     "Base",
     "Capture",
     "JSONType",
+    "Link",
     "Page",
     "Probe",
     "Run",
@@ -39,6 +41,7 @@ __all__ = [
 ]
 
 RUN_STATUSES = ("running", "finished", "interrupted", "failed")
+PAGE_STATES = ("alive", "dead_suspected", "dead_confirmed")
 
 # Named constraints make later migrations (and SQLite batch mode) able to refer to them.
 _NAMING = {
@@ -98,6 +101,9 @@ class Page(Base):
     host: Mapped[str] = mapped_column(Text, index=True)
     first_seen_at: Mapped[datetime]
     last_captured_at: Mapped[datetime | None]
+    # Derived from the captures (archive.pagestate) and kept here so that queries can filter on it.
+    state: Mapped[str | None] = mapped_column(String(16), index=True)
+    dead_since: Mapped[datetime | None]
 
     captures: Mapped[list[Capture]] = relationship(back_populates="page")
 
@@ -174,9 +180,28 @@ class Capture(Base):
     metadata_record_id: Mapped[str | None] = mapped_column(Text)
 
     page: Mapped[Page] = relationship(back_populates="captures")
+    links: Mapped[list[Link]] = relationship(
+        back_populates="capture", order_by="Link.position", cascade="all, delete-orphan"
+    )
 
     def __repr__(self) -> str:
         return f"Capture(id={self.id!r}, url={self.url!r}, verdict={self.verdict!r})"
+
+
+class Link(Base):
+    """A link cited in the main text of a capture's article: its target and anchor text."""
+
+    __tablename__ = "links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    capture_id: Mapped[int] = mapped_column(
+        ForeignKey("captures.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    url: Mapped[str] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+
+    capture: Mapped[Capture] = relationship(back_populates="links")
 
 
 class Probe(Base):
