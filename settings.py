@@ -80,6 +80,13 @@ STORE_ENABLED = True
 STORE_DB_URL = None  # set from --db / --data-dir
 STORE_RUN_ID = 0  # the runs row this crawl reports into; 0 for none
 
+# -- Liveness verdicts and soft-404 probes (pipelines.classify.ClassifyPipeline) -------------
+LIVENESS_PROBE_ENABLED = True
+LIVENESS_PROBE_MAX_AGE = 7.0  # days a host's probe is reused, across crawls
+LIVENESS_DB_URL = None  # set from --db / --data-dir: where probes are kept
+LIVENESS_DEAD_CHECKS = 2  # dead observations before a page is dead_confirmed...
+LIVENESS_DEAD_SPAN = 7.0  # ...at least this many days apart (first to last)
+
 # -- Recovery of dead pages over Memento (pipelines.recover.RecoverPipeline) -----------------
 MEMENTO_ENABLED = True
 MEMENTO_TIMEGATE = "https://web.archive.org/web/"  # --timegate / MORGUE_TIMEGATE

@@ -58,3 +58,4 @@ class CaptureRecord:
     run_id: int | None = None
     confidence: float | None = None
     evidence: list[str] = field(default_factory=list)
+    links: list[tuple[str, str | None]] = field(default_factory=list)  # (url, anchor text)

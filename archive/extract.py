@@ -16,12 +16,13 @@ import trafilatura
 from lxml import html as lxml_html
 
 from archive.exceptions import ExtractError
-from archive.pagefacts import PageFacts, page_facts
+from archive.pagefacts import AnchorFact, PageFacts, page_facts
 
 __all__ = [
     "ExtractResult",
     "Extraction",
     "charset_from_content_type",
+    "cited_links",
     "decode_html",
     "extract_article",
     "extract_page",
@@ -175,6 +176,7 @@ class ExtractResult:
 
     extraction: Extraction | None
     facts: PageFacts | None
+    links: tuple[AnchorFact, ...] = ()
 
 
 def extract_page(body: bytes, url: str, content_type: str | None = None) -> ExtractResult | None:
@@ -187,4 +189,15 @@ def extract_page(body: bytes, url: str, content_type: str | None = None) -> Extr
     tree = _parse(body, content_type)
     # trafilatura prunes the tree it is given: read the page's facts first.
     facts = page_facts(tree, url)
-    return ExtractResult(_extract_tree(tree, url), facts)
+    extraction = _extract_tree(tree, url)
+    return ExtractResult(extraction, facts, cited_links(facts.anchors, extraction.text, url))
+
+
+def cited_links(
+    anchors: tuple[AnchorFact, ...], text: str | None, url: str
+) -> tuple[AnchorFact, ...]:
+    """The links of running text whose anchor text made it into the article: its citations."""
+    if not text:
+        return ()
+    own = url.split("#", 1)[0]
+    return tuple(a for a in anchors if a.text in text and a.url.split("#", 1)[0] != own)

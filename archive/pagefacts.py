@@ -1,21 +1,179 @@
-"""Placeholder until the soft-404 work lands its page facts (owned by the soft-404 helper)."""
+"""What a page says about itself, read from its whole HTML before extraction prunes it.
+
+The soft-404 rules (``archive.soft404``) need more than the extracted article: the title and
+first heading, whether the page declares itself an article (JSON-LD, Open Graph), where its
+canonical URL points, whether it asks not to be indexed, and which links sit in its prose. These
+are read here, once, in the extraction worker, from the same parsed tree.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import json
+import re
+from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
-__all__ = ["PageFacts", "page_facts"]
+__all__ = ["ARTICLE_TYPES", "AnchorFact", "PageFacts", "page_facts"]
+
+# schema.org types that say "this page is one article".
+ARTICLE_TYPES = frozenset(
+    {
+        "article",
+        "newsarticle",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "reviewnewsarticle",
+        "backgroundnewsarticle",
+        "blogposting",
+        "liveblogposting",
+        "scholarlyarticle",
+        "techarticle",
+        "report",
+    }
+)
+_PROSE_TAGS = frozenset({"p", "li", "blockquote", "em", "strong", "b", "i", "span", "figcaption"})
+_CHROME_TAGS = frozenset({"nav", "header", "footer", "aside", "form", "menu"})
+_SPACE_RE = re.compile(r"\s+")
+
+
+def _clean(value: str | None, limit: int = 500) -> str | None:
+    if value is None:
+        return None
+    value = _SPACE_RE.sub(" ", value).strip()
+    return value[:limit] or None
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorFact:
+    """A link found in running text, outside the page's navigation chrome."""
+
+    url: str
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
 class PageFacts:
     title: str | None = None
+    h1: str | None = None
+    og_title: str | None = None
+    og_type: str | None = None
+    og_url: str | None = None
+    canonical: str | None = None
+    jsonld_types: tuple[str, ...] = ()
+    noindex: bool = False
+    accessible_for_free: bool | None = None
+    anchors: tuple[AnchorFact, ...] = field(default=())
+
+    @property
+    def article_markup(self) -> bool:
+        """Whether the page declares itself an article (JSON-LD or ``og:type``)."""
+        if any(t.lower() in ARTICLE_TYPES for t in self.jsonld_types):
+            return True
+        return (self.og_type or "").lower() == "article"
+
+    def headings(self) -> list[str]:
+        return [h for h in (self.title, self.h1, self.og_title) if h]
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["anchors"] = len(self.anchors)  # the links themselves are stored apart
+        return data
+
+
+def _first(tree: Any, xpath: str) -> str | None:
+    for value in tree.xpath(xpath):
+        text = value if isinstance(value, str) else value.text_content()
+        cleaned = _clean(text)
+        if cleaned:
+            return cleaned
+    return None
+
+
+def _meta(tree: Any, name: str) -> str | None:
+    return _first(
+        tree,
+        f"//meta[@property='{name}']/@content | //meta[@name='{name}']/@content",
+    )
+
+
+def _jsonld_nodes(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, list):
+        return [node for item in value for node in _jsonld_nodes(item)]
+    if not isinstance(value, dict):
+        return []
+    nodes = [value]
+    graph = value.get("@graph")
+    if graph is not None:
+        nodes.extend(_jsonld_nodes(graph))
+    return nodes
+
+
+def _jsonld(tree: Any) -> tuple[tuple[str, ...], bool | None]:
+    types: list[str] = []
+    free: bool | None = None
+    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
+        try:
+            data = json.loads(script)
+        except ValueError:
+            continue  # broken JSON-LD is common; it says nothing
+        for node in _jsonld_nodes(data):
+            kind = node.get("@type")
+            for name in kind if isinstance(kind, list) else [kind]:
+                if isinstance(name, str):
+                    types.append(name.rsplit("/", 1)[-1])
+            flag = node.get("isAccessibleForFree")
+            if isinstance(flag, bool):
+                free = flag if free is None else free and flag
+            elif isinstance(flag, str) and flag.lower() in ("true", "false"):
+                value = flag.lower() == "true"
+                free = value if free is None else free and value
+    return tuple(dict.fromkeys(types)), free
+
+
+def _in_chrome(element: Any) -> bool:
+    for ancestor in element.iterancestors():
+        tag = ancestor.tag if isinstance(ancestor.tag, str) else ""
+        if tag in _CHROME_TAGS:
+            return True
+        role = (ancestor.get("role") or "").lower()
+        if role in ("navigation", "banner", "contentinfo", "complementary"):
+            return True
+    return False
+
+
+def _anchors(tree: Any, base_url: str) -> tuple[AnchorFact, ...]:
+    """Links in running text: the article's citations are among these."""
+    found: dict[str, AnchorFact] = {}
+    for anchor in tree.xpath("//body//a[@href]"):
+        parent = anchor.getparent()
+        if parent is None or parent.tag not in _PROSE_TAGS:
+            continue
+        text = _clean(anchor.text_content(), 300)
+        href = (anchor.get("href") or "").strip()
+        if not text or not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+            continue
+        url = urljoin(base_url, href)
+        if urlsplit(url).scheme not in ("http", "https") or _in_chrome(anchor):
+            continue
+        found.setdefault(url, AnchorFact(url, text))
+    return tuple(found.values())
 
 
 def page_facts(tree: Any, url: str) -> PageFacts:
-    titles = tree.xpath("//title/text()")
-    return PageFacts(title=titles[0].strip() if titles else None)
+    """Read a parsed page's facts; ``url`` resolves relative links."""
+    types, free = _jsonld(tree)
+    robots = " ".join(tree.xpath("//meta[@name='robots' or @name='googlebot']/@content")).lower()
+    return PageFacts(
+        title=_first(tree, "//title"),
+        h1=_first(tree, "//body//h1"),
+        og_title=_meta(tree, "og:title"),
+        og_type=_meta(tree, "og:type"),
+        og_url=_meta(tree, "og:url"),
+        canonical=_first(tree, "//link[@rel='canonical']/@href"),
+        jsonld_types=types,
+        noindex="noindex" in robots,
+        accessible_for_free=free,
+        anchors=_anchors(tree, url),
+    )

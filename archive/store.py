@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session, joinedload
 from archive.capture import CaptureRecord
 from archive.db import Database
 from archive.exceptions import DatabaseError, InvalidURL
-from archive.models import RUN_STATUSES, Capture, Page, Run
+from archive.models import RUN_STATUSES, Capture, Link, Page, Run
+from archive.pagestate import DEFAULT_RULE, Observation, StateRule, derive_state
 from archive.urls import normalise_url, url_host
 
 __all__ = [
@@ -213,10 +214,14 @@ def _capture_row(rec: CaptureRecord, page_id: int) -> Capture:
     )
 
 
-def _save(session: Session, rec: CaptureRecord) -> int:
+def _save(session: Session, rec: CaptureRecord, rule: StateRule) -> int:
     key = page_key(rec)
     page_id = _page_id(session, key, _clean(rec.url.strip()) or key, rec.fetched_at)
     row = _capture_row(rec, page_id)
+    row.links = [
+        Link(position=i, url=_clean(url) or url, text=_clean(text))
+        for i, (url, text) in enumerate(rec.links)
+    ]
     session.add(row)
     session.flush()
     session.execute(
@@ -225,21 +230,44 @@ def _save(session: Session, rec: CaptureRecord) -> int:
         .where(or_(Page.last_captured_at.is_(None), Page.last_captured_at < row.fetched_at))
         .values(last_captured_at=row.fetched_at)
     )
+    update_page_state(session, page_id, rule)
     return row.id
 
 
-def save_capture(db: Database, rec: CaptureRecord) -> int:
+def update_page_state(session: Session, page_id: int, rule: StateRule = DEFAULT_RULE) -> None:
+    """Derive a page's state from its captures again (``archive.pagestate``)."""
+    rows = session.execute(
+        select(Capture.fetched_at, Capture.verdict, Capture.reason, Capture.recovered_from).where(
+            Capture.page_id == page_id
+        )
+    )
+    observations = [
+        Observation(at, verdict, reason, recovered is not None)
+        for at, verdict, reason, recovered in rows
+    ]
+    state, dead_since = derive_state(observations, rule)
+    session.execute(
+        update(Page).where(Page.id == page_id).values(state=state, dead_since=dead_since)
+    )
+
+
+def save_capture(db: Database, rec: CaptureRecord, rule: StateRule = DEFAULT_RULE) -> int:
     """Store one capture (creating its page if new); returns the capture id."""
-    return save_captures(db, [rec])[0]
+    return save_captures(db, [rec], rule)[0]
 
 
-def save_captures(db: Database, recs: Iterable[CaptureRecord]) -> list[int]:
-    """Store a batch of captures in one transaction: all of them or, on an error, none."""
+def save_captures(
+    db: Database, recs: Iterable[CaptureRecord], rule: StateRule = DEFAULT_RULE
+) -> list[int]:
+    """Store a batch of captures in one transaction: all of them or, on an error, none.
+
+    Each page's state is derived again from its captures, by ``rule``.
+    """
     batch = list(recs)
     if not batch:
         return []
     with db.session() as session:
-        ids = [_save(session, rec) for rec in batch]
+        ids = [_save(session, rec, rule) for rec in batch]
     logger.debug("Saved %d captures", len(ids))
     return ids
 

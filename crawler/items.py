@@ -7,7 +7,7 @@ from datetime import datetime
 
 from archive.capture import RedirectHop
 from archive.extract import Extraction
-from archive.pagefacts import PageFacts
+from archive.pagefacts import AnchorFact, PageFacts
 from archive.warc import RecordLocation
 
 __all__ = ["FetchedPage"]
@@ -29,6 +29,7 @@ class FetchedPage:
     error: str | None = None  # one-line description of the failure
     extraction: Extraction | None = None
     facts: PageFacts | None = None
+    links: list[AnchorFact] = field(default_factory=list)  # links cited in the article text
     extract_error: str | None = None
     verdict: str | None = None
     reason: str | None = None

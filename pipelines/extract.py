@@ -59,6 +59,7 @@ class ExtractPipeline:
         else:
             if result is not None:
                 item.extraction, item.facts = result.extraction, result.facts
+                item.links = list(result.links)
             if item.extraction is None or not item.extraction.text:
                 self.stats.inc_value("extract/empty")
             else:

@@ -36,6 +36,7 @@ from archive.memento import (
 from crawler.capture import META_MEMENTO_OF, META_RESPONSE
 from crawler.items import FetchedPage
 from crawler.pool import ExtractionPool, find_pool
+from pipelines.classify import classify_page
 
 __all__ = ["RecoverPipeline", "header_pairs"]
 
@@ -151,4 +152,14 @@ class RecoverPipeline:
             result = await self.pool.extract(response.body, original, page.content_type)
             if result is not None:
                 page.extraction, page.facts = result.extraction, result.facts
+                page.links = list(result.links)
+        # An archive keeps error pages too: a memento that is itself a soft 404 is no recovery.
+        judgement = classify_page(page, None)
+        if judgement.verdict != "ok":
+            self.stats.inc_value("memento/rejected")
+            logger.info(
+                "Memento %s of %s is itself dead (%s)", response.url, original, judgement.reason
+            )
+            return None
+        page.confidence, page.evidence = judgement.confidence, list(judgement.evidence)
         return page

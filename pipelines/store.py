@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any, Self
 
 from scrapy.crawler import Crawler
@@ -16,6 +17,7 @@ from scrapy.statscollectors import StatsCollector
 
 from archive.capture import CaptureRecord
 from archive.db import Database, open_database
+from archive.pagestate import DEFAULT_RULE, StateRule
 from archive.store import save_capture
 from crawler.capture import WarcCapture, find_capture
 from crawler.items import FetchedPage
@@ -53,7 +55,9 @@ class StorePipeline:
         capture: WarcCapture | None,
         stats: StatsCollector,
         run_id: int | None,
+        rule: StateRule = DEFAULT_RULE,
     ) -> None:
+        self.rule = rule
         self.db = db
         self.capture = capture
         self.stats = stats
@@ -68,7 +72,12 @@ class StorePipeline:
         if not url:
             raise NotConfigured("STORE_DB_URL is not set")
         run_id = settings.getint("STORE_RUN_ID") or None
-        return cls(open_database(url), find_capture(crawler), crawler.stats, run_id)
+        # A page's state follows the liveness rule's settings (archive.pagestate).
+        rule = StateRule(
+            checks=settings.getint("LIVENESS_DEAD_CHECKS"),
+            span=timedelta(days=settings.getfloat("LIVENESS_DEAD_SPAN")),
+        )
+        return cls(open_database(url), find_capture(crawler), crawler.stats, run_id, rule)
 
     async def process_item(self, item: FetchedPage) -> FetchedPage:
         await asyncio.to_thread(self._store, item)
@@ -103,8 +112,9 @@ class StorePipeline:
             recovered_from=item.recovered_from,
             confidence=item.confidence,
             evidence=list(item.evidence),
+            links=[(link.url, link.text) for link in item.links],
         )
-        save_capture(self.db, record)
+        save_capture(self.db, record, self.rule)
         self.stats.inc_value("store/captures")
 
     def close_spider(self) -> None:

@@ -1,0 +1,380 @@
+"""Soft-404 detection: a page that answers 200 but whose article is gone (design.md section 4).
+
+No single signal is enough, so several are combined and each one that fires is named in the
+evidence stored with the capture:
+
+- **redirects**: to the site root, to a shorter section path, to an error URL (/404, /notfound);
+- **the host's probe**: what the host serves for a sibling URL that cannot exist. The same final
+  URL, or near-identical text, means the page is that error page (``probe_match``);
+- **error stubs**: title, first heading or a thin main text saying the page is gone, in several
+  languages, counted only together with structure (no article markup, thin text, noindex),
+  because wording lists alone overfit.
+
+Calling a live article dead is the worst error this tool can make, so every rule leans towards
+``ok``: a page that declares itself an article and carries a real text is never judged by its
+wording, and home pages and section fronts are never compared with the probe.
+
+Stubs *appended* to a real article (the seed page's "This page is not available" paragraphs) are
+cut from the text by ``strip_appended_stub``; the page stays ``ok``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import string
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from archive.pagefacts import PageFacts
+
+__all__ = [
+    "Baseline",
+    "Judgement",
+    "is_front_page",
+    "judge",
+    "known_stub_paragraphs",
+    "looks_like_error_path",
+    "probe_key",
+    "probe_url",
+    "similarity",
+    "strip_appended_stub",
+    "stub_phrase",
+]
+
+# A main text shorter than this holds no article.
+THIN_TEXT = 600
+# An article must keep at least this much text before a stub for the stub to be cut.
+MIN_ARTICLE_BEFORE_STUB = 300
+# Shingle overlap from which two texts are the same page.
+SAME_TEXT = 0.8
+
+# "This page is gone", in the languages the rules know. Tested in tests/test_soft404.py; the
+# evaluation (bench/liveness_eval.py) also measures wording and languages that are not here.
+_STUB_PATTERNS = [
+    # English
+    r"\bpage (?:was |is |has )?not (?:be(?:en)? )?found\b",
+    r"\b(?:page|article|story|content|video|post)s? (?:you (?:are|were|re) looking for |you "
+    r"requested )?(?:is |are |was )?(?:no longer|not|currently not|not currently) "
+    r"(?:available|exists?|accessible|online)\b",
+    r"\b(?:page|article|story|content|url|link) (?:no longer|does not|doesn't|did not) exists?",
+    r"\bno longer exists\b",
+    r"\b(?:has|have) been (?:removed|deleted|taken down|unpublished|archived)\b",
+    r"\b(?:can'?not|can't|could not|couldn't|unable to) (?:find|locate) (?:the |that |"
+    r"this |your )?(?:page|article|story|content)\b",
+    r"\b(?:error|erro|fehler|erreur|errore|fout)\s*404\b",
+    r"\b404\s*(?:error|not found|page)\b",
+    r"\boops\b.{0,40}\b(?:page|wrong)\b",
+    # German
+    r"\bseite (?:wurde )?nicht gefunden\b",
+    r"\b(?:seite|artikel|inhalt|beitrag) (?:ist |existiert )?(?:nicht mehr|leider nicht) "
+    r"(?:verfügbar|vorhanden|erreichbar|online)?",
+    r"\b(?:existiert|gibt es) (?:leider )?nicht mehr\b",
+    r"\bnicht (?:mehr )?verfügbar\b",
+    # French
+    r"\bpage (?:est )?introuvable\b",
+    r"\bpage (?:demandée )?(?:n'existe|n'est) (?:pas|plus)\b",
+    r"\bn'est plus disponible\b",
+    r"\bpage non trouvée\b",
+    # Spanish
+    r"\bpágina no (?:encontrada|existe|disponible|se encuentra)\b",
+    r"\b(?:ya )?no (?:existe|está disponible)\b",
+    r"\bno (?:se )?(?:ha podido|pudo|podemos) encontrar\b",
+    # Italian
+    r"\bpagina non (?:trovata|disponibile|esiste|è disponibile)\b",
+    r"\bnon è (?:più )?disponibile\b",
+    # Portuguese
+    r"\bpágina não (?:encontrada|existe|está disponível|disponível)\b",
+    r"\bnão (?:está )?(?:mais )?disponível\b",
+    # Dutch
+    r"\bpagina (?:is )?niet gevonden\b",
+    r"\b(?:bestaat|is) niet (?:meer|langer) (?:beschikbaar)?",
+]
+# Typographic apostrophes are as common as straight ones in these messages.
+_STUB_RE = re.compile(
+    "|".join(f"(?:{p})".replace("'", "['\u2019]") for p in _STUB_PATTERNS), re.IGNORECASE
+)
+_TITLE_404_RE = re.compile(r"(?<![\d/.,])404(?![\d/.,])")
+_ERROR_SEGMENT_RE = re.compile(
+    r"^(?:404|410|error|errors|not[-_]?found|page[-_]?not[-_]?found|404[-_.]?\w*|error[-_]?404|"
+    r"fehler|erreur|nicht[-_]?gefunden|introuvable|no[-_]?encontrad[ao])(?:\.\w{2,5})?$",
+    re.IGNORECASE,
+)
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+_SECTION_SEGMENT_RE = re.compile(r"^[a-z][a-z_]*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """What the host served for a URL that cannot exist: its error page, whatever its status."""
+
+    status: int | None
+    final_url: str | None
+    title: str | None = None
+    text: str | None = None
+
+    @property
+    def soft(self) -> bool:
+        """The host answers unknown URLs with 200: the case that makes soft 404s."""
+        return self.status is not None and 200 <= self.status < 300
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Baseline:
+        return cls(
+            status=data.get("status"),
+            final_url=data.get("final_url"),
+            title=data.get("title"),
+            text=data.get("text"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    verdict: str
+    reason: str
+    confidence: float
+    evidence: tuple[str, ...]
+
+
+def stub_phrase(text: str | None) -> str | None:
+    """The "page is gone" wording found in ``text``, if any."""
+    if not text:
+        return None
+    match = _STUB_RE.search(text)
+    return match.group(0) if match else None
+
+
+def _segments(path: str) -> list[str]:
+    return [segment for segment in path.split("/") if segment]
+
+
+def is_front_page(url: str) -> bool:
+    """A home page or a section front (/news/, /politics): never compared with the probe.
+
+    A section front here is a path of one segment made of letters only; article slugs carry
+    hyphens, digits or an extension.
+    """
+    parts = urlsplit(url)
+    segments = _segments(parts.path)
+    if not segments:
+        return True
+    if len(segments) == 1:
+        segment = segments[0]
+        if segment.lower() in ("index.html", "index.htm", "index.php", "default.aspx"):
+            return True
+        return bool(_SECTION_SEGMENT_RE.match(segment)) and not parts.query
+    return False
+
+
+def looks_like_error_path(url: str | None) -> bool:
+    """A URL such as /404, /errors/not-found.html or /page-not-found."""
+    if not url:
+        return False
+    return any(_ERROR_SEGMENT_RE.match(s) for s in _segments(urlsplit(url).path))
+
+
+def probe_key(url: str) -> tuple[str, str]:
+    """(host, path prefix): probes are made and reused per host and directory."""
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    prefix = path[: path.rfind("/") + 1] or "/"
+    return parts.netloc.lower(), prefix
+
+
+def probe_url(url: str, token: str | None = None) -> str:
+    """A sibling of ``url`` that cannot exist: its last path segment replaced by random letters.
+
+    The extension of the last segment is kept (some servers route on it); the query is dropped.
+    """
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    prefix, _, last = path.rpartition("/")
+    token = token or "".join(secrets.choice(string.ascii_lowercase) for _ in range(16))
+    suffix = ""
+    if "." in last:
+        ext = last.rsplit(".", 1)[1]
+        if ext.isalnum() and len(ext) <= 5:
+            suffix = f".{ext}"
+    return urlunsplit((parts.scheme, parts.netloc, f"{prefix}/morgue-{token}{suffix}", "", ""))
+
+
+def _shingles(text: str, size: int = 4) -> set[int]:
+    words = [w.lower() for w in _WORD_RE.findall(text)]
+    if len(words) < size:
+        return {_hash(" ".join(words))} if words else set()
+    return {_hash(" ".join(words[i : i + size])) for i in range(len(words) - size + 1)}
+
+
+def _hash(value: str) -> int:
+    return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "big")
+
+
+def similarity(a: str | None, b: str | None) -> float:
+    """Jaccard overlap of the 4-word shingles of two texts (0 when either is empty)."""
+    if not a or not b:
+        return 0.0
+    sa, sb = _shingles(a), _shingles(b)
+    if not sa or not sb:
+        return 0.0
+    return len(sa & sb) / len(sa | sb)
+
+
+def _same_url(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return False
+    pa, pb = urlsplit(a), urlsplit(b)
+    return (pa.netloc.lower(), pa.path.rstrip("/"), pa.query) == (
+        pb.netloc.lower(),
+        pb.path.rstrip("/"),
+        pb.query,
+    )
+
+
+def _redirect_signal(url: str, final_url: str | None) -> str | None:
+    if not final_url or _same_url(url, final_url):
+        return None
+    start, end = urlsplit(url), urlsplit(final_url)
+    if looks_like_error_path(final_url) and not looks_like_error_path(url):
+        return "error_url"
+    start_segments, end_segments = _segments(start.path), _segments(end.path)
+    same_site = _site(start.netloc) == _site(end.netloc)
+    if not end_segments and start_segments and not end.query:
+        return "redirect_to_home" if same_site else None
+    if (
+        same_site
+        and 0 < len(end_segments) < len(start_segments)
+        and start_segments[: len(end_segments)] == end_segments
+    ):
+        # /news/2024/some-story -> /news/: the story went, its section is what is left.
+        return "redirect_to_section"
+    return None
+
+
+def _site(netloc: str) -> str:
+    host = netloc.lower().split(":")[0]
+    return host[4:] if host.startswith("www.") else host
+
+
+def _matches_probe(
+    final_url: str | None, title: str | None, text: str | None, baseline: Baseline
+) -> str | None:
+    if baseline.soft and baseline.final_url and _same_url(final_url, baseline.final_url):
+        return "probe_same_url"
+    if not text or not baseline.text:
+        return None
+    if len(text) > 3 * max(len(baseline.text), 200):
+        return None  # far more text than the error page: an article
+    score = similarity(text, baseline.text)
+    if score >= SAME_TEXT:
+        return "probe_same_text"
+    if title and baseline.title and title == baseline.title and score >= 0.5:
+        return "probe_same_title_text"
+    return None
+
+
+def judge(
+    *,
+    url: str,
+    final_url: str | None,
+    title: str | None,
+    text: str | None,
+    facts: PageFacts | None,
+    baseline: Baseline | None,
+) -> Judgement:
+    """The soft-404 verdict of a page that was served with a 2xx status."""
+    facts = facts or PageFacts()
+    final = final_url or url
+    chars = len(text or "")
+    thin = chars < THIN_TEXT
+    evidence: list[str] = []
+
+    redirect = _redirect_signal(url, final)
+    if redirect is not None and not is_front_page(url):
+        evidence.append(redirect)
+        if redirect in ("redirect_to_home", "error_url"):
+            return Judgement("soft_404", redirect, 0.95, tuple(evidence))
+        if not facts.article_markup or thin:
+            return Judgement("soft_404", redirect, 0.85, tuple(evidence))
+
+    for declared in (facts.canonical, facts.og_url):
+        if looks_like_error_path(declared) and not looks_like_error_path(url):
+            evidence.append("error_canonical")
+            return Judgement("soft_404", "error_url", 0.9, tuple(evidence))
+
+    if baseline is not None and not is_front_page(url):
+        match = _matches_probe(final, title or facts.title, text, baseline)
+        if match is not None:
+            evidence.append(match)
+            return Judgement("soft_404", "probe_match", 0.9, tuple(evidence))
+
+    headings = [h for h in (*facts.headings(), title) if h]
+    stub_heading = any(stub_phrase(h) or _TITLE_404_RE.search(h) for h in headings)
+    stub_text = thin and stub_phrase((text or "")[:THIN_TEXT]) is not None
+    if stub_heading:
+        evidence.append("stub_heading")
+    if stub_text:
+        evidence.append("stub_text")
+    if thin:
+        evidence.append("thin_text")
+    if not facts.article_markup:
+        evidence.append("no_article_markup")
+    if facts.noindex:
+        evidence.append("noindex")
+    # Wording counts only with structure: a page that declares itself an article keeps its
+    # verdict unless its own headings say it is gone.
+    if stub_heading and (stub_text or thin or not facts.article_markup):
+        confidence = 0.95 if stub_text and not facts.article_markup else 0.85
+        return Judgement("soft_404", "error_stub", confidence, tuple(evidence))
+    if stub_text and not facts.article_markup:
+        return Judgement("soft_404", "error_stub", 0.8, tuple(evidence))
+    return Judgement("ok", "", 0.9 if chars >= THIN_TEXT else 0.7, tuple(evidence))
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p for p in re.split(r"\n+", text) if p.strip()]
+
+
+def _normal(paragraph: str) -> str:
+    return " ".join(_WORD_RE.findall(paragraph.lower()))
+
+
+def strip_appended_stub(
+    text: str | None, known_stubs: Iterable[str] = (), max_paragraphs: int = 4
+) -> tuple[str | None, list[str]]:
+    """Cut a "page not available" stub from the end of an article's text.
+
+    A trailing paragraph goes when it says the page is gone, or when it is one of the host's
+    ``known_stubs`` (paragraphs of the host's probe page). Only the last few paragraphs are
+    looked at, and only when a real text remains before them. Returns the text and what was cut.
+    """
+    if not text:
+        return text, []
+    known = {_normal(p) for stub in known_stubs for p in _paragraphs(stub)}
+    known.discard("")
+    paragraphs = _paragraphs(text)
+    cut: list[str] = []
+    while paragraphs and len(cut) < max_paragraphs:
+        last = paragraphs[-1]
+        is_stub = _normal(last) in known or (len(last) <= 400 and stub_phrase(last) is not None)
+        if not is_stub:
+            break
+        cut.insert(0, paragraphs.pop())
+    if not cut:
+        return text, []
+    remaining = "\n".join(paragraphs)
+    if len(remaining) < MIN_ARTICLE_BEFORE_STUB:
+        return text, []  # the stub is the page, not an appendix: leave it for judge()
+    # Keep the paragraph breaks of what remains as they were.
+    end = text.rfind(cut[0])
+    return text[:end].rstrip(), cut
+
+
+def known_stub_paragraphs(baselines: Sequence[Baseline]) -> list[str]:
+    """The paragraphs of a host's error pages, to strip when appended to its articles."""
+    return [b.text for b in baselines if b.text and len(b.text) <= 2000]

@@ -1,0 +1,128 @@
+"""The soft-404 probe of each host and path prefix: what it serves for a URL that cannot exist.
+
+One probe per (host, prefix) per crawl, shared by every page under that prefix (concurrent pages
+wait for the same probe), and kept in the DB (``archive.probes``) so that later crawls reuse it
+until it is ``LIVENESS_PROBE_MAX_AGE`` days old. The probe request goes through Scrapy like any
+other, so its response is archived in the WARC too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from scrapy import Request
+from scrapy.http import Response
+from scrapy.statscollectors import StatsCollector
+
+from archive.db import Database
+from archive.exceptions import ExtractError
+from archive.probes import recent_probe, save_probe
+from archive.soft404 import Baseline, probe_key, probe_url
+from crawler.capture import META_RESPONSE
+from crawler.pool import ExtractionPool
+
+__all__ = ["META_PROBE", "HostProbes"]
+
+logger = logging.getLogger(__name__)
+
+META_PROBE = "morgue_probe"  # marks a probe request: not a page of the crawl
+
+Downloader = Callable[[Request], Awaitable[Response]]
+
+
+class HostProbes:
+    def __init__(
+        self,
+        download: Downloader,
+        pool: ExtractionPool | None,
+        db: Database | None,
+        stats: StatsCollector,
+        max_age: timedelta,
+    ) -> None:
+        self.download = download
+        self.pool = pool
+        self.db = db
+        self.stats = stats
+        self.max_age = max_age
+        self._known: dict[tuple[str, str], asyncio.Future[Baseline | None]] = {}
+
+    async def baseline(self, url: str) -> Baseline | None:
+        """What the host of ``url`` serves under the same prefix for a URL that cannot exist."""
+        key = probe_key(url)
+        future = self._known.get(key)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._known[key] = future
+            try:
+                future.set_result(await self._probe(key, url))
+            except Exception as exc:  # a failed probe only means no baseline for this prefix
+                logger.info("Probe for %s%s failed: %s", key[0], key[1], exc)
+                self.stats.inc_value("liveness/probe_error")
+                future.set_result(None)
+        return await asyncio.shield(future)
+
+    async def _probe(self, key: tuple[str, str], url: str) -> Baseline | None:
+        host, prefix = key
+        if self.db is not None:
+            stored = await asyncio.to_thread(recent_probe, self.db, host, prefix, self.max_age)
+            if stored is not None and stored.result is not None:
+                self.stats.inc_value("liveness/probe_reused")
+                return Baseline.from_json(stored.result)
+        target = probe_url(url)
+        # Redirects are followed: where the host sends an unknown URL is part of the answer.
+        request = Request(target, meta={META_PROBE: True}, dont_filter=True)
+        self.stats.inc_value("liveness/probes")
+        try:
+            response = await self.download(request)
+        except Exception as exc:
+            if self.db is not None:
+                await asyncio.to_thread(
+                    save_probe,
+                    self.db,
+                    host=host,
+                    prefix=prefix,
+                    probe_url=target,
+                    http_status=None,
+                    final_url=None,
+                    result=None,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+            raise
+        baseline = await self._baseline(response)
+        logger.debug("Probe %s answered %s", target, response.status)
+        if self.db is not None:
+            await asyncio.to_thread(
+                save_probe,
+                self.db,
+                host=host,
+                prefix=prefix,
+                probe_url=target,
+                http_status=response.status,
+                final_url=response.url,
+                result=baseline.to_json(),
+                record=response.meta.get(META_RESPONSE),
+            )
+        return baseline
+
+    async def _baseline(self, response: Response) -> Baseline:
+        title: str | None = None
+        text: str | None = None
+        content_type = response.headers.get(b"Content-Type")
+        ctype = content_type.decode("latin-1") if content_type else None
+        if self.pool is not None and response.body:
+            try:
+                result = await self.pool.extract(response.body, response.url, ctype)
+            except ExtractError as exc:
+                logger.debug("Probe page of %s not extracted: %s", response.url, exc)
+                result = None
+            if result is not None and result.extraction is not None:
+                title = result.facts.title if result.facts else result.extraction.title
+                text = result.extraction.text
+        return Baseline(status=response.status, final_url=response.url, title=title, text=text)
+
+    def cached(self) -> dict[tuple[str, str], Any]:
+        return {k: f.result() for k, f in self._known.items() if f.done()}
