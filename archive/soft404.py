@@ -72,7 +72,7 @@ _STUB_PATTERNS = [
     r"\bseite (?:wurde )?nicht gefunden\b",
     r"\b(?:seite|artikel|inhalt|beitrag) (?:ist |existiert )?(?:nicht mehr|leider nicht) "
     r"(?:verfügbar|vorhanden|erreichbar|online)?",
-    r"\b(?:existiert|gibt es) (?:leider )?nicht mehr\b",
+    r"\b(?:existiert|gibt es)(?: \w+){0,3} nicht mehr\b",
     r"\bnicht (?:mehr )?verfügbar\b",
     # French
     r"\bpage (?:est )?introuvable\b",
@@ -345,34 +345,45 @@ def _normal(paragraph: str) -> str:
 
 
 def strip_appended_stub(
-    text: str | None, known_stubs: Iterable[str] = (), max_paragraphs: int = 4
+    text: str | None, known_stubs: Iterable[str] = (), window: int = 6
 ) -> tuple[str | None, list[str]]:
     """Cut a "page not available" stub from the end of an article's text.
 
-    A trailing paragraph goes when it says the page is gone, or when it is one of the host's
-    ``known_stubs`` (paragraphs of the host's probe page). Only the last few paragraphs are
-    looked at, and only when a real text remains before them. Returns the text and what was cut.
+    Only the last ``window`` paragraphs are looked at (a stub may be followed by a byline or a
+    newsletter line), and only when a real text remains before the stub. A paragraph goes when
+    it is found in one of the host's ``known_stubs`` (the text of its probe page), or when it is
+    a short heading saying the page is gone, together with the short explanation after it.
+    Wording in a long paragraph alone never cuts it: "the statue has been removed" is news.
+    Returns the text and what was cut.
     """
     if not text:
         return text, []
-    known = {_normal(p) for stub in known_stubs for p in _paragraphs(stub)}
-    known.discard("")
+    # Extractors join an error page's lines in their own way: match within its whole text.
+    known = " | ".join(_normal(stub) for stub in known_stubs)
     paragraphs = _paragraphs(text)
-    cut: list[str] = []
-    while paragraphs and len(cut) < max_paragraphs:
-        last = paragraphs[-1]
-        is_stub = _normal(last) in known or (len(last) <= 400 and stub_phrase(last) is not None)
-        if not is_stub:
-            break
-        cut.insert(0, paragraphs.pop())
-    if not cut:
+    first = max(len(paragraphs) - window, 0)
+    marked: set[int] = set()
+    for i in range(first, len(paragraphs)):
+        para = paragraphs[i]
+        normal = _normal(para)
+        if known and len(normal) >= 12 and len(para) <= 400 and normal in known:
+            marked.add(i)
+        elif len(para) <= 100 and stub_phrase(para):
+            marked.add(i)
+            following = paragraphs[i + 1] if i + 1 < len(paragraphs) else ""
+            if (
+                following
+                and (len(following) <= 250 or stub_phrase(following))
+                and len(following) <= 400
+            ):
+                marked.add(i + 1)
+    if not marked:
         return text, []
-    remaining = "\n".join(paragraphs)
-    if len(remaining) < MIN_ARTICLE_BEFORE_STUB:
+    if sum(len(p) for p in paragraphs[: min(marked)]) < MIN_ARTICLE_BEFORE_STUB:
         return text, []  # the stub is the page, not an appendix: leave it for judge()
-    # Keep the paragraph breaks of what remains as they were.
-    end = text.rfind(cut[0])
-    return text[:end].rstrip(), cut
+    cut = [p for i, p in enumerate(paragraphs) if i in marked]
+    kept = [p for i, p in enumerate(paragraphs) if i not in marked]
+    return "\n".join(kept), cut
 
 
 def known_stub_paragraphs(baselines: Sequence[Baseline]) -> list[str]:

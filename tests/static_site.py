@@ -8,6 +8,7 @@ another redirects it to its home page.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -32,6 +33,8 @@ class StaticSite:
     routes: dict[str, Route] = field(default_factory=dict)
     fallback: Route = field(default_factory=lambda: Route(404, b"<html><body>no</body></html>"))
     requests: list[str] = field(default_factory=list)
+    # When set, decides the answer for unknown paths (one site can hold many "publishers").
+    fallback_for: Callable[[str], Route] | None = None
 
     def __post_init__(self) -> None:
         site = self
@@ -44,7 +47,7 @@ class StaticSite:
                         200, b"User-agent: *\nAllow: /\n", (("Content-Type", "text/plain"),)
                     )
                 else:
-                    route = site.routes.get(self.path, site.fallback)
+                    route = site.routes.get(self.path) or site.unknown(self.path)
                 self.send_response(route.status)
                 for name, value in route.headers:
                     self.send_header(name, value)
@@ -58,6 +61,9 @@ class StaticSite:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def unknown(self, path: str) -> Route:
+        return self.fallback_for(path) if self.fallback_for else self.fallback
 
     @property
     def base(self) -> str:

@@ -99,3 +99,50 @@ def parse_settings(values: list[str] | None) -> dict[str, str]:
             )
         settings[name] = value
     return settings
+
+
+# -- options of every command that fetches pages (recheck, links --check) ----------------------
+
+TimeoutOption = Annotated[
+    float | None,
+    typer.Option("--timeout", help="Seconds to wait for a server (default 30).", min=0.1),
+]
+NoRecoverOption = Annotated[
+    bool, typer.Option("--no-recover", help="Do not look dead pages up in a web archive.")
+]
+TimegateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--timegate",
+        envvar="MORGUE_TIMEGATE",
+        help="Memento TimeGate for dead pages; the page URL is appended to it. "
+        "[default: https://web.archive.org/web/]",
+        show_default=False,
+    ),
+]
+IgnoreRobotsOption = Annotated[
+    bool, typer.Option("--ignore-robots", help="Fetch pages that robots.txt disallows.")
+]
+
+
+def fetch_overrides(
+    setting: list[str] | None,
+    *,
+    timeout: float | None = None,
+    ignore_robots: bool = False,
+    no_recover: bool = False,
+    timegate: str | None = None,
+) -> dict[str, Any]:
+    """The Scrapy setting overrides that the fetch options stand for."""
+    from archive.memento import check_timegate
+
+    overrides: dict[str, Any] = parse_settings(setting)
+    if timeout is not None:
+        overrides["DOWNLOAD_TIMEOUT"] = timeout
+    if ignore_robots:
+        overrides["ROBOTSTXT_OBEY"] = False
+    if no_recover:
+        overrides["MEMENTO_ENABLED"] = False
+    if timegate is not None:
+        overrides["MEMENTO_TIMEGATE"] = check_timegate(timegate)
+    return overrides

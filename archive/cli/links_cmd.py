@@ -1,0 +1,138 @@
+"""``morgue links``: the links an archived article cites, and whether they still work."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from archive.db import open_existing_database
+from archive.exceptions import InvalidInput
+from archive.monitor import cited_links
+from archive.urls import validate_url
+
+from .archive_cmd import OutputFormat, archive_urls
+from .options import (
+    DataDirOption,
+    DbOption,
+    IgnoreRobotsOption,
+    SettingOption,
+    TimegateOption,
+    TimeoutOption,
+    fetch_overrides,
+    resolve_paths,
+)
+from .render import VERDICT_STYLES, print_json_lines
+
+__all__ = ["register"]
+
+
+def links_command(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="An archived article's URL.", show_default=False)],
+    check: Annotated[
+        bool, typer.Option("--check", help="Fetch (and archive) every cited link now.")
+    ] = False,
+    recover: Annotated[
+        bool,
+        typer.Option("--recover", help="With --check: look dead links up in a web archive."),
+    ] = False,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table for people, json for JSON Lines.")
+    ] = OutputFormat.table,
+    timeout: TimeoutOption = None,
+    timegate: TimegateOption = None,
+    ignore_robots: IgnoreRobotsOption = False,
+    setting: SettingOption = None,
+    data_dir: DataDirOption = None,
+    db: DbOption = None,
+) -> None:
+    """List the links cited in an archived article's text; --check says which are dead.
+
+    The links are those of the article's main text (not its menus or sidebars), from its newest
+    capture. --check archives each linked page like `morgue archive` would and gives it a
+    verdict; --recover also fetches a copy of each dead one from a web archive.
+
+    Examples:
+
+      morgue links https://example.org/news/my-story.html
+
+      morgue links --check https://example.org/news/my-story.html
+
+      morgue links --check --recover --format json https://example.org/news/my-story.html
+    """
+    url = validate_url(url)
+    overrides = fetch_overrides(
+        setting, timeout=timeout, ignore_robots=ignore_robots, no_recover=not recover,
+        timegate=timegate,
+    )  # fmt: skip
+    paths = resolve_paths(ctx, data_dir, db)
+    database = open_existing_database(paths.db_url)
+    try:
+        capture, links = cited_links(database, url)
+    finally:
+        database.close()
+    if capture is None:
+        raise InvalidInput(f"no capture of {url} in the archive (archive it first)")
+    rows: list[dict[str, Any]] = [
+        {
+            "source_capture_id": capture.id,
+            "position": link.position,
+            "url": link.url,
+            "text": link.text,
+        }
+        for link in links
+    ]
+    if check and rows:
+        results, _ = archive_urls(paths, [r["url"] for r in rows], overrides, kind="links")
+        by_url: dict[str, dict[str, Any]] = {}
+        recovered: dict[str, dict[str, Any]] = {}
+        for result in results:
+            (recovered if result["recovered_from"] else by_url).setdefault(result["url"], result)
+        for row in rows:
+            found = by_url.get(row["url"], {})
+            row.update(
+                verdict=found.get("verdict"),
+                reason=found.get("reason"),
+                http_status=found.get("http_status"),
+                capture_id=found.get("capture_id"),
+                recovered_from=recovered.get(row["url"], {}).get("recovered_from"),
+            )
+    if output is OutputFormat.json:
+        print_json_lines(rows)
+        return
+    console = Console()
+    console.print(_table(rows, check, title=f"Links cited by {capture.url} (capture {capture.id})"))
+    if not rows:
+        console.print("no links in the article's text")
+    elif check:
+        dead = [r for r in rows if r.get("verdict") not in ("ok", None)]
+        console.print(f"{len(rows)} links, {len(dead)} not ok")
+
+
+def _table(rows: list[dict[str, Any]], check: bool, title: str) -> Table:
+    table = Table(title=title, header_style="bold")
+    table.add_column("#", justify="right", style="cyan")
+    table.add_column("text", overflow="fold", ratio=1)
+    table.add_column("url", overflow="fold", ratio=2)
+    if check:
+        table.add_column("verdict", no_wrap=True)
+        table.add_column("recovered", overflow="fold")
+    for row in rows:
+        cells = [str(row["position"] + 1), row["text"] or "", row["url"]]
+        if check:
+            verdict = row.get("verdict") or "—"
+            style = VERDICT_STYLES.get(verdict, "")
+            reason = row.get("reason") or ""
+            shown = f"[{style}]{verdict}[/]" if style else verdict
+            if reason and not reason.startswith("http_"):
+                shown += f" [dim]({reason})[/]"
+            cells += [shown, row.get("recovered_from") or ""]
+        table.add_row(*cells)
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    app.command("links")(links_command)

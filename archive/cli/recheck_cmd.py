@@ -1,0 +1,143 @@
+"""``morgue recheck``: fetch archived pages again and record what became of them."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from archive.db import open_database, open_existing_database
+from archive.exceptions import InvalidInput
+from archive.models import PAGE_STATES
+from archive.monitor import page_states, pages_to_recheck, parse_duration
+
+from .archive_cmd import PROGRESS_THRESHOLD, OutputFormat, archive_urls
+from .options import (
+    DataDirOption,
+    DbOption,
+    IgnoreRobotsOption,
+    NoRecoverOption,
+    SettingOption,
+    TimegateOption,
+    TimeoutOption,
+    fetch_overrides,
+    resolve_paths,
+)
+from .render import captures_table, print_json_lines, stderr_console
+
+__all__ = ["register"]
+
+
+def recheck_command(
+    ctx: typer.Context,
+    verdict: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--verdict", help="Only pages whose newest capture has this verdict (repeatable)."
+        ),
+    ] = None,
+    older_than: Annotated[
+        str | None,
+        typer.Option(
+            "--older-than", help="Only pages last checked longer ago than this (30m, 12h, 7d, 2w)."
+        ),
+    ] = None,
+    domain: Annotated[
+        str | None, typer.Option("--domain", help="Only pages of this host and its subdomains.")
+    ] = None,
+    state: Annotated[
+        str | None,
+        typer.Option(
+            "--state", help="Only pages in this state: alive, dead_suspected, dead_confirmed."
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Check at most N pages.", min=1)
+    ] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table for people, json for JSON Lines.")
+    ] = OutputFormat.table,
+    timeout: TimeoutOption = None,
+    no_recover: NoRecoverOption = False,
+    timegate: TimegateOption = None,
+    ignore_robots: IgnoreRobotsOption = False,
+    setting: SettingOption = None,
+    data_dir: DataDirOption = None,
+    db: DbOption = None,
+) -> None:
+    """Fetch archived pages again, record a new capture of each, and show their state.
+
+    A page is alive, dead_suspected (one dead check) or dead_confirmed (dead in
+    LIVENESS_DEAD_CHECKS checks at least LIVENESS_DEAD_SPAN days apart). JSON rows carry the
+    contract fields plus "state" and "previous_verdict".
+
+    Examples:
+
+      morgue recheck --older-than 7d
+
+      morgue recheck --verdict not_found --verdict soft_404 --format json
+
+      morgue recheck --domain example.org --state dead_suspected
+    """
+    overrides = fetch_overrides(
+        setting, timeout=timeout, ignore_robots=ignore_robots, no_recover=no_recover,
+        timegate=timegate,
+    )  # fmt: skip
+    age = parse_duration(older_than) if older_than is not None else None
+    if state is not None and state not in PAGE_STATES:
+        raise InvalidInput(f"invalid state {state!r}: use one of {', '.join(PAGE_STATES)}")
+    paths = resolve_paths(ctx, data_dir, db)
+    database = open_existing_database(paths.db_url)
+    try:
+        urls = pages_to_recheck(
+            database, verdicts=verdict, older_than=age, domain=domain, state=state, limit=limit
+        )
+        previous = _previous_verdicts(database, urls)
+    finally:
+        database.close()
+    if not urls:
+        stderr_console().print("nothing to recheck")
+        return
+    show_progress = (
+        output is OutputFormat.table and sys.stderr.isatty() and len(urls) > PROGRESS_THRESHOLD
+    )
+    rows, result = archive_urls(paths, urls, overrides, kind="recheck", progress=show_progress)
+    database = open_database(paths.db_url)
+    try:
+        states = page_states(database, [row["capture_id"] for row in rows])
+    finally:
+        database.close()
+    for row in rows:
+        row["state"] = states.get(row["capture_id"])
+        row["previous_verdict"] = previous.get(row["url"]) if not row["recovered_from"] else None
+    if output is OutputFormat.json:
+        print_json_lines(rows)
+    else:
+        Console().print(captures_table(rows, title="Rechecked pages"))
+        changed = [
+            r for r in rows if r["previous_verdict"] and r["previous_verdict"] != r["verdict"]
+        ]
+        for row in changed:
+            Console().print(
+                f"{row['url']}: {row['previous_verdict']} -> {row['verdict']} (now {row['state']})"
+            )
+        Console().print(f"{len(urls)} pages rechecked, {len(changed)} changed verdict")
+    if result.interrupted:
+        raise typer.Exit(130)
+
+
+def _previous_verdicts(database: Any, urls: list[str]) -> dict[str, str]:
+    from archive.store import latest_capture
+
+    found: dict[str, str] = {}
+    for url in urls:
+        capture = latest_capture(database, url)
+        if capture is not None:
+            found[url] = capture.verdict
+    return found
+
+
+def register(app: typer.Typer) -> None:
+    app.command("recheck")(recheck_command)

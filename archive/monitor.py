@@ -1,0 +1,110 @@
+"""Link-rot monitoring queries: which archived pages to check again, and what an article cites."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from archive.db import Database
+from archive.exceptions import InvalidInput
+from archive.models import PAGE_STATES, Capture, Link, Page
+from archive.store import latest_capture
+
+__all__ = ["cited_links", "page_states", "pages_to_recheck", "parse_duration"]
+
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``30m``, ``12h``, ``7d``, ``2w`` (or plain seconds) as a timedelta; bad input is usage."""
+    stripped = text.strip()
+    if stripped.isdigit():
+        return timedelta(seconds=int(stripped))
+    match = _DURATION_RE.match(stripped)
+    if not match:
+        raise InvalidInput(f"invalid duration {text!r}: use e.g. 30m, 12h, 7d or 2w")
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
+def pages_to_recheck(
+    db: Database,
+    *,
+    verdicts: list[str] | None = None,
+    older_than: timedelta | None = None,
+    domain: str | None = None,
+    state: str | None = None,
+    limit: int | None = None,
+    now: datetime | None = None,
+) -> list[str]:
+    """URLs of pages whose newest live-web capture matches, least recently checked first.
+
+    The URL fetched again is the one last requested (as given, not normalised), so that a
+    recheck asks the server exactly what the first capture did.
+    """
+    if state is not None and state not in PAGE_STATES:
+        raise InvalidInput(f"invalid state {state!r}: use one of {', '.join(PAGE_STATES)}")
+    newest = (
+        select(Capture.page_id, func.max(Capture.fetched_at).label("at"))
+        .where(Capture.recovered_from.is_(None))
+        .group_by(Capture.page_id)
+        .subquery()
+    )
+    stmt = (
+        select(Capture.url, Capture.fetched_at, Capture.id)
+        .join(newest, (Capture.page_id == newest.c.page_id) & (Capture.fetched_at == newest.c.at))
+        .join(Page, Page.id == Capture.page_id)
+        .where(Capture.recovered_from.is_(None))
+    )
+    if verdicts:
+        stmt = stmt.where(Capture.verdict.in_(verdicts))
+    if older_than is not None:
+        stmt = stmt.where(Capture.fetched_at < (now or datetime.now(UTC)) - older_than)
+    if domain:
+        host = domain.lower().strip().lstrip(".")
+        stmt = stmt.where((Page.host == host) | Page.host.endswith("." + host))
+    if state is not None:
+        stmt = stmt.where(Page.state == state)
+    stmt = stmt.order_by(Capture.fetched_at, Capture.id)
+    with db.session(readonly=True) as session:
+        urls = [url for url, _at, _id in session.execute(stmt)]
+    urls = list(dict.fromkeys(urls))
+    return urls[:limit] if limit else urls
+
+
+def cited_links(db: Database, url: str) -> tuple[Capture | None, list[Link]]:
+    """The newest capture of ``url`` that has cited links, and those links in page order.
+
+    Falls back to the newest capture (with no links) when none has any.
+    """
+    newest = latest_capture(db, url)
+    if newest is None:
+        return None, []
+    stmt = (
+        select(Capture)
+        .where(Capture.page_id == newest.page_id, Capture.links.any())
+        .order_by(Capture.fetched_at.desc(), Capture.id.desc())
+        .limit(1)
+    )
+    with db.session(readonly=True) as session:
+        capture = session.scalars(stmt).first()
+        if capture is None:
+            return newest, []
+        links = list(capture.links)
+        session.expunge_all()
+    return capture, links
+
+
+def page_states(db: Database, capture_ids: list[int]) -> dict[int, str | None]:
+    """The current state of the page of each capture."""
+    if not capture_ids:
+        return {}
+    stmt = (
+        select(Capture.id, Page.state)
+        .join(Page, Page.id == Capture.page_id)
+        .where(Capture.id.in_(capture_ids))
+    )
+    with db.session(readonly=True) as session:
+        return {capture_id: state for capture_id, state in session.execute(stmt)}

@@ -1,0 +1,362 @@
+"""Liveness evaluation: verdicts of `morgue archive` on real news pages turned into dead ones.
+
+Builds cases from the ``dev`` article pages of ../shared/corpus (read at run time, never copied),
+serves them on 127.0.0.1 and runs ``morgue archive --format json`` on them, then prints a
+confusion matrix, precision and recall per verdict, and the appended-stub figures.
+
+Two hosts serve every page, each page under its own path prefix (so each page has its own probe,
+as each publisher would): host S answers unknown URLs with 200 and the publisher's error page (a
+soft-404 host), host H with 404. Cases per page:
+
+- ``live``: the page as it is, on S and on H (expected ``ok``);
+- ``error_200``: the page's chrome with its article replaced by an error message, served with
+  200: on S the host's usual error page (what it serves for any unknown URL), on H a removal
+  notice that differs from its 404 page (expected ``soft_404``);
+- ``error_404``: that error page served with 404 on H (expected ``not_found``);
+- ``stub``: the page with a "not available" stub appended inside its article (expected ``ok``,
+  and none of the stub's words left at the end of the text);
+- ``redirect_home``: a 302 to the home page (expected ``soft_404``);
+- ``hard``: 410, 401, 403, 429, 451, 503 (expected ``not_found``, ``blocked``, ``server_error``).
+
+Messages are in the languages the rules know (``seen``) and in wording and languages they do not
+(``unseen``: Swedish, Polish, Finnish, Turkish, Indonesian, Czech and English phrasings no rule
+contains); a third of the error titles carry "404", as many real error pages do. Figures are
+printed per group.
+
+    python bench/liveness_eval.py [--limit N] [--with-acceptance]
+
+``--with-acceptance`` adds the ``acceptance`` pages as live pages only, to count false alarms on
+every real live page; they are for measuring, never for tuning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+from lxml import html as lxml_html
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.static_site import Route, StaticSite
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+SEEN = [  # (language, title, message): wording the rules know
+    ("en", "Page not found", "Sorry, the page you were looking for could not be found."),
+    ("en", "Article unavailable", "This article is no longer available on our website."),
+    ("de", "Seite nicht gefunden", "Leider existiert diese Seite nicht mehr."),
+    ("fr", "Page introuvable", "La page demandée n'existe plus ou a été déplacée."),
+    ("es", "Página no encontrada", "Lo sentimos, esta página ya no está disponible."),
+    ("it", "Pagina non trovata", "Il contenuto richiesto non è più disponibile."),
+    ("pt", "Página não encontrada", "O conteúdo que procura já não está disponível."),
+    ("nl", "Pagina niet gevonden", "Deze pagina bestaat niet meer."),
+]
+UNSEEN = [  # wording and languages written into no rule
+    ("sv", "Sidan kunde inte hittas", "Tyvärr finns sidan du söker inte längre hos oss."),
+    ("pl", "Nie znaleziono strony", "Przepraszamy, ta strona została usunięta lub przeniesiona."),
+    ("fi", "Sivua ei löytynyt", "Hakemaasi sivua ei valitettavasti ole olemassa."),
+    ("tr", "Sayfa bulunamadı", "Aradığınız sayfaya şu anda ulaşılamıyor."),  # noqa: RUF001
+    ("id", "Halaman tidak ditemukan", "Maaf, halaman yang Anda cari sudah dihapus."),
+    ("cs", "Stránka nenalezena", "Omlouváme se, požadovaná stránka neexistuje."),
+    ("en", "Well, this is awkward", "We looked everywhere, but that story has wandered off."),
+    ("en", "Nothing to see here", "Whatever used to live at this address has packed up and left."),
+]
+HARD = [(410, "not_found"), (401, "blocked"), (403, "blocked"), (429, "blocked"),
+        (451, "blocked"), (503, "server_error")]  # fmt: skip
+
+
+@dataclass
+class Case:
+    url: str
+    kind: str
+    expected: str
+    group: str = ""
+    stub: str = ""
+
+
+def load_pages(with_acceptance: bool, limit: int | None) -> tuple[list[dict], list[dict]]:
+    rows = [json.loads(line) for line in (CORPUS / "manifest.jsonl").open()]
+    dev = [r for r in rows if r["split"] == "dev" and r["kind"] == "article"]
+    extra = [r for r in rows if r["split"] == "acceptance" and r["kind"] == "article"]
+    if limit:
+        dev = dev[:limit]
+    return dev, (extra if with_acceptance else [])
+
+
+def read_page(row: dict) -> bytes:
+    return gzip.decompress((CORPUS / row["file"]).read_bytes())
+
+
+def _main_container(tree: etree._Element) -> etree._Element | None:
+    """The element whose own paragraphs hold the most text: where the article is."""
+    best, best_len = None, 0
+    scores: dict[etree._Element, int] = defaultdict(int)
+    for p in tree.iter("p"):
+        parent = p.getparent()
+        if parent is not None:
+            scores[parent] += len(p.text_content())
+    for element, size in scores.items():
+        if size > best_len:
+            best, best_len = element, size
+    return best
+
+
+def error_page(body: bytes, title: str, message: str, with_404: bool) -> bytes:
+    """The page's chrome with its article replaced by an error message, as a CMS would."""
+    tree = lxml_html.document_fromstring(body)
+    heading = f"404 - {title}" if with_404 else title
+    for script in tree.xpath("//script[@type='application/ld+json']"):
+        script.getparent().remove(script)
+    for meta in tree.xpath("//meta[starts-with(@property, 'article:')]"):
+        meta.getparent().remove(meta)
+    for meta in tree.xpath("//meta[@property='og:type']"):
+        meta.set("content", "website")
+    for meta in tree.xpath("//meta[@property='og:title' or @name='twitter:title']"):
+        meta.set("content", heading)
+    for meta in tree.xpath("//meta[@property='og:description' or @name='description']"):
+        meta.set("content", message)
+    for node in tree.xpath("//title"):
+        site = (node.text or "").rsplit("|", 1)[-1].rsplit(" - ", 1)[-1].strip()
+        node.text = f"{heading} | {site}" if site else heading
+    container = _main_container(tree)
+    for h1 in tree.xpath("//h1"):
+        h1.getparent().remove(h1)
+    if container is not None:
+        for child in list(container):
+            container.remove(child)
+        container.text = None
+        h1 = etree.SubElement(container, "h1")
+        h1.text = heading
+        p = etree.SubElement(container, "p")
+        p.text = message
+    for article in tree.xpath("//article"):
+        if container is None or container not in article.iter():
+            article.drop_tree()
+    # Whatever else still holds a long text (article text kept in other blocks or in page data
+    # scripts) goes too: an error page does not carry the article it replaces.
+    for element in tree.xpath("//body//p | //body//script | //body//div[not(.//div)]"):
+        if element is h1.getparent() if container is not None else False:
+            continue
+        if len(element.text_content()) > 200 and element.getparent() is not None:
+            element.drop_tree()
+    return lxml_html.tostring(tree, encoding="utf-8", doctype="<!DOCTYPE html>")
+
+
+def clean_error_page(body: bytes, live_text: str | None, error: bytes) -> bool:
+    """Whether the built error page really lost the article (checked with our extractor)."""
+    from archive.extract import extract_page
+
+    result = extract_page(error, "http://127.0.0.1/p/morgue-probe.html", "text/html")
+    text = result.extraction.text if result and result.extraction else ""
+    return len(text or "") < 1000 and (not live_text or live_text[:200] not in (text or ""))
+
+
+def stub_page(body: bytes, title: str, message: str, live_text: str | None) -> bytes:
+    """The page with a stub appended after the last paragraph of its article."""
+    tree = lxml_html.document_fromstring(body)
+    last = None
+    for p in tree.iter("p"):
+        words = " ".join(p.text_content().split())[:60]
+        if len(words) >= 30 and live_text and words in " ".join(live_text.split()):
+            last = p
+    if last is None:
+        return body
+    parent = last.getparent()
+    index = parent.index(last)
+    for offset, text in enumerate((title, message), start=1):
+        p = lxml_html.Element("p")
+        p.text = text
+        parent.insert(index + offset, p)
+    return lxml_html.tostring(tree, encoding="utf-8", doctype="<!DOCTYPE html>")
+
+
+def build(
+    dev: list[dict], extra: list[dict]
+) -> tuple[dict[str, Route], dict[str, Route], list[Case], dict[str, bytes], dict[str, bytes]]:
+    soft: dict[str, Route] = {"/": Route(body=b"<html><body><h1>Home</h1></body></html>")}
+    hard: dict[str, Route] = {"/": Route(body=b"<html><body><h1>Home</h1></body></html>")}
+    cases: list[Case] = []
+    soft_errors: dict[str, bytes] = {}  # prefix -> what S serves for an unknown URL there
+    hard_errors: dict[str, bytes] = {}  # prefix -> H's 404 page there
+    messages = [("seen", m) for m in SEEN] + [("unseen", m) for m in UNSEEN]
+    from archive.extract import extract_page
+
+    skipped = 0
+    for i, row in enumerate(dev + extra):
+        body = read_page(row)
+        prefix = f"/p{i}/"
+        if i < len(dev):
+            live_result = extract_page(body, "http://127.0.0.1/p/story.html", "text/html")
+            live_text = (
+                live_result.extraction.text if live_result and live_result.extraction else None
+            )
+            probe_page = error_page(body, "Page not found", "Nothing here.", False)
+            if not clean_error_page(body, live_text, probe_page):
+                skipped += 1
+                continue  # no believable error page can be made from it
+        live = f"{prefix}story-{i}.html"
+        soft[live] = hard[live] = Route(body=body)
+        cases.append(Case(f"S{live}", "live", "ok"))
+        cases.append(Case(f"H{live}", "live", "ok"))
+        if i >= len(dev):
+            continue  # acceptance pages: live cases only
+        group, (_lang, title, message) = messages[i % len(messages)]
+        with_404 = i % 3 == 0
+        notice_group, (_l2, notice_title, notice) = messages[(i + 5) % len(messages)]
+        soft_errors[prefix] = error_page(body, title, message, with_404)
+        hard_errors[prefix] = error_page(body, title, message, with_404)
+        removed = f"{prefix}removed-{i}.html"
+        soft[removed] = Route(body=soft_errors[prefix])
+        cases.append(Case(f"S{removed}", "error_200", "soft_404", group))
+        # On H the removal notice differs from the 404 page: wording and structure must tell.
+        hard[removed] = Route(body=error_page(body, notice_title, notice, i % 3 == 1))
+        cases.append(Case(f"H{removed}", "error_200", "soft_404", notice_group))
+        gone = f"{prefix}gone-{i}.html"
+        hard[gone] = Route(404, hard_errors[prefix])
+        cases.append(Case(f"H{gone}", "error_404", "not_found", group))
+        stubbed = f"{prefix}stub-{i}.html"
+        soft[stubbed] = Route(body=stub_page(body, title, message, live_text))
+        cases.append(Case(f"S{stubbed}", "stub", "ok", group, message))
+        hard[stubbed] = Route(body=stub_page(body, title, message, live_text))
+        cases.append(Case(f"H{stubbed}", "stub", "ok", group, message))
+        moved = f"{prefix}moved-{i}.html"
+        soft[moved] = Route.redirect("/")
+        cases.append(Case(f"S{moved}", "redirect_home", "soft_404"))
+        status, verdict = HARD[i % len(HARD)]
+        status_path = f"{prefix}status-{i}.html"
+        hard[status_path] = Route(status, b"<html><body><h1>Error</h1></body></html>")
+        cases.append(Case(f"H{status_path}", "hard", verdict))
+    print(f"{skipped} dev pages skipped: their article could not be cut out to make an error page")
+    return soft, hard, cases, soft_errors, hard_errors
+
+
+def _unknown(errors: dict[str, bytes], status: int):  # type: ignore[no-untyped-def]
+    def answer(path: str) -> Route:
+        match = re.match(r"^(/p\d+/)", path)
+        if match and match.group(1) in errors:
+            return Route(status, errors[match.group(1)])
+        return Route(404, b"<html><body>Not found</body></html>")
+
+    return answer
+
+
+def run(cases: list[Case], soft: StaticSite, hard: StaticSite) -> dict[str, dict]:
+    urls = [(soft.base if c.url[0] == "S" else hard.base) + c.url[1:] for c in cases]
+    with tempfile.TemporaryDirectory() as tmp:
+        url_file = Path(tmp) / "urls.txt"
+        url_file.write_text("\n".join(urls))
+        started = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "archive", "--data-dir", str(Path(tmp) / "data"), "archive",
+             "--format", "json", "--no-recover", "-i", str(url_file),
+             "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
+             "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "ROBOTSTXT_OBEY=False"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        elapsed = time.perf_counter() - started
+        if proc.returncode != 0:
+            sys.exit(f"morgue archive failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        rows = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+        import sqlite3
+
+        db = sqlite3.connect(Path(tmp) / "data" / "morgue.sqlite3")
+        texts = dict(db.execute("SELECT id, text FROM captures").fetchall())
+        db.close()
+    print(f"archived {len(urls)} URLs in {elapsed:.1f} s ({len(urls) / elapsed:.1f} URLs/s)\n")
+    out: dict[str, dict] = {}
+    for row in rows:
+        if row.get("recovered_from"):
+            continue
+        row["text"] = texts.get(row["capture_id"])
+        out[row["url"]] = row
+    return {c.url: out[u] for c, u in zip(cases, urls, strict=True) if u in out}
+
+
+def report(cases: list[Case], results: dict[str, dict]) -> None:
+    verdicts = ["ok", "not_found", "soft_404", "blocked", "server_error", "unreachable"]
+    matrix: Counter[tuple[str, str]] = Counter()
+    by_kind: dict[str, Counter[str]] = defaultdict(Counter)
+    wrong: list[str] = []
+    for case in cases:
+        got = results[case.url]["verdict"]
+        matrix[(case.expected, got)] += 1
+        key = f"{case.kind}" + (f" ({case.group})" if case.group else "")
+        by_kind[key]["right" if got == case.expected else "wrong"] += 1
+        if got != case.expected:
+            row = results[case.url]
+            wrong.append(f"  {case.kind:13} {case.group:6} expected {case.expected:9} got {got} "
+                         f"({row['reason']}) {case.url}")  # fmt: skip
+    print("confusion matrix (rows: expected, columns: got)")
+    print(f"{'':14}" + "".join(f"{v:>13}" for v in verdicts))
+    for expected in verdicts:
+        if any(matrix[(expected, v)] for v in verdicts):
+            print(f"{expected:14}" + "".join(f"{matrix[(expected, v)]:>13}" for v in verdicts))
+    print("\nper verdict        precision   recall   support")
+    for v in verdicts:
+        tp = matrix[(v, v)]
+        predicted = sum(matrix[(e, v)] for e in verdicts)
+        actual = sum(matrix[(v, g)] for g in verdicts)
+        if not actual and not predicted:
+            continue
+        precision = tp / predicted if predicted else float("nan")
+        recall = tp / actual if actual else float("nan")
+        print(f"{v:18} {precision:9.3f} {recall:8.3f} {actual:9}")
+    print("\nper case                  right   wrong   rate")
+    for key in sorted(by_kind):
+        c = by_kind[key]
+        total = c["right"] + c["wrong"]
+        print(f"{key:24} {c['right']:7} {c['wrong']:7} {c['right'] / total:6.3f}")
+    stubs = [c for c in cases if c.kind == "stub"]
+    left_cases = [c for c in stubs if _stub_left(results[c.url].get("text"), c.stub)]
+    left = len(left_cases)
+    for c in left_cases:
+        wrong.append(f"  stub left    {c.group:6} {c.url} {results[c.url].get('evidence')}")
+    kept = sum(results[c.url]["verdict"] == "ok" for c in stubs)
+    print(f"\nappended stubs: {kept}/{len(stubs)} ok, "
+          f"stub text left in {left}/{len(stubs)} article texts")  # fmt: skip
+    live = [c for c in cases if c.kind == "live"]
+    alarms = sum(1 for c in live if results[c.url]["verdict"] != "ok")
+    print(f"false alarms on live pages: {alarms}/{len(live)}")
+    if wrong:
+        print(f"\nwrong verdicts ({len(wrong)}):")
+        print("\n".join(wrong[:60]))
+
+
+def _stub_left(text: str | None, message: str) -> bool:
+    return bool(text) and message[:40] in text  # type: ignore[operator]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--limit", type=int, default=None, help="dev pages to use (default all)")
+    parser.add_argument(
+        "--with-acceptance",
+        action="store_true",
+        help="add the acceptance pages as live pages (false alarms only)",
+    )
+    args = parser.parse_args()
+    if not (CORPUS / "manifest.jsonl").is_file():
+        sys.exit(f"no corpus at {CORPUS}")
+    dev, extra = load_pages(args.with_acceptance, args.limit)
+    soft_routes, hard_routes, cases, soft_errors, hard_errors = build(dev, extra)
+    print(f"{len(dev)} dev pages, {len(extra)} acceptance pages (live only), {len(cases)} cases")
+    soft = StaticSite(routes=soft_routes, fallback_for=_unknown(soft_errors, 200))
+    hard = StaticSite(routes=hard_routes, fallback_for=_unknown(hard_errors, 404))
+    with soft, hard:
+        results = run(cases, soft, hard)
+    report(cases, results)
+
+
+if __name__ == "__main__":
+    main()
