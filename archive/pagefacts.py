@@ -36,6 +36,12 @@ ARTICLE_TYPES = frozenset(
 _PROSE_TAGS = frozenset({"p", "li", "blockquote", "em", "strong", "b", "i", "span", "figcaption"})
 _CHROME_TAGS = frozenset({"nav", "header", "footer", "aside", "form", "menu"})
 _SPACE_RE = re.compile(r"\s+")
+# Scripts and frames that only challenge pages load (reCAPTCHA or a DataDome tag alone are on
+# many ordinary pages: comment forms, newsletter boxes, analytics).
+_CHALLENGE_RE = re.compile(
+    r"challenge-platform|cf-chl|cf_chl|_Incapsula_Resource|captcha-delivery\.com|px-captcha",
+    re.IGNORECASE,
+)
 
 
 def _clean(value: str | None, limit: int = 500) -> str | None:
@@ -65,6 +71,10 @@ class PageFacts:
     noindex: bool = False
     accessible_for_free: bool | None = None
     anchors: tuple[AnchorFact, ...] = field(default=())
+    # Short headings and paragraphs outside the chrome: on an error page, its message.
+    prose: tuple[str, ...] = field(default=())
+    # The page runs a bot-detection challenge (Cloudflare, Imperva, DataDome, PerimeterX...).
+    bot_challenge: bool = False
 
     @property
     def article_markup(self) -> bool:
@@ -79,6 +89,7 @@ class PageFacts:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["anchors"] = len(self.anchors)  # the links themselves are stored apart
+        data["prose"] = len(self.prose)
         return data
 
 
@@ -161,6 +172,17 @@ def _anchors(tree: Any, base_url: str) -> tuple[AnchorFact, ...]:
     return tuple(found.values())
 
 
+def _prose(tree: Any, limit: int = 40) -> tuple[str, ...]:
+    found: list[str] = []
+    for element in tree.xpath("//body//h1 | //body//h2 | //body//p"):
+        text = _clean(element.text_content(), 401)
+        if text and len(text) <= 400 and not _in_chrome(element) and text not in found:
+            found.append(text)
+            if len(found) >= limit:
+                break
+    return tuple(found)
+
+
 def page_facts(tree: Any, url: str) -> PageFacts:
     """Read a parsed page's facts; ``url`` resolves relative links."""
     types, free = _jsonld(tree)
@@ -176,4 +198,12 @@ def page_facts(tree: Any, url: str) -> PageFacts:
         noindex="noindex" in robots,
         accessible_for_free=free,
         anchors=_anchors(tree, url),
+        prose=_prose(tree),
+        bot_challenge=_challenge(tree),
     )
+
+
+def _challenge(tree: Any) -> bool:
+    sources = " ".join(tree.xpath("//script/@src | //iframe/@src | //form/@action"))
+    inline = " ".join(text[:2000] for text in tree.xpath("//script/text()"))
+    return bool(_CHALLENGE_RE.search(sources) or _CHALLENGE_RE.search(inline))

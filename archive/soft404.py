@@ -49,8 +49,14 @@ __all__ = [
 THIN_TEXT = 600
 # An article must keep at least this much text before a stub for the stub to be cut.
 MIN_ARTICLE_BEFORE_STUB = 300
+# A paywalled page with less text than this holds no more than a teaser: blocked.
+PAYWALLED_TEXT = 300
+# The end of a text searched for an appended stub, at least.
+TAIL_CHARS = 1000
 # Shingle overlap from which two texts are the same page.
 SAME_TEXT = 0.8
+# Overlap from which a thin page without article markup is the host's error page re-worded.
+SIMILAR_TO_ERROR = 0.3
 
 # "This page is gone", in the languages the rules know. Tested in tests/test_soft404.py; the
 # evaluation (bench/liveness_eval.py) also measures wording and languages that are not here.
@@ -97,6 +103,21 @@ _STUB_PATTERNS = [
 _STUB_RE = re.compile(
     "|".join(f"(?:{p})".replace("'", "['\u2019]") for p in _STUB_PATTERNS), re.IGNORECASE
 )
+# "You were refused", not "the page is gone": bot walls and paywalls are blocked, not dead.
+_WALL_RE = re.compile(
+    r"\b(?:access (?:is |was )?denied|forbidden|are you a (?:robot|human)|"
+    r"verify (?:that )?you(?: are|'re) (?:a )?human|captcha|unusual traffic|"
+    r"checking (?:if the site connection is secure|your browser)|attention required|"
+    r"just a moment|(?:please )?enable (?:javascript and )?cookies|"
+    r"request (?:was |has been )?blocked)",
+    re.IGNORECASE,
+)
+_PAYWALL_RE = re.compile(
+    r"\b(?:subscribe (?:now )?to (?:continue|keep) reading|already a subscriber|"
+    r"(?:this|the) (?:article|story|content) is (?:only )?(?:available )?(?:for|to) "
+    r"(?:subscribers|members)|subscribers only|to read (?:the full|this) (?:article|story))",
+    re.IGNORECASE,
+)
 _TITLE_404_RE = re.compile(r"(?<![\d/.,])404(?![\d/.,])")
 _ERROR_SEGMENT_RE = re.compile(
     r"^(?:404|410|error|errors|not[-_]?found|page[-_]?not[-_]?found|404[-_.]?\w*|error[-_]?404|"
@@ -115,6 +136,7 @@ class Baseline:
     final_url: str | None
     title: str | None = None
     text: str | None = None
+    prose: tuple[str, ...] = ()  # its short headings and paragraphs (the error message)
 
     @property
     def soft(self) -> bool:
@@ -131,6 +153,7 @@ class Baseline:
             final_url=data.get("final_url"),
             title=data.get("title"),
             text=data.get("text"),
+            prose=tuple(data.get("prose") or ()),
         )
 
 
@@ -302,6 +325,19 @@ def judge(
         if not facts.article_markup or thin:
             return Judgement("soft_404", redirect, 0.85, tuple(evidence))
 
+    if thin and (facts.bot_challenge or not facts.article_markup):
+        wall_text = " ".join(
+            [*(h for h in facts.headings()), title or "", (text or "")[:THIN_TEXT]]
+        )
+        if facts.bot_challenge or _WALL_RE.search(wall_text):
+            evidence.append("bot_challenge" if facts.bot_challenge else "wall_wording")
+            return Judgement("blocked", "bot_wall", 0.85, tuple(evidence))
+    if chars < PAYWALLED_TEXT and (
+        facts.accessible_for_free is False or _PAYWALL_RE.search(text or "")
+    ):
+        evidence.append("paywall")
+        return Judgement("blocked", "paywall", 0.8, tuple(evidence))
+
     for declared in (facts.canonical, facts.og_url):
         if looks_like_error_path(declared) and not looks_like_error_path(url):
             evidence.append("error_canonical")
@@ -309,9 +345,19 @@ def judge(
 
     if baseline is not None and not is_front_page(url):
         match = _matches_probe(final, title or facts.title, text, baseline)
+        # A thin page that declares no article and shares much of its text with the host's
+        # error page is that error page with another message (live pages share < 15 %).
+        if (
+            match is None
+            and thin
+            and not facts.article_markup
+            and similarity(text, baseline.text) >= SIMILAR_TO_ERROR
+        ):
+            match = "probe_similar"
         if match is not None:
             evidence.append(match)
-            return Judgement("soft_404", "probe_match", 0.9, tuple(evidence))
+            confidence = 0.75 if match == "probe_similar" else 0.9
+            return Judgement("soft_404", "probe_match", confidence, tuple(evidence))
 
     headings = [h for h in (*facts.headings(), title) if h]
     stub_heading = any(stub_phrase(h) or _TITLE_404_RE.search(h) for h in headings)
@@ -349,11 +395,12 @@ def strip_appended_stub(
 ) -> tuple[str | None, list[str]]:
     """Cut a "page not available" stub from the end of an article's text.
 
-    Only the last ``window`` paragraphs are looked at (a stub may be followed by a byline or a
-    newsletter line), and only when a real text remains before the stub. A paragraph goes when
-    it is found in one of the host's ``known_stubs`` (the text of its probe page), or when it is
-    a short heading saying the page is gone, together with the short explanation after it.
-    Wording in a long paragraph alone never cuts it: "the statue has been removed" is news.
+    Only the end is looked at: the last ``window`` paragraphs, or the last 1,000 characters (a
+    stub may be followed by a byline, tags or a newsletter line), and only what follows a real
+    text. A paragraph goes when it is found in one of the host's ``known_stubs`` (the text of
+    its probe page), or when it is a short heading saying the page is gone, together with the
+    short explanation after it. Wording in a long paragraph alone never cuts it: "the statue
+    has been removed" is news.
     Returns the text and what was cut.
     """
     if not text:
@@ -361,7 +408,13 @@ def strip_appended_stub(
     # Extractors join an error page's lines in their own way: match within its whole text.
     known = " | ".join(_normal(stub) for stub in known_stubs)
     paragraphs = _paragraphs(text)
-    first = max(len(paragraphs) - window, 0)
+    first, tail_chars = len(paragraphs), 0
+    # The last ``window`` paragraphs, or more while they are short (tag lists, share lines).
+    while first > 0 and len(paragraphs) - first < 3 * window:
+        if len(paragraphs) - first >= window and tail_chars >= TAIL_CHARS:
+            break
+        first -= 1
+        tail_chars += len(paragraphs[first])
     marked: set[int] = set()
     for i in range(first, len(paragraphs)):
         para = paragraphs[i]
@@ -377,15 +430,31 @@ def strip_appended_stub(
                 and len(following) <= 400
             ):
                 marked.add(i + 1)
+    # Only what follows a real text is an appendix; a page that is all stub is left to judge().
+    before = 0
+    for i, para in enumerate(paragraphs):
+        if before >= MIN_ARTICLE_BEFORE_STUB:
+            break
+        marked.discard(i)
+        before += len(para)
     if not marked:
         return text, []
-    if sum(len(p) for p in paragraphs[: min(marked)]) < MIN_ARTICLE_BEFORE_STUB:
-        return text, []  # the stub is the page, not an appendix: leave it for judge()
     cut = [p for i, p in enumerate(paragraphs) if i in marked]
     kept = [p for i, p in enumerate(paragraphs) if i not in marked]
     return "\n".join(kept), cut
 
 
 def known_stub_paragraphs(baselines: Sequence[Baseline]) -> list[str]:
-    """The paragraphs of a host's error pages, to strip when appended to its articles."""
-    return [b.text for b in baselines if b.text and len(b.text) <= 2000]
+    """The text of a host's error pages, to strip when appended to its articles.
+
+    A probe that landed on the home page shows no error message, only teasers: none of it is a
+    stub.
+    """
+    known: list[str] = []
+    for baseline in baselines:
+        if baseline.final_url and not _segments(urlsplit(baseline.final_url).path):
+            continue
+        if baseline.text and len(baseline.text) <= 2000:
+            known.append(baseline.text)
+        known.extend(baseline.prose)
+    return known

@@ -112,9 +112,16 @@ def _main_container(tree: etree._Element) -> etree._Element | None:
     return best
 
 
+def _parse(body: bytes) -> etree._Element:
+    # Decoded as morgue decodes it: lxml's own guess garbles pages without a charset header.
+    from archive.extract import decode_html
+
+    return lxml_html.document_fromstring(decode_html(body))
+
+
 def error_page(body: bytes, title: str, message: str, with_404: bool) -> bytes:
     """The page's chrome with its article replaced by an error message, as a CMS would."""
-    tree = lxml_html.document_fromstring(body)
+    tree = _parse(body)
     heading = f"404 - {title}" if with_404 else title
     for script in tree.xpath("//script[@type='application/ld+json']"):
         script.getparent().remove(script)
@@ -164,12 +171,14 @@ def clean_error_page(body: bytes, live_text: str | None, error: bytes) -> bool:
 
 def stub_page(body: bytes, title: str, message: str, live_text: str | None) -> bytes:
     """The page with a stub appended after the last paragraph of its article."""
-    tree = lxml_html.document_fromstring(body)
-    last = None
+    tree = _parse(body)
+    last, last_at = None, -1
+    flat = " ".join((live_text or "").split())
     for p in tree.iter("p"):
         words = " ".join(p.text_content().split())[:60]
-        if len(words) >= 30 and live_text and words in " ".join(live_text.split()):
-            last = p
+        at = flat.find(words) if len(words) >= 30 else -1
+        if at > last_at:  # the paragraph that comes last in the article's text
+            last, last_at = p, at
     if last is None:
         return body
     parent = last.getparent()

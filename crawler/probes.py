@@ -111,6 +111,7 @@ class HostProbes:
     async def _baseline(self, response: Response) -> Baseline:
         title: str | None = None
         text: str | None = None
+        prose: tuple[str, ...] = ()
         content_type = response.headers.get(b"Content-Type")
         ctype = content_type.decode("latin-1") if content_type else None
         if self.pool is not None and response.body:
@@ -122,7 +123,10 @@ class HostProbes:
             if result is not None and result.extraction is not None:
                 title = result.facts.title if result.facts else result.extraction.title
                 text = result.extraction.text
-        return Baseline(status=response.status, final_url=response.url, title=title, text=text)
+                prose = result.facts.prose if result.facts else ()
+        return Baseline(
+            status=response.status, final_url=response.url, title=title, text=text, prose=prose
+        )
 
     def cached(self) -> dict[tuple[str, str], Any]:
         return {k: f.result() for k, f in self._known.items() if f.done()}

@@ -60,10 +60,24 @@ def article_html(
     return _chrome(f"{title} | {SITE_NAME}", head, main)
 
 
-def error_html(title: str, message: str) -> bytes:
-    """The site's own error page: its chrome, a heading and a message, no article markup."""
+_SUGGESTIONS = (
+    "<h2>Stories you may have missed</h2><ul>"
+    "<li>Harbour ferry returns to its winter timetable next week</li>"
+    "<li>Volunteers plant three hundred trees along the river path</li>"
+    "<li>Library extends its Saturday opening hours until the spring</li></ul>"
+)
+
+
+def error_html(title: str, message: str, *, suggestions: bool = False) -> bytes:
+    """The site's own error page: its chrome, a heading and a message, no article markup.
+
+    With ``suggestions``, a list of other stories follows the message, as on many real ones.
+    """
     head = '<meta property="og:type" content="website">'
-    main = f"<div class='error'><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p></div>"
+    more = _SUGGESTIONS if suggestions else ""
+    main = (
+        f"<div class='error'><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>{more}</div>"
+    )
     return _chrome(f"{title} | {SITE_NAME}", head, main)
 
 

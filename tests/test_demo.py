@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from archive.db import default_db_url, open_database
-from archive.demo.server import ARTICLE_PATHS, MISSING_PATH, REDIRECTS, STUB_ARTICLE_PATH
+from archive.demo.server import (
+    ARTICLE_PATHS,
+    MEMENTO_TIMESTAMP,
+    MISSING_PATH,
+    REDIRECTS,
+    STUB_ARTICLE_PATH,
+)
 from archive.models import Capture
 from archive.store import captures_for_run, get_capture
 from tests.conftest import ROOT
@@ -47,7 +53,12 @@ class Demo:
     captures: list[Capture]
 
     def capture(self, path: str) -> Capture:
-        (found,) = [c for c in self.captures if c.url.split("/", 3)[3] == path.lstrip("/")]
+        """The capture fetched from the demo site (not a copy from its web archive)."""
+        (found,) = [
+            c
+            for c in self.captures
+            if c.url.split("/", 3)[3] == path.lstrip("/") and c.recovered_from is None
+        ]
         return found
 
 
@@ -85,10 +96,21 @@ def test_demo_names_its_warc_dir_and_database(demo: Demo) -> None:
         assert name in out
 
 
+def test_demo_recovers_the_dead_page_from_its_web_archive(demo: Demo) -> None:
+    (copy,) = [c for c in demo.captures if c.recovered_from]
+    assert copy.url == demo.capture(MISSING_PATH).url
+    assert copy.recovered_from and f"/web-archive/{MEMENTO_TIMESTAMP}id_/" in copy.recovered_from
+    assert copy.verdict == "ok" and copy.title and copy.title.startswith("Snow day")
+    assert copy.text_chars > 1000
+    assert "recovered from the demo's web archive" in demo.proc.stdout
+    assert "8 URLs in" in demo.proc.stdout
+
+
 def test_demo_stores_one_capture_per_demo_url(demo: Demo) -> None:
-    paths = sorted(c.url.split("/", 3)[3] for c in demo.captures)
+    fetched = [c for c in demo.captures if c.recovered_from is None]
+    paths = sorted(c.url.split("/", 3)[3] for c in fetched)
     assert paths == sorted(p.removeprefix("/") for p in DEMO_PATHS)
-    assert all(c.url.startswith("http://127.0.0.1:") for c in demo.captures)
+    assert all(c.url.startswith("http://127.0.0.1:") for c in fetched)
     verdicts = {p: demo.capture(p).verdict for p in DEMO_PATHS if p != "/"}
     assert verdicts == {p: ("not_found" if p == MISSING_PATH else "ok") for p in verdicts}
     for path in ARTICLE_PATHS:

@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
 from archive.warc import read_record
 from tests.conftest import FAST, json_lines, run_morgue
+from tests.liveness_pages import error_html
 from tests.memento_fixture import MementoArchive
 from tests.mockserver import MockServer
 
@@ -78,6 +80,28 @@ def test_an_archived_error_page_is_not_a_recovery(mock_server: MockServer, tmp_p
                           *FAST, "--timegate", archive.timegate, dead)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert [r["verdict"] for r in json_lines(proc.stdout)] == ["not_found"]
+
+
+def test_an_archived_soft_404_is_not_a_recovery(mock_server: MockServer, tmp_path: Path) -> None:
+    # The archive caught the page after it died: a "page not found" stub served with 200.
+    dead = mock_server.url("/status/410")
+    when = datetime(2023, 6, 1, tzinfo=UTC)
+    stub = error_html("Page not found", "Sorry, this article is no longer available.")
+    with MementoArchive(tmp_path / "pywb", [(dead, when, 200, stub)]) as archive:
+        proc = run_morgue("--data-dir", str(tmp_path / "d"), "archive", "--format", "json",
+                          *FAST, "--timegate", archive.timegate, dead)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    rows = json_lines(proc.stdout)
+    assert [(r["verdict"], r["recovered_from"]) for r in rows] == [("not_found", None)]
+    # It was fetched and archived (the evidence), then judged dead and not used.
+    fetched = []
+    for path in (tmp_path / "d" / "warcs").glob("*.warc.gz"):
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+                if record.rec_type == "response" and "id_/" in uri:
+                    fetched.append(record.content_stream().read())
+    assert fetched == [stub]
 
 
 def test_a_bad_timegate_is_bad_usage(tmp_path: Path) -> None:

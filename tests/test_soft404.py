@@ -227,3 +227,49 @@ def test_page_facts_read_markup() -> None:
         "https://example.org/board-minutes.pdf",
         "https://example.org/petition",
     ]
+
+
+def test_a_reworded_error_page_is_caught_by_its_likeness_to_the_hosts_404_page() -> None:
+    # The host's 404 page and its removal notice share the chrome, not the words.
+    not_found = error_html("Ei loytynyt", "Hakemaasi osoitetta ei ole.", suggestions=True)
+    removed = error_html(
+        "Juttu poistettu", "Tama juttu on poistettu toimituksen paatoksella.", suggestions=True
+    )
+    probe = extract_page(not_found, "http://news.test/news/2025/morgue-x.html", "text/html")
+    assert probe is not None and probe.extraction is not None
+    baseline = Baseline(
+        404, "http://news.test/news/2025/morgue-x.html", None, probe.extraction.text
+    )
+    assert _judge(removed).verdict == "ok"  # no wording rule knows Finnish
+    judgement = _judge(removed, baseline=baseline)
+    assert (judgement.verdict, judgement.reason) == ("soft_404", "probe_match")
+    assert "probe_similar" in judgement.evidence
+    # A short live article of the same host is not like its 404 page.
+    brief = article_html("Late bus stays", paragraphs=["The late bus will keep running."])
+    assert _judge(brief, baseline=baseline).verdict == "ok"
+
+
+def test_bot_walls_and_paywalls_are_blocked_not_dead() -> None:
+    wall = b"""<html><head><title>Just a moment...</title></head><body><h1>Checking your
+    browser before you continue</h1><script src="/cdn-cgi/challenge-platform/h/b/orchestrate.js">
+    </script></body></html>"""
+    judgement = _judge(wall)
+    assert (judgement.verdict, judgement.reason) == ("blocked", "bot_wall")
+    # Even when the host's probe gets the same wall: refused is not gone.
+    probe = extract_page(wall, "http://news.test/news/2025/morgue-x.html", "text/html")
+    assert probe is not None and probe.extraction is not None
+    baseline = Baseline(
+        200, "http://news.test/news/2025/morgue-x.html", None, probe.extraction.text
+    )
+    assert _judge(wall, baseline=baseline).verdict == "blocked"
+    paywalled = article_html(
+        "Late bus stays",
+        paragraphs=[
+            "The county board voted to keep the late bus.",
+            "Subscribe to continue reading.",
+        ],
+    ).replace(b'"NewsArticle",', b'"NewsArticle", "isAccessibleForFree": false,')
+    judgement = _judge(paywalled)
+    assert (judgement.verdict, judgement.reason) == ("blocked", "paywall")
+    # A full article that says it is free of charge, or has no paywall flag, is ok.
+    assert _judge(article_html("Late bus stays")).verdict == "ok"

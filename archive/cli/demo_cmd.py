@@ -27,13 +27,14 @@ def demo_command(ctx: typer.Context, data_dir: DataDirOption = None, db: DbOptio
     """Serve a small sample news site on 127.0.0.1, archive it, and show what came out.
 
     No network needed. The site has articles, one article followed by a "page not available"
-    stub, a page that is gone (404) and a redirect.
+    stub, a page that is gone (404) and a redirect; the gone page is recovered from a small web
+    archive that the demo serves too (a Memento TimeGate, as the Wayback Machine is).
 
     Example:
 
       morgue demo --data-dir /tmp/morgue-demo
     """
-    from archive.demo.server import DemoSite  # only this command needs the demo files
+    from archive.demo.server import WEB_ARCHIVE, DemoSite  # only this command needs them
 
     paths = resolve_paths(ctx, data_dir, db)
     console = Console()
@@ -42,13 +43,19 @@ def demo_command(ctx: typer.Context, data_dir: DataDirOption = None, db: DbOptio
         base = site.base_url.rstrip("/")
         console.print(f"Serving the demo site at [bold]{base}[/] ({len(urls)} URLs)")
         started = time.perf_counter()
-        rows, _result = archive_urls(paths, urls, DEMO_OVERRIDES, kind="demo", progress=True)
+        # The dead page is recovered from the demo's own small web archive, not the internet.
+        overrides = {**DEMO_OVERRIDES, "MEMENTO_TIMEGATE": base + WEB_ARCHIVE}
+        rows, _result = archive_urls(paths, urls, overrides, kind="demo", progress=True)
         elapsed = time.perf_counter() - started
     console.print(captures_table(rows, title=f"Archived demo pages ({base})", strip_prefix=base))
-    verdicts = Counter(row["verdict"] for row in rows)
+    fetched = [row for row in rows if not row.get("recovered_from")]
+    verdicts = Counter(row["verdict"] for row in fetched)
     summary = ", ".join(f"{count} {verdict}" for verdict, count in verdicts.most_common())
+    recovered = len(rows) - len(fetched)
+    if recovered:
+        summary += f"; {recovered} recovered from the demo's web archive"
     warc_files = sorted({row["warc_file"] for row in rows if row.get("warc_file")})
-    console.print(f"\n{len(rows)} URLs in {elapsed:.1f} s: {summary}")
+    console.print(f"\n{len(fetched)} URLs in {elapsed:.1f} s: {summary}")
     console.print(f"WARC files:  {paths.warc_dir}/ ({', '.join(warc_files)})")
     console.print(f"Database:    {paths.db_url}")
     # Point at an article, not the front page.

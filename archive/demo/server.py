@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import socket
 import threading
 from http import HTTPStatus
@@ -28,9 +29,11 @@ from urllib.parse import unquote, urlsplit
 
 __all__ = [
     "ARTICLE_PATHS",
+    "MEMENTO_TIMESTAMP",
     "MISSING_PATH",
     "REDIRECTS",
     "STUB_ARTICLE_PATH",
+    "WEB_ARCHIVE",
     "DemoSite",
 ]
 
@@ -52,6 +55,17 @@ ARTICLE_PATHS: tuple[str, ...] = (
 STUB_ARTICLE_PATH = "/news/2025/06/science-fair-winners.html"
 #: A path the site does not have: answered 404 with the site's "Page not found" page.
 MISSING_PATH = "/news/2025/02/snow-day-schedule.html"
+#: A small Wayback-style web archive on the same server, so that the demo shows a dead page
+#: recovered over Memento without the internet: a TimeGate at ``WEB_ARCHIVE`` + URL, and one
+#: memento, of the article behind ``MISSING_PATH``.
+WEB_ARCHIVE = "/web-archive/"
+MEMENTO_TIMESTAMP = "20250204071500"
+_MEMENTO_HTTP_DATE = "Tue, 04 Feb 2025 07:15:00 GMT"
+_MEMENTOS = {MISSING_PATH: "snow-day-schedule.html"}
+_WEB_ARCHIVE_FILES: Traversable = resources.files(__package__ or "archive.demo").joinpath(
+    "webarchive"
+)
+_MEMENTO_PATH_RE = re.compile(r"^(\d{14})(?:id_)?/(https?://.+)$")
 #: Old paths answered with 301 Moved Permanently.
 REDIRECTS: dict[str, str] = {
     "/old/council-budget": "/news/2025/03/council-approves-budget.html",
@@ -180,6 +194,9 @@ class _DemoHandler(BaseHTTPRequestHandler):
     def _respond(self, *, send_body: bool) -> None:
         base_url = cast(_DemoServer, self.server).base_url
         path = unquote(urlsplit(self.path).path) or "/"
+        if path.startswith(WEB_ARCHIVE):
+            self._web_archive(self.path[len(WEB_ARCHIVE) :], base_url, send_body)
+            return
         if path in REDIRECTS:
             location = base_url + REDIRECTS[path]
             body = f'<!DOCTYPE html>\n<p>Moved to <a href="{location}">{location}</a>.</p>\n'
@@ -202,6 +219,38 @@ class _DemoHandler(BaseHTTPRequestHandler):
             data = data.replace(_BASE_URL_TOKEN, base_url.encode("ascii"))
         self._send(status, data, content_type, send_body)
 
+    def _web_archive(self, rest: str, base_url: str, send_body: bool) -> None:
+        """A TimeGate (``/web-archive/URL``) and its mementos (``/web-archive/TS[id_]/URL``)."""
+        match = _MEMENTO_PATH_RE.match(rest)
+        original = match.group(2) if match else rest
+        parts = urlsplit(original)
+        own_site = parts.netloc == urlsplit(base_url).netloc
+        name = _MEMENTOS.get(parts.path) if own_site else None
+        if name is None:
+            body = b"Not in this archive.\n"
+            self._send(HTTPStatus.NOT_FOUND, body, "text/plain; charset=utf-8", send_body)
+            return
+        memento = f"{base_url}{WEB_ARCHIVE}{MEMENTO_TIMESTAMP}/{original}"
+        links = (
+            f'<{original}>; rel="original", <{base_url}{WEB_ARCHIVE}{original}>; rel="timegate", '
+            f'<{memento}>; rel="memento"; datetime="{_MEMENTO_HTTP_DATE}"'
+        )
+        if match is None:
+            body = f"Found a copy from {_MEMENTO_HTTP_DATE}: {memento}\n".encode()
+            self._send(
+                HTTPStatus.FOUND,
+                body,
+                "text/plain; charset=utf-8",
+                send_body,
+                location=memento,
+                headers={"Link": links, "Vary": "accept-datetime"},
+            )
+            return
+        data = _WEB_ARCHIVE_FILES.joinpath(name).read_bytes()
+        data = data.replace(_BASE_URL_TOKEN, base_url.encode("ascii"))
+        headers = {"Link": links, "Memento-Datetime": _MEMENTO_HTTP_DATE}
+        self._send(HTTPStatus.OK, data, "text/html; charset=utf-8", send_body, headers=headers)
+
     def _send(
         self,
         status: HTTPStatus,
@@ -210,12 +259,15 @@ class _DemoHandler(BaseHTTPRequestHandler):
         send_body: bool,
         *,
         location: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         if location is not None:
             self.send_header("Location", location)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         if status == HTTPStatus.OK:
             self.send_header("Cache-Control", "max-age=300")
         self.end_headers()
