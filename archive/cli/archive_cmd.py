@@ -22,7 +22,14 @@ from archive.urls import validate_url
 from .options import DataDirOption, DbOption, Paths, SettingOption, parse_settings, resolve_paths
 from .render import captures_table, print_json_lines, stderr_console
 
-__all__ = ["OutputFormat", "archive_urls", "read_url_list", "register"]
+__all__ = [
+    "EXTRACT_LATER",
+    "ExtractWhen",
+    "OutputFormat",
+    "archive_urls",
+    "read_url_list",
+    "register",
+]
 
 PROGRESS_THRESHOLD = 3  # show a progress bar for more URLs than this, on a terminal
 
@@ -30,6 +37,15 @@ PROGRESS_THRESHOLD = 3  # show a progress bar for more URLs than this, on a term
 class OutputFormat(StrEnum):
     table = "table"
     json = "json"
+
+
+class ExtractWhen(StrEnum):
+    now = "now"
+    later = "later"
+
+
+#: What ``--extract later`` means: archive and judge by status only, extract with `morgue extract`.
+EXTRACT_LATER: dict[str, Any] = {"EXTRACT_ENABLED": False, "LIVENESS_PROBE_ENABLED": False}
 
 
 def read_url_list(urls: list[str], input_file: str | None) -> list[str]:
@@ -162,6 +178,14 @@ def archive_command(
     ignore_robots: Annotated[
         bool, typer.Option("--ignore-robots", help="Fetch pages that robots.txt disallows.")
     ] = False,
+    extract: Annotated[
+        ExtractWhen,
+        typer.Option(
+            "--extract",
+            help="now: extract while fetching; later: archive and judge by status only, "
+            "then run `morgue extract`.",
+        ),
+    ] = ExtractWhen.now,
     setting: SettingOption = None,
     data_dir: DataDirOption = None,
     db: DbOption = None,
@@ -177,6 +201,8 @@ def archive_command(
 
       morgue archive --format json -i urls.txt > results.jsonl
 
+      morgue archive --extract later -i urls.txt && morgue extract
+
       morgue --data-dir ./archive archive -s DOWNLOAD_DELAY=2 https://example.org/a
     """
     url_list = read_url_list(urls or [], input_file)
@@ -189,6 +215,8 @@ def archive_command(
         overrides["MEMENTO_ENABLED"] = False
     if timegate is not None:
         overrides["MEMENTO_TIMEGATE"] = check_timegate(timegate)
+    if extract is ExtractWhen.later:
+        overrides.update(EXTRACT_LATER)
     paths = resolve_paths(ctx, data_dir, db)
     show_progress = (
         output is OutputFormat.table and sys.stderr.isatty() and len(url_list) > PROGRESS_THRESHOLD

@@ -1,0 +1,276 @@
+"""Extraction after the crawl: read archived bodies back from the WARC files, extract, judge.
+
+A crawl run with ``--extract later`` archives and classifies by status only; ``morgue extract``
+then fills in the article, the metadata and the soft-404 verdicts here, on every core. The same
+pass re-extracts an archive after trafilatura or morgue's rules improve (``--all``).
+
+Workers read their record from the WARC file themselves, so only a (file, offset) pair crosses
+the process boundary, not the page. The WARC files are append-only: each new extraction is
+written as a new ``metadata`` record (``WARC-Concurrent-To`` the response record) in a new WARC
+file, and the capture's metadata pointer moves to it; the old record stays as history.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Select, delete, select
+
+from archive.db import Database
+from archive.exceptions import ArchiveError, ExtractError
+from archive.extract import ExtractResult, extract_page
+from archive.liveness import verdict_for_status
+from archive.models import Capture, Link, Page, Probe
+from archive.pagestate import DEFAULT_RULE, StateRule
+from archive.soft404 import Baseline, judge, known_stub_paragraphs, probe_key, strip_appended_stub
+from archive.store import update_page_state
+from archive.warc import RecordLocation, WarcWriter, read_record
+
+__all__ = ["ExtractOutcome", "Selection", "extract_archived", "pending_captures"]
+
+logger = logging.getLogger(__name__)
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which captures to extract: by default those never extracted."""
+
+    all: bool = False
+    verdicts: tuple[str, ...] = ()
+    domain: str | None = None
+    url_prefix: str | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractOutcome:
+    capture_id: int
+    url: str
+    before: str
+    verdict: str
+    reason: str
+    text_chars: int
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    capture_id: int
+    warc_dir: str
+    warc_file: str
+    warc_offset: int
+    url: str
+    content_type: str | None
+
+
+def pending_captures(db: Database, selection: Selection) -> list[int]:
+    """Ids of the captures to extract, oldest first."""
+    stmt: Select[int] = (
+        select(Capture.id)
+        .join(Page, Page.id == Capture.page_id)
+        .where(
+            Capture.warc_file.is_not(None),
+            Capture.http_status >= 200,
+            Capture.http_status < 300,
+        )
+    )
+    if not selection.all:
+        stmt = stmt.where(Capture.text.is_(None), Capture.extract_error.is_(None))
+    if selection.verdicts:
+        stmt = stmt.where(Capture.verdict.in_(selection.verdicts))
+    if selection.domain:
+        host = selection.domain.lower().strip().lstrip(".")
+        stmt = stmt.where((Page.host == host) | Page.host.endswith("." + host))
+    if selection.url_prefix:
+        stmt = stmt.where(Capture.url.startswith(selection.url_prefix, autoescape=True))
+    stmt = stmt.order_by(Capture.id)
+    if selection.limit:
+        stmt = stmt.limit(selection.limit)
+    with db.session(readonly=True) as session:
+        return list(session.scalars(stmt))
+
+
+def _extract_job(job: _Job) -> tuple[int, ExtractResult | None, str | None]:
+    """In a worker: read the response record and extract it."""
+    try:
+        record = read_record(Path(job.warc_dir), (job.warc_file, job.warc_offset))
+        ctype = job.content_type
+        if ctype and ctype.split(";", 1)[0].strip().lower() not in _HTML_TYPES:
+            return job.capture_id, None, None
+        return job.capture_id, extract_page(record.content, job.url, ctype), None
+    except (ArchiveError, ExtractError) as exc:
+        return job.capture_id, None, str(exc)
+    except Exception as exc:  # one odd page must not stop the pass
+        return job.capture_id, None, f"{type(exc).__name__}: {exc}"
+
+
+def _baseline(session: Any, url: str, cache: dict[tuple[str, str], Baseline | None]) -> Any:
+    key = probe_key(url)
+    if key not in cache:
+        probe = session.scalars(
+            select(Probe)
+            .where(Probe.host == key[0], Probe.prefix == key[1], Probe.result.is_not(None))
+            .order_by(Probe.probed_at.desc())
+            .limit(1)
+        ).first()
+        cache[key] = Baseline.from_json(probe.result) if probe and probe.result else None
+    return cache[key]
+
+
+def _metadata(capture: Capture, result: ExtractResult | None) -> dict[str, Any]:
+    return {
+        "software": "morgue",
+        "pass": "extract",
+        "url": capture.url,
+        "final_url": capture.final_url,
+        "fetched_at": capture.fetched_at.isoformat(),
+        "extracted_at": datetime.now(UTC).isoformat(),
+        "http_status": capture.http_status,
+        "verdict": capture.verdict,
+        "reason": capture.reason,
+        "confidence": capture.confidence,
+        "evidence": capture.evidence,
+        "extraction": result.extraction.to_json() if result and result.extraction else None,
+        "extract_error": capture.extract_error,
+    }
+
+
+def _apply(
+    capture: Capture,
+    result: ExtractResult | None,
+    error: str | None,
+    baseline: Baseline | None,
+) -> None:
+    extraction = result.extraction if result else None
+    capture.extract_error = error
+    text = extraction.text if extraction else None
+    status = verdict_for_status(capture.http_status or 0)
+    judgement = judge(
+        url=capture.url,
+        final_url=capture.final_url,
+        title=extraction.title if extraction else None,
+        text=text,
+        facts=result.facts if result else None,
+        baseline=baseline,
+    )
+    evidence = list(judgement.evidence)
+    if judgement.verdict == "ok":
+        known = known_stub_paragraphs([baseline]) if baseline else []
+        text, cut = strip_appended_stub(text, known)
+        if cut:
+            evidence.append("stub_stripped")
+        capture.verdict, capture.reason = "ok", status.reason
+    else:
+        capture.verdict, capture.reason = judgement.verdict, judgement.reason
+    capture.confidence, capture.evidence = judgement.confidence, evidence or None
+    if extraction is not None:
+        capture.title = extraction.title
+        capture.author = extraction.author
+        capture.published = extraction.published
+        capture.language = extraction.language
+        capture.site_name = extraction.site_name
+        capture.canonical_url = extraction.canonical_url
+        capture.description = extraction.description
+    capture.text = text.replace("\x00", "") if text else None
+    capture.text_chars = len(capture.text) if capture.text else 0
+
+
+def extract_archived(
+    db: Database,
+    warc_dir: Path,
+    capture_ids: list[int],
+    *,
+    workers: int | None = None,
+    writer: WarcWriter | None = None,
+    rule: StateRule = DEFAULT_RULE,
+    on_done: Callable[[ExtractOutcome], None] | None = None,
+) -> Iterator[ExtractOutcome]:
+    """Extract the given captures from their WARC records and store the results.
+
+    Yields one outcome per capture, in completion order. Each result is committed as it
+    arrives, with its new metadata record written first (the DB never points at a record that
+    does not exist).
+    """
+    jobs = _jobs(db, warc_dir, capture_ids)
+    if not jobs:
+        return
+    baselines: dict[tuple[str, str], Baseline | None] = {}
+    workers = workers or os.cpu_count() or 1
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        results = pool.map(_extract_job, jobs, chunksize=max(1, min(16, len(jobs) // workers // 4)))
+        for capture_id, result, error in results:
+            outcome = _store(db, capture_id, result, error, writer, baselines, rule)
+            if on_done is not None:
+                on_done(outcome)
+            yield outcome
+
+
+def _jobs(db: Database, warc_dir: Path, capture_ids: list[int]) -> list[_Job]:
+    with db.session(readonly=True) as session:
+        rows = session.execute(
+            select(
+                Capture.id,
+                Capture.warc_file,
+                Capture.warc_offset,
+                Capture.final_url,
+                Capture.url,
+                Capture.content_type,
+            ).where(Capture.id.in_(capture_ids))
+        ).all()
+    return [
+        _Job(cid, str(warc_dir), wfile, offset, final or url, ctype)
+        for cid, wfile, offset, final, url, ctype in sorted(rows)
+        if wfile is not None and offset is not None
+    ]
+
+
+def _store(
+    db: Database,
+    capture_id: int,
+    result: ExtractResult | None,
+    error: str | None,
+    writer: WarcWriter | None,
+    baselines: dict[tuple[str, str], Baseline | None],
+    rule: StateRule,
+) -> ExtractOutcome:
+    with db.session() as session:
+        capture = session.get(Capture, capture_id)
+        if capture is None:  # deleted meanwhile
+            return ExtractOutcome(capture_id, "", "", "", "", 0, "capture deleted")
+        before = capture.verdict
+        baseline = _baseline(session, capture.final_url or capture.url, baselines)
+        _apply(capture, result, error, baseline)
+        if writer is not None:
+            loc: RecordLocation = writer.write_metadata(
+                capture.final_url or capture.url,
+                _metadata(capture, result),
+                refers_to=capture.warc_record_id,
+            )
+            capture.metadata_warc_file, capture.metadata_warc_offset = loc.file, loc.offset
+            capture.metadata_warc_length, capture.metadata_record_id = loc.length, loc.record_id
+        session.execute(delete(Link).where(Link.capture_id == capture_id))
+        if result is not None:
+            for i, anchor in enumerate(result.links):
+                session.add(
+                    Link(capture_id=capture_id, position=i, url=anchor.url, text=anchor.text)
+                )
+        session.flush()
+        update_page_state(session, capture.page_id, rule)
+        return ExtractOutcome(
+            capture_id,
+            capture.url,
+            before,
+            capture.verdict,
+            capture.reason,
+            capture.text_chars,
+            capture.extract_error,
+        )
