@@ -30,8 +30,10 @@ from sqlalchemy import (
     Float,
     Select,
     bindparam,
+    cast,
     func,
     literal_column,
+    null,
     or_,
     select,
     text,
@@ -189,28 +191,32 @@ def _domain(value: str) -> str:
 # -- building the statement ---------------------------------------------------------------------
 
 
+def _pages_where(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """``captures.page_id IN (pages matching ...)``: lets the planner start from the pages."""
+    return Capture.page_id.in_(select(Page.id).where(*conditions))
+
+
 def _filters(q: CaptureQuery) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if q.verdicts:
         where.append(Capture.verdict.in_(q.verdicts))
     if q.states:
-        where.append(Page.state.in_(q.states))
+        where.append(_pages_where(Page.state.in_(q.states)))
     if q.domains:
         hosts = [_domain(d) for d in q.domains]
-        where.append(
-            or_(
-                *(
-                    or_(Page.host == host, Page.host.endswith(f".{host}", autoescape=True))
-                    for host in hosts
-                )
-            )
+        matching = or_(
+            *(or_(Page.host == h, Page.host.endswith(f".{h}", autoescape=True)) for h in hosts)
         )
+        # The hosts first (a scan of the small host index), then their pages by that index:
+        # a suffix match cannot use an index, and without statistics a planner would rather
+        # scan captures.
+        where.append(_pages_where(Page.host.in_(select(Page.host).where(matching).distinct())))
     if q.url_prefix:
         prefix = q.url_prefix.strip()
         where.append(
             or_(
                 Capture.url.startswith(prefix, autoescape=True),
-                Page.url.startswith(prefix, autoescape=True),
+                _pages_where(Page.url.startswith(prefix, autoescape=True)),
             )
         )
     if q.since is not None:
@@ -231,9 +237,9 @@ def _filters(q: CaptureQuery) -> list[ColumnElement[bool]]:
     return where
 
 
-def _search_sqlite(search: str) -> tuple[Any, ColumnElement[float]]:
-    """The FTS5 match as a subquery (capture id, score) and the rank (higher is better)."""
-    fts = (
+def _fts_subquery(search: str) -> Any:
+    """The FTS5 match as a subquery of (capture_id, score); a lower score is a better match."""
+    return (
         select(
             literal_column("rowid").label("capture_id"),
             literal_column(_BM25, Float).label("score"),
@@ -242,7 +248,6 @@ def _search_sqlite(search: str) -> tuple[Any, ColumnElement[float]]:
         .where(text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=search))
         .subquery("fts")
     )
-    return fts, (-fts.c.score).label("rank")
 
 
 def _pg_tsquery(search: str) -> ColumnElement[Any]:
@@ -251,60 +256,62 @@ def _pg_tsquery(search: str) -> ColumnElement[Any]:
     )
 
 
-def _statement(
-    db: Database, q: CaptureQuery, columns: Sequence[Any] | None = None
-) -> tuple[Select[Any], ColumnElement[float] | None]:
-    rank: ColumnElement[float] | None = None
+def _id_statement(db: Database, q: CaptureQuery) -> Select[Any]:
+    """``SELECT capture id, rank`` of what ``q`` finds, ordered and limited (rank: None if no
+    search). Narrow on purpose: sorting ids is cheap, sorting whole rows is not; the rows are
+    loaded afterwards, a batch at a time."""
+    newest = (Capture.fetched_at.desc(), Capture.id.desc())
+    filters = _filters(q)
+    sort = q.effective_sort
     stmt: Select[Any]
-    if columns is None:
-        stmt = select(Capture).join(Capture.page).options(contains_eager(Capture.page))
-        if not q.with_text:
-            stmt = stmt.options(defer(Capture.text))
-    else:
-        stmt = select(*columns).select_from(Capture).join(Capture.page)
     if q.search:
         node = parse_search(q.search)
         if db.dialect == "sqlite":
-            fts, rank = _search_sqlite(_to_fts5(node))
-            stmt = stmt.join(fts, fts.c.capture_id == Capture.id)
+            fts = _fts_subquery(_to_fts5(node))
+            rank: ColumnElement[Any] = (-fts.c.score).label("rank")
+            if not filters and sort == "relevance":
+                # Search alone: FTS5 ranks on its own, no join needed.
+                stmt = select(fts.c.capture_id, rank).order_by(fts.c.score, fts.c.capture_id.desc())
+                return stmt.limit(q.limit) if q.limit else stmt
+            stmt = select(Capture.id, rank).join(fts, fts.c.capture_id == Capture.id)
         elif db.dialect == "postgresql":
             vector: ColumnElement[Any] = literal_column(f"captures.{PG_SEARCH_COLUMN}")
             tsquery = _pg_tsquery(_to_tsquery(node))
-            stmt = stmt.where(vector.op("@@")(tsquery))
             rank = func.ts_rank(vector, tsquery, 1).label("rank")
+            stmt = select(Capture.id, rank).where(vector.op("@@")(tsquery))
         else:
             raise InvalidInput(f"full-text search is not available on {db.dialect}")
-        if columns is None:
-            stmt = stmt.add_columns(rank)
-    stmt = stmt.where(*_filters(q))
-    return stmt, rank
-
-
-def _order(stmt: Select[Any], q: CaptureQuery, rank: ColumnElement[float] | None) -> Select[Any]:
-    newest = (Capture.fetched_at.desc(), Capture.id.desc())
-    sort = q.effective_sort
+    else:
+        rank = cast(null(), Float).label("rank")
+        stmt = select(Capture.id, rank)
+    stmt = stmt.where(*filters)
     if sort == "relevance":
-        assert rank is not None
-        return stmt.order_by(rank.desc(), *newest)
-    if sort == "oldest":
-        return stmt.order_by(Capture.fetched_at, Capture.id)
-    if sort == "url":
-        return stmt.order_by(Capture.url, *newest)
-    if sort == "domain":
-        return stmt.order_by(Page.host, *newest)
-    if sort == "verdict":
-        return stmt.order_by(Capture.verdict, *newest)
-    if sort == "chars":
-        return stmt.order_by(Capture.text_chars.desc(), *newest)
-    if sort == "title":
-        return stmt.order_by(Capture.title, *newest)
-    return stmt.order_by(*newest)
+        stmt = stmt.order_by(rank.desc(), *newest)
+    elif sort == "oldest":
+        stmt = stmt.order_by(Capture.fetched_at, Capture.id)
+    elif sort == "domain":
+        stmt = stmt.join(Capture.page).order_by(Page.host, *newest)
+    elif sort in ("url", "verdict", "title"):
+        stmt = stmt.order_by(getattr(Capture, sort), *newest)
+    elif sort == "chars":
+        stmt = stmt.order_by(Capture.text_chars.desc(), *newest)
+    else:
+        stmt = stmt.order_by(*newest)
+    return stmt.limit(q.limit) if q.limit else stmt
 
 
 def filtered_ids(db: Database, q: CaptureQuery) -> Select[Any]:
     """A ``SELECT captures.id`` of the captures ``q`` finds (no order, no limit), to nest."""
-    stmt, _rank = _statement(db, q, columns=[Capture.id])
-    return stmt
+    stmt: Select[Any] = select(Capture.id)
+    if q.search:
+        node = parse_search(q.search)
+        if db.dialect == "sqlite":
+            fts = _fts_subquery(_to_fts5(node))
+            stmt = stmt.join(fts, fts.c.capture_id == Capture.id)
+        else:
+            vector: ColumnElement[Any] = literal_column(f"captures.{PG_SEARCH_COLUMN}")
+            stmt = stmt.where(vector.op("@@")(_pg_tsquery(_to_tsquery(node))))
+    return stmt.where(*_filters(q))
 
 
 # -- running ------------------------------------------------------------------------------------
@@ -347,24 +354,36 @@ def _snippets(session: Session, db: Database, search: str, ids: list[int]) -> di
     return found
 
 
+def _load(session: Session, q: CaptureQuery, ids: list[int]) -> dict[int, Capture]:
+    stmt = (
+        select(Capture)
+        .join(Capture.page)
+        .options(contains_eager(Capture.page))
+        .where(Capture.id.in_(ids))
+    )
+    if not q.with_text:
+        stmt = stmt.options(defer(Capture.text))
+    return {capture.id: capture for capture in session.scalars(stmt)}
+
+
 def iter_query(db: Database, q: CaptureQuery) -> Iterator[QueryRow]:
-    """The captures ``q`` finds, in order, streamed (the read session stays open meanwhile)."""
-    stmt, rank = _statement(db, q)
-    stmt = _order(stmt, q, rank)
-    if q.limit:
-        stmt = stmt.limit(q.limit)
+    """The captures ``q`` finds, in order, streamed (the read session stays open meanwhile).
+
+    First the ids (and ranks) in order, then the rows ``_BATCH`` at a time.
+    """
     with db.session(readonly=True) as session:
-        result = session.execute(stmt.execution_options(yield_per=_BATCH))
-        for batch in result.partitions():
-            rows = [
-                QueryRow(r[0], rank=float(r[1]) if q.search and r[1] is not None else None)
-                for r in batch
-            ]
-            if q.search and q.snippets:
-                found = _snippets(session, db, q.search, [row.capture.id for row in rows])
-                for row in rows:
-                    row.snippet = found.get(row.capture.id)
-            yield from rows
+        found = [(int(r[0]), r[1]) for r in session.execute(_id_statement(db, q))]
+        for start in range(0, len(found), _BATCH):
+            batch = found[start : start + _BATCH]
+            ids = [capture_id for capture_id, _rank in batch]
+            captures = _load(session, q, ids)
+            snippets = _snippets(session, db, q.search, ids) if q.search and q.snippets else {}
+            for capture_id, rank in batch:
+                yield QueryRow(
+                    captures[capture_id],
+                    rank=float(rank) if rank is not None else None,
+                    snippet=snippets.get(capture_id),
+                )
 
 
 def run_query(db: Database, q: CaptureQuery) -> list[QueryRow]:

@@ -378,3 +378,18 @@ def test_stats_table_has_charts(site: Site) -> None:
     for heading in ("By verdict", "Pages by state", "By domain", "By day"):
         assert heading in proc.stdout
     assert "█" in proc.stdout
+
+
+@pytest.mark.parametrize("command", ["query", "history", "stats", "export", "index"])
+def test_help_has_examples(command: str) -> None:
+    proc = ok(in_process(command, "--help", columns=120))
+    assert "Usage:" in proc.stdout
+    assert "Examples:" in proc.stdout
+    assert f"morgue {command}" in proc.stdout.split("Examples:", 1)[1]
+
+
+def test_readme_documents_every_query_command() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Querying the archive", 1)[1].split("\n## ", 1)[0]
+    for command in ("query", "history", "stats", "export --jsonl", "export --wacz", "index"):
+        assert f"morgue {command}" in section

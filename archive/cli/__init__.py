@@ -15,7 +15,17 @@ import typer
 from archive import __version__
 from archive.exceptions import ArchiveError, InvalidInput
 
-from . import archive_cmd, db_cmd, demo_cmd, history_cmd, query_cmd, show_cmd, stats_cmd
+from . import (
+    archive_cmd,
+    db_cmd,
+    demo_cmd,
+    export_cmd,
+    history_cmd,
+    index_cmd,
+    query_cmd,
+    show_cmd,
+    stats_cmd,
+)
 from .options import DataDirOption, DbOption
 
 __all__ = ["app", "main"]
@@ -77,7 +87,8 @@ def root(
     ctx.obj = {"data_dir": data_dir, "db": db}
 
 
-for _module in (archive_cmd, show_cmd, query_cmd, history_cmd, stats_cmd, demo_cmd, db_cmd):
+_COMMANDS = (archive_cmd, show_cmd, query_cmd, history_cmd, stats_cmd, export_cmd, index_cmd)
+for _module in (*_COMMANDS, demo_cmd, db_cmd):
     _module.register(app)
 
 _ = (DataDirOption, DbOption)
