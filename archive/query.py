@@ -38,7 +38,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import Session, aliased, contains_eager, defer
+from sqlalchemy.orm import Session, aliased, contains_eager, defer, joinedload
 from sqlalchemy.sql import table
 
 from archive.db import Database
@@ -48,8 +48,7 @@ from archive.models import PAGE_STATES, Capture, Page
 from archive.search import FTS_TABLE, PG_SEARCH_COLUMN, PG_SEARCH_CONFIG, parse_search
 from archive.search import to_fts5 as _to_fts5
 from archive.search import to_tsquery as _to_tsquery
-from archive.store import captures_for_url
-from archive.urls import url_host
+from archive.urls import normalise_url, url_host
 
 __all__ = [
     "MARK_END",
@@ -110,6 +109,8 @@ class CaptureQuery:
             raise InvalidInput("--limit must be 0 or more")
         if self.since and self.until and self.since >= self.until:
             raise InvalidInput("--since must be before --until")
+        for domain in self.domains:
+            _domain(domain)
         if self.search is not None:
             parse_search(self.search)  # raises InvalidSearch now, not halfway through output
 
@@ -196,21 +197,27 @@ def _pages_where(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
     return Capture.page_id.in_(select(Page.id).where(*conditions))
 
 
-def _filters(q: CaptureQuery) -> list[ColumnElement[bool]]:
+def _hosts(session: Session, domains: Sequence[str]) -> list[str]:
+    """The hosts in the archive that are one of ``domains`` or a subdomain of one.
+
+    Looked up first, on their own: a suffix match cannot use an index, and nested in the
+    captures query it leads planners (PostgreSQL's especially) into rescanning pages per row.
+    """
+    wanted = [_domain(d) for d in domains]
+    matching = or_(
+        *(or_(Page.host == h, Page.host.endswith(f".{h}", autoescape=True)) for h in wanted)
+    )
+    return list(session.scalars(select(Page.host).where(matching).distinct()))
+
+
+def _filters(q: CaptureQuery, session: Session) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if q.verdicts:
         where.append(Capture.verdict.in_(q.verdicts))
     if q.states:
         where.append(_pages_where(Page.state.in_(q.states)))
     if q.domains:
-        hosts = [_domain(d) for d in q.domains]
-        matching = or_(
-            *(or_(Page.host == h, Page.host.endswith(f".{h}", autoescape=True)) for h in hosts)
-        )
-        # The hosts first (a scan of the small host index), then their pages by that index:
-        # a suffix match cannot use an index, and without statistics a planner would rather
-        # scan captures.
-        where.append(_pages_where(Page.host.in_(select(Page.host).where(matching).distinct())))
+        where.append(_pages_where(Page.host.in_(_hosts(session, q.domains))))
     if q.url_prefix:
         prefix = q.url_prefix.strip()
         where.append(
@@ -256,12 +263,12 @@ def _pg_tsquery(search: str) -> ColumnElement[Any]:
     )
 
 
-def _id_statement(db: Database, q: CaptureQuery) -> Select[Any]:
+def _id_statement(db: Database, q: CaptureQuery, session: Session) -> Select[Any]:
     """``SELECT capture id, rank`` of what ``q`` finds, ordered and limited (rank: None if no
     search). Narrow on purpose: sorting ids is cheap, sorting whole rows is not; the rows are
     loaded afterwards, a batch at a time."""
     newest = (Capture.fetched_at.desc(), Capture.id.desc())
-    filters = _filters(q)
+    filters = _filters(q, session)
     sort = q.effective_sort
     stmt: Select[Any]
     if q.search:
@@ -300,8 +307,9 @@ def _id_statement(db: Database, q: CaptureQuery) -> Select[Any]:
     return stmt.limit(q.limit) if q.limit else stmt
 
 
-def filtered_ids(db: Database, q: CaptureQuery) -> Select[Any]:
-    """A ``SELECT captures.id`` of the captures ``q`` finds (no order, no limit), to nest."""
+def filtered_ids(db: Database, q: CaptureQuery, session: Session) -> Select[Any]:
+    """A ``SELECT captures.id`` of the captures ``q`` finds (no order, no limit), to nest in
+    statements run in ``session``."""
     stmt: Select[Any] = select(Capture.id)
     if q.search:
         node = parse_search(q.search)
@@ -311,7 +319,7 @@ def filtered_ids(db: Database, q: CaptureQuery) -> Select[Any]:
         else:
             vector: ColumnElement[Any] = literal_column(f"captures.{PG_SEARCH_COLUMN}")
             stmt = stmt.where(vector.op("@@")(_pg_tsquery(_to_tsquery(node))))
-    return stmt.where(*_filters(q))
+    return stmt.where(*_filters(q, session))
 
 
 # -- running ------------------------------------------------------------------------------------
@@ -372,7 +380,7 @@ def iter_query(db: Database, q: CaptureQuery) -> Iterator[QueryRow]:
     First the ids (and ranks) in order, then the rows ``_BATCH`` at a time.
     """
     with db.session(readonly=True) as session:
-        found = [(int(r[0]), r[1]) for r in session.execute(_id_statement(db, q))]
+        found = [(int(r[0]), r[1]) for r in session.execute(_id_statement(db, q, session))]
         for start in range(0, len(found), _BATCH):
             batch = found[start : start + _BATCH]
             ids = [capture_id for capture_id, _rank in batch]
@@ -393,8 +401,8 @@ def run_query(db: Database, q: CaptureQuery) -> list[QueryRow]:
 
 def count_captures(db: Database, q: CaptureQuery) -> int:
     """How many captures ``q`` finds, ignoring its limit."""
-    inner = filtered_ids(db, q).subquery()
     with db.session(readonly=True) as session:
+        inner = filtered_ids(db, q, session).subquery()
         return int(session.scalar(select(func.count()).select_from(inner)) or 0)
 
 
@@ -456,7 +464,22 @@ def page_history(db: Database, url: str) -> PageHistory:
 
     Raises ``InvalidURL`` for a URL morgue cannot store.
     """
-    captures = captures_for_url(db, url)
+    given = url.strip()
+    key = normalise_url(given)
+    with db.session(readonly=True) as session:
+        # The same captures as archive.store.captures_for_url (the page by its normalised URL,
+        # or the URL as requested or landed on), with the page id looked up first so that
+        # PostgreSQL can combine three index scans instead of scanning every capture.
+        page_ids = list(session.scalars(select(Page.id).where(Page.url == key)))
+        stmt = (
+            select(Capture)
+            .options(joinedload(Capture.page))
+            .where(
+                or_(Capture.page_id.in_(page_ids), Capture.url == given, Capture.final_url == given)
+            )
+            .order_by(Capture.fetched_at, Capture.id)
+        )
+        captures = list(session.scalars(stmt).unique())
     entries: list[HistoryEntry] = []
     for i, capture in enumerate(captures):
         entries.append(HistoryEntry(capture, _changes(captures[i - 1], capture) if i else []))

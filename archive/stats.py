@@ -57,10 +57,10 @@ def capture_stats(
     db: Database, q: CaptureQuery | None = None, *, top: int = 10, days: int = 30
 ) -> ArchiveStats:
     """Counts for the captures ``q`` finds: ``top`` domains, the last ``days`` days with any."""
-    ids = filtered_ids(db, q or CaptureQuery()).subquery()
-    chosen = Capture.id.in_(select(ids.c.id))
     stats = ArchiveStats()
     with db.session(readonly=True) as session:
+        ids = filtered_ids(db, q or CaptureQuery(), session).subquery()
+        chosen = Capture.id.in_(select(ids.c.id))
         for verdict, count in session.execute(
             select(Capture.verdict, func.count()).where(chosen).group_by(Capture.verdict)
         ):
