@@ -24,6 +24,7 @@ from unittest import mock
 import pytest
 
 from archive.cli import main
+from archive.query import MARK_END, MARK_START
 from archive.store import CONTRACT_FIELDS
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.mockserver import MockServer
@@ -393,3 +394,11 @@ def test_readme_documents_every_query_command() -> None:
     section = readme.split("## Querying the archive", 1)[1].split("\n## ", 1)[0]
     for command in ("query", "history", "stats", "export --jsonl", "export --wacz", "index"):
         assert f"morgue {command}" in section
+
+
+def test_snippets_print_on_one_line_and_escaped() -> None:
+    from archive.cli.query_cmd import highlighted
+
+    snippet = f"Community\n\nThe [library] {MARK_START}reopens{MARK_END}…"
+    assert highlighted(snippet) == "Community The \\[library] [bold yellow]reopens[/]…"
+    assert highlighted(None) == ""

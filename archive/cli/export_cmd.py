@@ -85,7 +85,7 @@ def export_command(
     q = build_query(FilterOptions(verdict, domain, url_prefix, since, until, state, search, latest))
     paths = resolve_paths(ctx, data_dir, db)
     database = open_existing_database(paths.db_url)
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     try:
         if jsonl is not None:
             dest = None if jsonl == "-" else Path(jsonl)

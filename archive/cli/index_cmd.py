@@ -54,7 +54,8 @@ def index_command(
     paths = resolve_paths(ctx, data_dir, db)
     dest = output or paths.data_dir / "indexes" / "index.cdxj"
     files, lines = write_cdxj_index(paths.warc_dir, dest, include_open=include_open)
-    Console(stderr=True).print(f"Indexed {files} WARC file(s), {lines} record(s), into {dest}")
+    message = f"Indexed {files} WARC file(s), {lines} record(s), into {dest}"
+    Console(stderr=True, soft_wrap=True).print(message)
 
 
 def register(app: typer.Typer) -> None:

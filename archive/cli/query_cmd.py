@@ -70,6 +70,7 @@ VerdictOption = Annotated[
     list[str] | None,
     typer.Option(
         "--verdict",
+        metavar="VERDICT",
         help="ok, not_found, soft_404, blocked, server_error or unreachable (repeatable, or a,b).",
         show_default=False,
     ),
@@ -77,16 +78,23 @@ VerdictOption = Annotated[
 DomainOption = Annotated[
     list[str] | None,
     typer.Option(
-        "--domain", help="Host, subdomains included (repeatable, or a,b).", show_default=False
+        "--domain",
+        metavar="DOMAIN",
+        help="Host, subdomains included (repeatable, or a,b).",
+        show_default=False,
     ),
 ]
 UrlPrefixOption = Annotated[
-    str | None, typer.Option("--url-prefix", help="URLs starting with this.", show_default=False)
+    str | None,
+    typer.Option(
+        "--url-prefix", metavar="PREFIX", help="URLs starting with this.", show_default=False
+    ),
 ]
 SinceOption = Annotated[
     str | None,
     typer.Option(
         "--since",
+        metavar="TIME",
         help="Fetched at or after: 2024-06-01, 2024-06-01T12:00Z, or an age (7d, 36h).",
         show_default=False,
     ),
@@ -95,6 +103,7 @@ UntilOption = Annotated[
     str | None,
     typer.Option(
         "--until",
+        metavar="TIME",
         help="Fetched before this time; a bare date includes that whole day.",
         show_default=False,
     ),
@@ -103,6 +112,7 @@ StateOption = Annotated[
     list[str] | None,
     typer.Option(
         "--state",
+        metavar="STATE",
         help="The page's state: alive, dead_suspected or dead_confirmed (repeatable, or a,b).",
         show_default=False,
     ),
@@ -111,6 +121,7 @@ SearchOption = Annotated[
     str | None,
     typer.Option(
         "--search",
+        metavar="TEXT",
         help='Full text of title and article: words, "a phrase", pre*, a OR b, -word, ( ).',
         show_default=False,
     ),
@@ -213,14 +224,14 @@ def _iso(value: Any) -> str | None:
 def _plain(snippet: str | None) -> str | None:
     if snippet is None:
         return None
-    return snippet.replace(MARK_START, "").replace(MARK_END, "")
+    return " ".join(snippet.replace(MARK_START, "").replace(MARK_END, "").split())
 
 
 def highlighted(snippet: str | None) -> str:
     """A snippet as Rich markup: the matched words in bold yellow, everything else escaped."""
     if not snippet:
         return ""
-    marked = escape(snippet)
+    marked = escape(" ".join(snippet.split()))  # on one line, whatever the text's paragraphs
     return marked.replace(MARK_START, "[bold yellow]").replace(MARK_END, "[/]")
 
 
@@ -323,6 +334,7 @@ def query_command(
         str | None,
         typer.Option(
             "--sort",
+            metavar="ORDER",
             help="newest (default), oldest, relevance (default with --search), url, domain, "
             "verdict, chars or title.",
             show_default=False,
@@ -333,6 +345,7 @@ def query_command(
         typer.Option(
             "--limit",
             "-n",
+            metavar="N",
             help=f"At most N rows; 0 for all. Default: {TABLE_LIMIT} in a table, all otherwise.",
             show_default=False,
         ),
@@ -341,6 +354,7 @@ def query_command(
         str | None,
         typer.Option(
             "--fields",
+            metavar="FIELDS",
             help="Comma-separated fields to print (contract fields, or page_url, host, state, "
             "dead_since, rank, snippet, text...); +a,b adds to the default ones.",
             show_default=False,

@@ -101,8 +101,10 @@ def stats_command(
     state: StateOption = None,
     search: SearchOption = None,
     latest: LatestOption = False,
-    top: Annotated[int, typer.Option("--top", min=1, help="Domains to list.")] = 10,
-    days: Annotated[int, typer.Option("--days", min=1, help="Most recent days to chart.")] = 30,
+    top: Annotated[int, typer.Option("--top", min=1, metavar="N", help="Domains to list.")] = 10,
+    days: Annotated[
+        int, typer.Option("--days", min=1, metavar="N", help="Most recent days to chart.")
+    ] = 30,
     output: Annotated[
         StatsFormat, typer.Option("--format", help="table (with charts) or json.")
     ] = StatsFormat.table,
