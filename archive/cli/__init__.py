@@ -15,7 +15,20 @@ import typer
 from archive import __version__
 from archive.exceptions import ArchiveError, InvalidInput
 
-from . import archive_cmd, db_cmd, demo_cmd, extract_cmd, links_cmd, recheck_cmd, show_cmd
+from . import (
+    archive_cmd,
+    db_cmd,
+    demo_cmd,
+    export_cmd,
+    extract_cmd,
+    history_cmd,
+    index_cmd,
+    links_cmd,
+    query_cmd,
+    recheck_cmd,
+    show_cmd,
+    stats_cmd,
+)
 from .options import DataDirOption, DbOption
 
 __all__ = ["app", "main"]
@@ -77,7 +90,19 @@ def root(
     ctx.obj = {"data_dir": data_dir, "db": db}
 
 
-for _module in (archive_cmd, show_cmd, extract_cmd, recheck_cmd, links_cmd, demo_cmd, db_cmd):
+_COMMANDS = (
+    archive_cmd,
+    show_cmd,
+    query_cmd,
+    history_cmd,
+    stats_cmd,
+    export_cmd,
+    index_cmd,
+    extract_cmd,
+    recheck_cmd,
+    links_cmd,
+)
+for _module in (*_COMMANDS, demo_cmd, db_cmd):
     _module.register(app)
 
 _ = (DataDirOption, DbOption)

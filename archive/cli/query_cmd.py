@@ -1,0 +1,429 @@
+"""``morgue query``: find captures by verdict, domain, URL, time, page state or full text."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from archive.db import open_existing_database
+from archive.exceptions import InvalidInput
+from archive.query import MARK_END, MARK_START, CaptureQuery, QueryRow, iter_query, parse_time
+from archive.store import CONTRACT_FIELDS, capture_to_json
+
+from .options import DataDirOption, DbOption, resolve_paths
+from .render import VERDICT_STYLES
+
+__all__ = [
+    "EXTRA_FIELDS",
+    "FilterOptions",
+    "QueryFormat",
+    "build_query",
+    "register",
+    "row_fields",
+]
+
+# Besides the contract's fields, ``--fields`` may name these.
+EXTRA_FIELDS = (
+    "page_url",
+    "host",
+    "state",
+    "dead_since",
+    "content_type",
+    "canonical_url",
+    "description",
+    "error",
+    "extract_error",
+    "run_id",
+    "confidence",
+    "evidence",
+    "rank",
+    "snippet",
+    "text",
+)
+TABLE_LIMIT = 100  # rows a table shows unless --limit says otherwise
+
+
+class QueryFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    """Repeated options and comma-separated lists alike: ``--verdict a,b --verdict c``."""
+    out: list[str] = []
+    for value in values or []:
+        out.extend(part.strip() for part in value.split(",") if part.strip())
+    return tuple(dict.fromkeys(out))
+
+
+VerdictOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--verdict",
+        metavar="VERDICT",
+        help="ok, not_found, soft_404, blocked, server_error or unreachable (repeatable, or a,b).",
+        show_default=False,
+    ),
+]
+DomainOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--domain",
+        metavar="DOMAIN",
+        help="Host, subdomains included (repeatable, or a,b).",
+        show_default=False,
+    ),
+]
+UrlPrefixOption = Annotated[
+    str | None,
+    typer.Option(
+        "--url-prefix", metavar="PREFIX", help="URLs starting with this.", show_default=False
+    ),
+]
+SinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        metavar="TIME",
+        help="Fetched at or after: 2024-06-01, 2024-06-01T12:00Z, or an age (7d, 36h).",
+        show_default=False,
+    ),
+]
+UntilOption = Annotated[
+    str | None,
+    typer.Option(
+        "--until",
+        metavar="TIME",
+        help="Fetched before this time; a bare date includes that whole day.",
+        show_default=False,
+    ),
+]
+StateOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--state",
+        metavar="STATE",
+        help="The page's state: alive, dead_suspected or dead_confirmed (repeatable, or a,b).",
+        show_default=False,
+    ),
+]
+SearchOption = Annotated[
+    str | None,
+    typer.Option(
+        "--search",
+        metavar="TEXT",
+        help='Full text of title and article: words, "a phrase", pre*, a OR b, -word, ( ).',
+        show_default=False,
+    ),
+]
+LatestOption = Annotated[
+    bool, typer.Option("--latest", help="Only the newest capture of each page (then filter).")
+]
+
+
+class FilterOptions:
+    """The filters shared by ``query``, ``stats`` and ``export``, as given on the command line."""
+
+    def __init__(
+        self,
+        verdict: list[str] | None = None,
+        domain: list[str] | None = None,
+        url_prefix: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        state: list[str] | None = None,
+        search: str | None = None,
+        latest: bool = False,
+    ) -> None:
+        self.verdict = verdict
+        self.domain = domain
+        self.url_prefix = url_prefix
+        self.since = since
+        self.until = until
+        self.state = state
+        self.search = search
+        self.latest = latest
+
+
+def build_query(filters: FilterOptions, **settings: Any) -> CaptureQuery:
+    """The ``CaptureQuery`` for command-line filters; bad values raise ``InvalidInput``."""
+    return CaptureQuery(
+        verdicts=_split(filters.verdict),
+        domains=_split(filters.domain),
+        url_prefix=filters.url_prefix or None,
+        since=parse_time(filters.since) if filters.since else None,
+        until=parse_time(filters.until, end=True) if filters.until else None,
+        states=_split(filters.state),
+        search=filters.search,
+        latest=filters.latest,
+        **settings,
+    )
+
+
+def _parse_fields(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    """``a,b``: exactly these; ``+a,b``: the default ones and these."""
+    if not value:
+        return default
+    add = value.startswith("+")
+    names = _split([value.removeprefix("+")])
+    known = (*CONTRACT_FIELDS, *EXTRA_FIELDS)
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise InvalidInput(f"unknown field {unknown[0]!r}; fields are {', '.join(known)}")
+    if not names:
+        raise InvalidInput("--fields needs at least one field name")
+    return tuple(dict.fromkeys((*default, *names))) if add else names
+
+
+def row_fields(row: QueryRow, fields: Iterable[str]) -> dict[str, Any]:
+    """The named fields of a row, as JSON values."""
+    base = capture_to_json(row.capture)
+    capture = row.capture
+    page = capture.page
+    extra: dict[str, Any] = {
+        "page_url": page.url,
+        "host": page.host,
+        "state": page.state,
+        "dead_since": _iso(page.dead_since),
+        "content_type": capture.content_type,
+        "canonical_url": capture.canonical_url,
+        "description": capture.description,
+        "error": capture.error,
+        "extract_error": capture.extract_error,
+        "run_id": capture.run_id,
+        "confidence": capture.confidence,
+        "evidence": capture.evidence,
+        "rank": None if row.rank is None else round(row.rank, 6),
+        "snippet": _plain(row.snippet),
+    }
+    out: dict[str, Any] = {}
+    for name in fields:
+        if name == "text":
+            out[name] = capture.text
+        else:
+            out[name] = base[name] if name in base else extra[name]
+    return out
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value.isoformat().replace("+00:00", "Z"))
+
+
+def _plain(snippet: str | None) -> str | None:
+    if snippet is None:
+        return None
+    return " ".join(snippet.replace(MARK_START, "").replace(MARK_END, "").split())
+
+
+def highlighted(snippet: str | None) -> str:
+    """A snippet as Rich markup: the matched words in bold yellow, everything else escaped."""
+    if not snippet:
+        return ""
+    marked = escape(" ".join(snippet.split()))  # on one line, whatever the text's paragraphs
+    return marked.replace(MARK_START, "[bold yellow]").replace(MARK_END, "[/]")
+
+
+# -- output -------------------------------------------------------------------------------------
+
+
+def _write_json(rows: Iterator[QueryRow], fields: tuple[str, ...] | None) -> int:
+    count = 0
+    out = sys.stdout
+    for row in rows:
+        data = capture_to_json(row.capture) if fields is None else row_fields(row, fields)
+        out.write(json.dumps(data, ensure_ascii=False) + "\n")
+        count += 1
+    out.flush()
+    return count
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _write_csv(rows: Iterator[QueryRow], fields: tuple[str, ...]) -> int:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(fields)
+    count = 0
+    for row in rows:
+        values = row_fields(row, fields)
+        writer.writerow([_csv_value(values[name]) for name in fields])
+        count += 1
+    sys.stdout.flush()
+    return count
+
+
+def _verdict_cell(verdict: str, reason: str) -> str:
+    style = VERDICT_STYLES.get(verdict, "")
+    shown = f"[{style}]{verdict}[/]" if style else verdict
+    if reason and not reason.startswith("http_"):
+        shown += f" [dim]({escape(reason)})[/]"
+    return shown
+
+
+def _table(rows: list[QueryRow], fields: tuple[str, ...] | None, search: bool) -> Table:
+    table = Table(header_style="bold")
+    if fields is not None:
+        for name in fields:
+            table.add_column(name, overflow="fold")
+        for row in rows:
+            values = row_fields(row, fields)
+            cells = []
+            for name in fields:
+                if name == "snippet":
+                    cells.append(highlighted(row.snippet))
+                else:
+                    value = values[name]
+                    cells.append("" if value is None else escape(str(value)))
+            table.add_row(*cells)
+        return table
+    with_state = any(row.state for row in rows)
+    table.add_column("id", justify="right", style="cyan", no_wrap=True)
+    table.add_column("fetched (UTC)", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    if with_state:
+        table.add_column("page state", no_wrap=True)
+    table.add_column("chars", justify="right", no_wrap=True)
+    table.add_column("title, url" + (", match" if search else ""), overflow="fold", ratio=1)
+    for row in rows:
+        c = row.capture
+        title = escape(c.title or "")
+        lines = [f"[bold]{title}[/]" if title else "", f"[dim]{escape(c.url)}[/]"]
+        if search and row.snippet:
+            lines.append(highlighted(row.snippet))
+        status = f"{c.http_status} " if c.http_status else ""
+        cells = [str(c.id), c.fetched_at.strftime("%Y-%m-%d %H:%M")]
+        cells.append(status + _verdict_cell(c.verdict, c.reason))
+        if with_state:
+            cells.append(escape(row.state or "—"))
+        cells += [str(c.text_chars or 0), "\n".join(line for line in lines if line)]
+        table.add_row(*cells)
+    return table
+
+
+# -- the command --------------------------------------------------------------------------------
+
+
+def query_command(
+    ctx: typer.Context,
+    verdict: VerdictOption = None,
+    domain: DomainOption = None,
+    url_prefix: UrlPrefixOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    state: StateOption = None,
+    search: SearchOption = None,
+    latest: LatestOption = False,
+    sort: Annotated[
+        str | None,
+        typer.Option(
+            "--sort",
+            metavar="ORDER",
+            help="newest (default), oldest, relevance (default with --search), url, domain, "
+            "verdict, chars or title.",
+            show_default=False,
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            metavar="N",
+            help=f"At most N rows; 0 for all. Default: {TABLE_LIMIT} in a table, all otherwise.",
+            show_default=False,
+        ),
+    ] = None,
+    fields: Annotated[
+        str | None,
+        typer.Option(
+            "--fields",
+            metavar="FIELDS",
+            help="Comma-separated fields to print (contract fields, or page_url, host, state, "
+            "dead_since, rank, snippet, text...); +a,b adds to the default ones.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        QueryFormat,
+        typer.Option("--format", help="table for people, json (JSON Lines) or csv for scripts."),
+    ] = QueryFormat.table,
+    data_dir: DataDirOption = None,
+    db: DbOption = None,
+) -> None:
+    """Find captures: newest first, one row each.
+
+    Filters combine (all must hold); a repeated filter means any of its values. With --latest,
+    only the newest capture of each page is considered, so `--latest --verdict not_found` lists
+    the pages that are gone now. JSON Lines objects carry the same fields as `morgue archive
+    --format json`.
+
+    Examples:
+
+      morgue query --verdict soft_404 --verdict not_found --since 7d
+
+      morgue query --domain example.org --latest --state dead_confirmed --format csv > dead.csv
+
+      morgue query --search '"city council" budget -sport' --limit 20
+
+      morgue query --url-prefix https://example.org/news/ --format json | jq .title
+
+      morgue query --search flood --fields capture_id,url,rank,snippet --format json
+    """
+    filters = FilterOptions(verdict, domain, url_prefix, since, until, state, search, latest)
+    default_fields = CONTRACT_FIELDS if output is not QueryFormat.table else None
+    chosen = _parse_fields(fields, default_fields or ()) if fields else default_fields
+    if limit is None:
+        limit = TABLE_LIMIT if output is QueryFormat.table else 0
+    needs_snippets = bool(search) and (
+        output is QueryFormat.table if chosen is None else "snippet" in chosen
+    )
+    q = build_query(
+        filters,
+        sort=sort,
+        limit=limit or None,
+        with_text=bool(chosen and "text" in chosen),
+        snippets=needs_snippets,
+    )
+    paths = resolve_paths(ctx, data_dir, db)
+    database = open_existing_database(paths.db_url)
+    try:
+        rows = iter_query(database, q)
+        if output is QueryFormat.json:
+            _write_json(rows, None if fields is None else chosen)
+        elif output is QueryFormat.csv:
+            assert chosen is not None
+            _write_csv(rows, chosen)
+        else:
+            found = list(rows)
+            console = Console()
+            if not found:
+                Console(stderr=True).print("No captures match.")
+                return
+            console.print(_table(found, chosen, bool(search)))
+            more = ""
+            if limit and len(found) == limit:
+                more = f" (the first {limit}; --limit 0 for all)"
+            Console(stderr=True).print(f"{len(found)} capture(s){more}", style="dim")
+    finally:
+        database.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("query")(query_command)

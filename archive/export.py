@@ -1,0 +1,264 @@
+"""Exports that other tools read: JSON Lines with text, WACZ packages, CDXJ indexes.
+
+- ``export_jsonl``: one JSON object per capture, the contract fields plus the article text.
+- ``export_wacz``: the WARC records of the chosen captures (response, redirect hops, metadata)
+  copied byte for byte into one WARC file, packaged by py-wacz with a ``pages.jsonl`` made from
+  the DB (title, capture time and article text of each page), for ReplayWeb.page.
+- ``write_cdxj_index``: a sorted CDXJ index of the data directory's closed WARC files
+  (cdxj-indexer), whose ``filename`` fields are relative to the WARC directory, so that a pywb
+  collection whose ``archive_paths`` is that directory replays them.
+
+Each writes to a temporary file beside its destination and renames it at the end: an error
+leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.warcwriter import WARCWriter
+
+from archive import __version__
+from archive.db import Database
+from archive.exceptions import InvalidInput, WarcError
+from archive.models import Capture
+from archive.query import CaptureQuery, iter_query
+from archive.store import capture_to_json
+from archive.warc import OPEN_SUFFIX
+
+__all__ = [
+    "WaczResult",
+    "export_jsonl",
+    "export_wacz",
+    "jsonl_record",
+    "warc_files",
+    "write_cdxj_index",
+]
+
+# The WARC record types a replay index needs (metadata and request records are not pages).
+_INDEXED_RECORDS = "response,revisit,resource"
+
+
+@contextmanager
+def _replacing(dest: Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """A temporary file beside ``dest`` that becomes ``dest`` only if the block succeeds."""
+    dest = Path(dest)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {dest}: {exc.strerror or exc}") from None
+    try:
+        encoding = None if "b" in mode else "utf-8"
+        with os.fdopen(fd, mode, encoding=encoding) as fh:
+            yield fh
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else str(value.isoformat().replace("+00:00", "Z"))
+
+
+def jsonl_record(capture: Capture) -> dict[str, Any]:
+    """The contract fields, then the page, its state and the article's description and text."""
+    data = capture_to_json(capture)
+    data.update(
+        {
+            "page_url": capture.page.url,
+            "state": capture.page.state,
+            "dead_since": _iso(capture.page.dead_since),
+            "canonical_url": capture.canonical_url,
+            "content_type": capture.content_type,
+            "description": capture.description,
+            "text": capture.text,
+        }
+    )
+    return data
+
+
+def export_jsonl(db: Database, q: CaptureQuery, dest: Path | None) -> int:
+    """Write the captures ``q`` finds as JSON Lines to ``dest`` (None: stdout); returns how many."""
+    query = CaptureQuery(**{**_fields(q), "with_text": True, "snippets": False})
+    if dest is None:
+        return _write_jsonl(db, query, sys.stdout)
+    with _replacing(dest) as fh:
+        return _write_jsonl(db, query, fh)
+
+
+def _write_jsonl(db: Database, q: CaptureQuery, fh: IO[str]) -> int:
+    count = 0
+    for row in iter_query(db, q):
+        fh.write(json.dumps(jsonl_record(row.capture), ensure_ascii=False) + "\n")
+        count += 1
+    fh.flush()
+    return count
+
+
+def _fields(q: CaptureQuery) -> dict[str, Any]:
+    return {name: getattr(q, name) for name in CaptureQuery.__dataclass_fields__}
+
+
+# -- WACZ ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WaczResult:
+    path: Path
+    pages: int  # captures with an archived response, listed in pages.jsonl
+    records: int  # WARC records copied
+
+
+def _locate(warc_dir: Path, name: str) -> Path:
+    path = warc_dir / name
+    if not path.exists() and (warc_dir / (name + OPEN_SUFFIX)).exists():
+        return warc_dir / (name + OPEN_SUFFIX)
+    return path
+
+
+class _RecordCopier:
+    """Copies whole gzip members (one record each) out of the data directory's WARC files."""
+
+    def __init__(self, warc_dir: Path, out: IO[bytes]) -> None:
+        self.warc_dir = warc_dir
+        self.out = out
+        self.copied: set[tuple[str, int]] = set()
+        self._handles: dict[str, IO[bytes]] = {}
+
+    def copy(self, name: str | None, offset: int | None, length: int | None) -> dict[str, str]:
+        """Copy one record (once); returns its WARC headers."""
+        if name is None or offset is None or length is None:
+            return {}
+        if name not in self._handles:
+            path = _locate(self.warc_dir, name)
+            try:
+                self._handles[name] = open(path, "rb")  # noqa: SIM115 - closed in close()
+            except OSError as exc:
+                raise WarcError(f"cannot read {path}: {exc.strerror or exc}") from None
+        fh = self._handles[name]
+        fh.seek(offset)
+        member = fh.read(length)
+        if len(member) != length:
+            raise WarcError(f"{name} ends before the record at offset {offset}")
+        headers: dict[str, str] = {}
+        for record in ArchiveIterator(io.BytesIO(member)):
+            headers = dict(record.rec_headers.headers)
+            break
+        if (name, offset) not in self.copied:
+            self.copied.add((name, offset))
+            self.out.write(member)
+        return headers
+
+    def close(self) -> None:
+        for fh in self._handles.values():
+            fh.close()
+
+
+def _wacz_tool() -> list[str]:
+    return [sys.executable, "-m", "wacz"]
+
+
+def export_wacz(
+    db: Database, q: CaptureQuery, warc_dir: Path, dest: Path, *, title: str = "morgue export"
+) -> WaczResult:
+    """Package the captures ``q`` finds as a WACZ file at ``dest``."""
+    query = CaptureQuery(**{**_fields(q), "with_text": True, "snippets": False})
+    dest = Path(dest)
+    with tempfile.TemporaryDirectory(prefix="morgue-wacz-") as tmp:
+        work = Path(tmp)
+        warc_path = work / "morgue-export.warc.gz"
+        pages_path = work / "pages.jsonl"
+        pages = 0
+        with open(warc_path, "wb") as warc_fh, open(pages_path, "w", encoding="utf-8") as pages_fh:
+            writer = WARCWriter(warc_fh, gzip=True, warc_version="WARC/1.1")
+            writer.write_record(
+                writer.create_warcinfo_record(
+                    warc_path.name,
+                    {"software": f"morgue/{__version__}", "format": "WARC File Format 1.1"},
+                )
+            )
+            header = {"format": "json-pages-1.0", "id": "pages", "title": title, "hasText": True}
+            pages_fh.write(json.dumps(header) + "\n")
+            copier = _RecordCopier(Path(warc_dir), warc_fh)
+            try:
+                for row in iter_query(db, query):
+                    c = row.capture
+                    for hop in c.redirects or []:
+                        copier.copy(hop.get("warc_file"), hop.get("warc_offset"),
+                                    hop.get("warc_length"))  # fmt: skip
+                    response = copier.copy(c.warc_file, c.warc_offset, c.warc_length)
+                    copier.copy(c.metadata_warc_file, c.metadata_warc_offset,
+                                c.metadata_warc_length)  # fmt: skip
+                    if not response:
+                        continue  # nothing came back over HTTP: no page to replay
+                    page = {
+                        "id": f"capture-{c.id}",
+                        "url": response.get("WARC-Target-URI") or c.final_url or c.url,
+                        "ts": response.get("WARC-Date") or _iso(c.fetched_at),
+                        "title": c.title or c.url,
+                        "text": c.text or "",
+                    }
+                    pages_fh.write(json.dumps(page, ensure_ascii=False) + "\n")
+                    pages += 1
+            finally:
+                copier.close()
+        if not pages:
+            raise InvalidInput("no archived page matches: nothing to put in a WACZ file")
+        packed = work / "export.wacz"
+        proc = subprocess.run(
+            [*_wacz_tool(), "create", "-o", str(packed), "--pages", str(pages_path),
+             "--copy-pages", "--title", title, str(warc_path)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if proc.returncode != 0 or not packed.exists():
+            last = (proc.stderr or proc.stdout).strip().splitlines()
+            raise WarcError(f"py-wacz could not create the package: {last[-1] if last else '?'}")
+        with _replacing(dest, "wb") as out, open(packed, "rb") as src:
+            while chunk := src.read(1 << 20):
+                out.write(chunk)
+        return WaczResult(dest, pages, len(copier.copied))
+
+
+# -- CDXJ ---------------------------------------------------------------------------------------
+
+
+def warc_files(warc_dir: Path, *, include_open: bool = False) -> list[Path]:
+    """The WARC files of a data directory, in name order (open ones only when asked)."""
+    directory = Path(warc_dir)
+    if not directory.is_dir():
+        return []
+    found = sorted(directory.glob("*.warc.gz"))
+    if include_open:
+        found += sorted(directory.glob(f"*.warc.gz{OPEN_SUFFIX}"))
+    return found
+
+
+def write_cdxj_index(warc_dir: Path, dest: Path, *, include_open: bool = False) -> tuple[int, int]:
+    """Index the WARC files into a sorted CDXJ file; returns (files, index lines)."""
+    from cdxj_indexer.main import write_cdx_index  # imported when used: it loads surt, tldextract
+
+    files = warc_files(warc_dir, include_open=include_open)
+    if not files:
+        raise InvalidInput(f"no WARC files in {warc_dir}")
+    opts = {"sort": True, "records": _INDEXED_RECORDS, "dir_root": str(Path(warc_dir))}
+    with _replacing(dest) as fh:
+        try:
+            write_cdx_index(fh, [str(path) for path in files], opts)
+        except Exception as exc:  # the indexer raises plain errors on a damaged file
+            raise WarcError(f"cannot index {warc_dir}: {exc}") from exc
+    with open(dest, encoding="utf-8") as fh:
+        lines = sum(1 for line in fh if line.strip())
+    return len(files), lines
