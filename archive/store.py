@@ -28,7 +28,9 @@ from archive.models import RUN_STATUSES, Capture, Page, Run
 from archive.urls import normalise_url, url_host
 
 __all__ = [
+    "CAPTURE_FIELDS",
     "CONTRACT_FIELDS",
+    "EXTRA_FIELDS",
     "capture_to_json",
     "captures_for_run",
     "captures_for_url",
@@ -64,6 +66,10 @@ CONTRACT_FIELDS: tuple[str, ...] = (
     "payload_digest",
     "recovered_from",
 )
+
+#: Keys ``capture_to_json`` gives after the contract's: the news metadata of issue 7.
+EXTRA_FIELDS: tuple[str, ...] = ("authors", "date_modified", "field_sources")
+CAPTURE_FIELDS: tuple[str, ...] = CONTRACT_FIELDS + EXTRA_FIELDS
 
 _T = TypeVar("_T")
 
@@ -196,6 +202,9 @@ def _capture_row(rec: CaptureRecord, page_id: int) -> Capture:
         text=text,
         text_chars=len(text) if text else 0,
         extract_error=_clean(rec.extract_error),
+        authors=_clean_json(list(ext.authors)) if ext and ext.authors else None,
+        date_modified=_clean(ext.date_modified) if ext else None,
+        field_sources=_clean_json(dict(ext.field_sources)) if ext and ext.field_sources else None,
         error=_clean(rec.error),
         recovered_from=_clean(rec.recovered_from),
         redirects=_clean_json([hop.to_json() for hop in rec.redirects]),
@@ -296,7 +305,9 @@ def _iso_utc(value: datetime) -> str:
 
 
 def capture_to_json(capture: Capture) -> dict[str, Any]:
-    """The capture as the JSON object of the CLI contract: exactly ``CONTRACT_FIELDS``, in order."""
+    """The capture as the JSON object of the CLI contract: ``CONTRACT_FIELDS`` exactly as the
+    contract has them, in order, then ``EXTRA_FIELDS`` (``authors`` is a list, ``[]`` when no
+    author is known; ``field_sources`` maps a field to where it was found)."""
     return {
         "capture_id": capture.id,
         "url": capture.url,
@@ -317,4 +328,7 @@ def capture_to_json(capture: Capture) -> dict[str, Any]:
         "warc_record_id": capture.warc_record_id,
         "payload_digest": capture.payload_digest,
         "recovered_from": capture.recovered_from,
+        "authors": list(capture.authors or []),
+        "date_modified": capture.date_modified,
+        "field_sources": dict(capture.field_sources or {}),
     }

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.store import CONTRACT_FIELDS
+from archive.store import CAPTURE_FIELDS
 from archive.warc import read_record
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.mockserver import MockServer
@@ -99,7 +99,7 @@ def archived(mock_server: MockServer, tmp_path_factory: pytest.TempPathFactory) 
 def test_one_json_line_per_url_with_exact_contract_fields(archived: Archived) -> None:
     assert len(archived.rows) == len(PATHS) + 1
     for row in archived.rows:
-        assert tuple(row) == CONTRACT_FIELDS
+        assert tuple(row) == CAPTURE_FIELDS
         assert row["fetched_at"].endswith(("Z", "+00:00"))
 
 

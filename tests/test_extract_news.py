@@ -1,0 +1,95 @@
+"""extract_article on small news pages: structured metadata first, cleaned text, sources."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+from archive.extract import extract_article, extract_page
+
+PARAGRAPHS = [
+    "The harbour bridge reopened on Tuesday morning after three months of repairs to its "
+    "cables, a week earlier than the city had planned when the work began in the spring.",
+    "Engineers replaced all forty cables and resurfaced the deck, the city's transport office "
+    "said in a statement, adding that the final inspection had found no further faults.",
+    "Traffic is expected to return to normal by the weekend, although the cycle lane on the "
+    "eastern side will stay closed for another fortnight while the railings are painted.",
+    "Residents who had to take the ferry during the works will be refunded for their tickets "
+    "if they apply before the end of the month, the council confirmed on Tuesday evening.",
+]
+
+
+def news_page(*, lang: str | None = "en", json_ld: bool = True, boilerplate: bool = True) -> bytes:
+    ld = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": "Harbour bridge reopens a week early",
+        "author": [{"@type": "Person", "name": "Ann Lee"}, {"@type": "Person", "name": "Bo Chen"}],
+        "datePublished": "2024-03-05T08:15:00+01:00",
+        "dateModified": "2024-03-05T10:00:00+01:00",
+        "publisher": {"@type": "Organization", "name": "Port Gazette"},
+    }
+    head = (
+        "<title>Harbour bridge reopens a week early | Port Gazette</title>"
+        '<meta property="og:title" content="Harbour bridge reopens a week early">'
+        '<meta property="og:site_name" content="Port Gazette">'
+    )
+    if json_ld:
+        head += f'<script type="application/ld+json">{json.dumps(ld)}</script>'
+    paragraphs = [f"<p>{p}</p>" for p in PARAGRAPHS]
+    if boilerplate:
+        paragraphs.insert(1, "<p>Advertisement</p>")
+        paragraphs.insert(3, "<p>Read more: Ferry timetable changes for the summer</p>")
+    lang_attr = f' lang="{lang}"' if lang else ""
+    return (
+        f"<!doctype html><html{lang_attr}><head>{head}</head><body>"
+        "<nav><a href='/'>Home</a> <a href='/news'>News</a></nav>"
+        "<article><h1>Harbour bridge reopens a week early</h1>"
+        f"{''.join(paragraphs)}</article>"
+        "<footer><p>Port Gazette, 1 Quay Street</p></footer></body></html>"
+    ).encode()
+
+
+def test_structured_metadata_and_sources() -> None:
+    ext = extract_article(news_page(), "https://gazette.example/2024/03/05/bridge")
+    assert ext is not None
+    assert ext.title == "Harbour bridge reopens a week early"
+    assert ext.authors == ("Ann Lee", "Bo Chen")
+    assert ext.author == "Ann Lee; Bo Chen"
+    assert ext.published == "2024-03-05T08:15:00+01:00"
+    assert ext.date_modified == "2024-03-05T10:00:00+01:00"
+    assert ext.site_name == "Port Gazette"
+    assert ext.language == "en"
+    assert ext.field_sources["authors"] == "json-ld"
+    assert ext.field_sources["published"] == "json-ld"
+    assert ext.field_sources["language"] == "meta"  # <html lang>: the page's own markup
+    assert ext.field_sources["text"] == "article"
+
+
+def test_boilerplate_is_cleaned_from_the_text() -> None:
+    ext = extract_article(news_page(), "https://gazette.example/2024/03/05/bridge")
+    assert ext is not None and ext.text is not None
+    assert "Advertisement" not in ext.text
+    assert "Read more" not in ext.text
+    for paragraph in PARAGRAPHS:
+        assert paragraph in ext.text
+
+
+def test_fallbacks_without_structured_data_date_from_url_and_detected_language() -> None:
+    ext = extract_article(
+        news_page(lang=None, json_ld=False), "https://gazette.example/2024/03/05/bridge"
+    )
+    assert ext is not None
+    assert ext.published == "2024-03-05"
+    assert ext.field_sources["published"] in ("htmldate", "url")
+    assert ext.language == "en"
+    assert ext.field_sources["language"] == "langid"
+
+
+def test_results_pickle_for_the_process_pool() -> None:
+    result = extract_page(news_page(), "https://gazette.example/2024/03/05/bridge")
+    assert result is not None
+    again = pickle.loads(pickle.dumps(result))
+    assert again == result
+    assert again.extraction is not None
+    assert json.loads(json.dumps(again.extraction.to_json()))["authors"] == ["Ann Lee", "Bo Chen"]
