@@ -157,6 +157,14 @@ def _url_date(url: str) -> str | None:
     return normalise_date(f"{match[1]}-{int(match[2]):02d}-{int(match[3]):02d}")
 
 
+# Posts embedded from social networks: their standard embed markup, whatever the publisher.
+_EMBEDDED_POSTS = [
+    "//blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'instagram-media')"
+    " or contains(@class, 'tiktok-embed') or contains(@class, 'bluesky-embed')"
+    " or contains(@class, 'threads-post') or contains(@class, 'mastodon-embed')]",
+]
+
+
 def _trafilatura(tree: Any, url: str) -> dict[str, Any] | None:
     try:
         doc = trafilatura.bare_extraction(
@@ -165,6 +173,7 @@ def _trafilatura(tree: Any, url: str) -> dict[str, Any] | None:
             with_metadata=False,
             include_comments=False,
             include_tables=True,
+            prune_xpath=_EMBEDDED_POSTS,
         )
     except Exception as exc:  # trafilatura raises many kinds on odd pages; one capture fails
         raise ExtractError(f"trafilatura failed: {type(exc).__name__}: {exc}") from exc

@@ -62,7 +62,7 @@ _CREDIT_RE = _pattern(
     r"(?:\s*(?:by|von|:|\u00a9|/))",
     r"\b(?:getty images|shutterstock|istock(?:photo)?|imago(?: images)?|picture[- ]alliance|"
     r"alamy|ap photo|afp via|reuters/|dpa/|epa/|keystone/|ritzau|ntb/|tt/|anp/)\b",
-    r"^\s*(?:\u00a9|\(c\)|copyright)\s*\w",
+    r"^\s*(?:\u00a9|\(c\)|copyright)\W*\w",
 )
 # Consent placeholders left where embedded content (a tweet, a video, a chart) did not load.
 _EMBED_RE = _pattern(
@@ -70,7 +70,8 @@ _EMBED_RE = _pattern(
     r".*\b(?:javascript|cookies?|consent|content|inhalte?|contenu|contenido)\b",
     r"\b(?:privacy|privatsph[äa]re|datenschutz|cookie|consent)[- ]?(?:settings|einstellungen|"
     r"preferences|choices)\b",
-    r"\b(?:externer?|external|embedded|third[- ]party) (?:content|inhalt)\b",
+    r"\b(?:extern\w*|external|embedded|third[- ]party) (?:content|inhalt)\b",
+    r"^empfohlener (?:redaktioneller )?inhalt\W*$",
     r"\bjavascript\b.{0,40}\b(?:disabled|required|deaktiviert)\b",
     r"^link (?:to|zum) (?:the )?(?:youtube|twitter|x|instagram|tiktok|facebook)[- ]",
 )
@@ -93,11 +94,20 @@ _PROMPT_RE = _pattern(
     r"\b(?:to continue reading|before commenting|display name|commenting forum|"
     r"join the conversation|thought-provoking conversations)\b",
     r"\btu suscripci[óo]n\b",
+    r"^follow \S+(?: \S+)? on (?:google news|twitter|x|facebook|instagram|linkedin|whatsapp)\b",
+    r"\b(?:support (?:us|our (?:journalism|work|reporting))|unterst[üu]tzen sie uns|"
+    r"soutenez[- ]nous|ap[óo]yanos)\b",
+    r"^(?:did you (?:enjoy|like) this (?:article|story)|hat ihnen (?:dieser|der) artikel "
+    r"gefallen)\b",
 )
+# The attribution line of an embedded post: "— Jane Doe (@janedoe) April 25, 2024".
+_EMBED_ATTRIBUTION_RE = re.compile(r"^[\u2014\u2013-]\s*.{0,60}\(@\w+\)")
 # A dateline that is only a date and time ("Stand: 22.04.2024, 06:00 Uhr", "Updated 5 May 2024").
 _DATE_BITS_RE = _pattern(
     r"\b\d{1,2}[./]\d{1,2}[./](?:\d{2}|\d{4})\b",
     r"\b\d{4}-\d{2}-\d{2}\b",
+    "(?:\\d{4}\u5e74)?\\d{1,2}\u6708\\d{1,2}\u65e5",  # 2025年1月14日
+    "\\d{1,2}\u6642\\d{1,2}\u5206",  # 01時28分
     r"\b\d{1,2}:\d{2}\b",
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4}\b",
     r"\b\d{1,2}\.? (?:jan|feb|m[äa]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz])"
@@ -108,6 +118,28 @@ _DATELINE_WORDS_RE = _pattern(
     r"publi[ée]|mis [àa] jour|actualizado|publicado|aggiornato|pubblicato|oppdatert|publisert|"
     r"uppdaterad|publicerad|opdateret)\b",
 )
+
+
+# The same kinds of line on Japanese and Chinese sites, where lines have no spaces to count:
+# related-story lists, members-only and sign-up notices, share and follow buttons.
+_CJK_RE = re.compile(
+    "|".join(
+        (
+            "\u95a2\u9023(?:\u30ad\u30fc\u30ef\u30fc\u30c9|\u8a18\u4e8b)",  # related
+            "\u304a\u3059\u3059\u3081",  # recommended
+            "\u4f1a\u54e1(?:\u9650\u5b9a|\u767b\u9332)",  # members only, sign up
+            "\u6709\u6599\u4f1a\u54e1",  # paying members
+            "\u5b9a\u671f\u8cfc\u8aad",  # subscription
+            "\u76f8\u5173(?:\u65b0\u95fb|\u9605\u8bfb)",  # related news (zh)
+            "\u63a8\u8350\u9605\u8bfb",  # recommended reading (zh)
+            "\u5206\u4eab",  # share (zh)
+        )
+    )
+)
+
+
+def _is_cjk_widget(line: str) -> bool:
+    return len(line) <= 60 and bool(_CJK_RE.search(line))
 
 
 def _is_ad_label(line: str) -> bool:
@@ -123,7 +155,9 @@ def _is_credit(line: str) -> bool:
 
 
 def _is_embed_placeholder(line: str) -> bool:
-    return _words(line) <= 30 and bool(_EMBED_RE.search(line))
+    if _EMBED_ATTRIBUTION_RE.search(line):
+        return True
+    return _words(line) <= 40 and bool(_EMBED_RE.search(line))
 
 
 def _is_prompt(line: str) -> bool:
@@ -148,6 +182,7 @@ RULES: dict[str, Callable[[str], bool]] = {
     "embed_placeholder": _is_embed_placeholder,
     "prompt": _is_prompt,
     "dateline": _is_dateline,
+    "cjk_widget": _is_cjk_widget,
 }
 
 
@@ -187,6 +222,14 @@ def _label(line: str) -> str | None:
     return head.casefold() if sep and _words(head) <= 6 else None
 
 
+def _leading_nav(lines: list[str]) -> int:
+    """How many lines at the top are a breadcrumb or menu: 3 or more list items of 1-4 words."""
+    count = 0
+    while count < len(lines) and lines[count].startswith("- ") and _words(lines[count]) <= 5:
+        count += 1
+    return count if count >= 3 else 0
+
+
 def clean_text(
     text: str,
     title: str | None = None,
@@ -207,6 +250,7 @@ def clean_text(
     authors = tuple(authors)
     kept: list[str] = []
     seen: set[str] = set()
+    lines = lines[_leading_nav(lines) :]
     for index, line in enumerate(lines):
         key = _norm(line)
         bare = _strip_list_marker(line)

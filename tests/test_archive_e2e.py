@@ -308,6 +308,10 @@ def test_metadata_records_carry_verdict_and_extraction(archived: Archived) -> No
     alpha = next(m for m in metas if m["url"].endswith("/articles/alpha.html"))
     assert alpha["verdict"] == "ok" and alpha["extraction"]["text"]
     assert alpha["extraction"]["title"] == archived.by_path["/articles/alpha.html"]["title"]
+    # The news metadata of issue 7 travels in the WARC record as in the DB row.
+    authors = archived.by_path["/articles/alpha.html"]["authors"]
+    assert authors and alpha["extraction"]["authors"] == authors
+    assert alpha["extraction"]["field_sources"]["published"] == "opengraph"
 
 
 def test_independent_readers_accept_the_warcs(archived: Archived) -> None:

@@ -93,3 +93,16 @@ def test_results_pickle_for_the_process_pool() -> None:
     assert again == result
     assert again.extraction is not None
     assert json.loads(json.dumps(again.extraction.to_json()))["authors"] == ["Ann Lee", "Bo Chen"]
+
+
+def test_embedded_social_posts_are_left_out() -> None:
+    page = news_page().replace(
+        b"</article>",
+        b'<blockquote class="twitter-tweet"><p>Bridge open at last, what a morning for the '
+        b"whole of the harbour district and everyone who lives along the quay</p>"
+        b"</blockquote></article>",
+    )
+    ext = extract_article(page, "https://gazette.example/2024/03/05/bridge")
+    assert ext is not None and ext.text is not None
+    assert "what a morning" not in ext.text
+    assert PARAGRAPHS[-1] in ext.text

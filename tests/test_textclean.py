@@ -25,6 +25,7 @@ FIRES = {
         "Externer Inhalt nicht verfügbar",
         "Please enable JavaScript to view this content.",
         "Your privacy settings prevent this embedded content from loading.",
+        "— Jane Doe (@janedoe) April 25, 2024",
     ],
     "prompt": [
         "Sign up for our morning newsletter",
@@ -32,8 +33,16 @@ FIRES = {
         "Click here to get the app",
         "Il vous reste 57% de cet article à lire. La suite est réservée aux abonnés.",
         "Join the conversation",
+        "Follow Port Gazette on Google News",
+        "Did you enjoy this article? Please support our journalism with a donation.",
     ],
-    "dateline": ["Stand: 22.04.2024, 06:00 Uhr", "Updated May 3, 2024", "03.05.2024 | 14:32"],
+    "dateline": [
+        "Stand: 22.04.2024, 06:00 Uhr",
+        "Updated May 3, 2024",
+        "03.05.2024 | 14:32",
+        "2025年1月14日 01時28分 (1月14日 01時40分更新)",
+    ],
+    "cjk_widget": ["この記事は会員限定です。", "関連記事", "分享让更多人看到"],
 }
 
 KEEPS = {
@@ -56,14 +65,21 @@ KEEPS = {
         "who said the software shared their location with third parties without asking, and "
         "the city promised an independent review of the contract by the end of the summer.",
         "The bakery sells cookies.",
+        "— the mayor, speaking on Tuesday",
     ],
     "prompt": [
         "Share prices rose 3 percent after the announcement.",
         "Subscribers to the service grew by two million in the quarter, the company said.",
+        "The charity asked residents to support the appeal.",
     ],
     "dateline": [
         "On 22.04.2024 the council met at 18:00 and voted to close the old bridge for repairs.",
         "The ferry leaves at 06:00 every day.",
+    ],
+    "cjk_widget": [
+        "港の橋は火曜日に再開した。",
+        "市によると、橋の修理は予定より一週間早く終わり、通行料は今年は上がらないという。"
+        "住民の多くはフェリーを使わずに済むようになったと話している。",
     ],
 }
 
@@ -131,6 +147,14 @@ def test_clean_text_keeps_headline_words_in_story_and_names_inside_sentences() -
     # The first line shares words with the headline but is a sentence of the story.
     cleaned = clean_text(text, "Bridge reopens", ["Ann Lee"])
     assert cleaned == text
+
+
+def test_leading_breadcrumb_list_is_dropped_but_not_a_list_inside_the_story() -> None:
+    crumbs = ["- Home", "- News", "- Local", "- Harbour"]
+    text = "\n".join([*crumbs, STORY[0], "- cables", "- deck", "- lights", STORY[1]])
+    assert clean_text(text).split("\n") == [STORY[0], "- cables", "- deck", "- lights", STORY[1]]
+    # Two short items are not enough to call it a menu.
+    assert clean_text("\n".join(["- Home", "- News", STORY[0]])).startswith("- Home")
 
 
 def test_add_lede_only_when_visible_and_missing() -> None:
