@@ -9,14 +9,15 @@ from __future__ import annotations
 import codecs
 import logging
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import trafilatura
 from lxml import html as lxml_html
+from trafilatura.xpaths import AUTHOR_XPATHS
 
 from archive.exceptions import ExtractError
-from archive.newsmeta import NewsMeta, read_news_meta
+from archive.newsmeta import NewsMeta, is_publication, read_news_meta
 from archive.newsnorm import (
     detect_language,
     normalise_authors,
@@ -198,6 +199,53 @@ def _fallback_metadata(tree: Any, url: str, news: NewsMeta) -> dict[str, Any]:
     return doc.as_dict() if doc is not None else {}
 
 
+_ROLE_WORDS_RE = re.compile(
+    r"\b(?:redaktion|r[ée]daction|redacci[óo]n|redazione|editors?|editorial|staff|team|desk|"
+    r"newsroom|quelle|source|fuente|sendung|agency|agentur(?:en)?)\b",
+    re.IGNORECASE,
+)
+
+
+def _looks_like_a_person(name: str) -> bool:
+    """Two or three capitalised words and no desk or source word: "Jane Doe", not "Quelle dpa"."""
+    words = name.split()
+    return (
+        2 <= len(words) <= 3
+        and all(w[0].isupper() for w in words)
+        and not any(c.isdigit() for c in name)
+        and not _ROLE_WORDS_RE.search(name)
+    )
+
+
+def _people_first(tree: Any, url: str, news: NewsMeta) -> NewsMeta:
+    """Authors that are people rather than the publication, when the page names both.
+
+    A page whose structured author is only the publication ("Port Gazette") often prints a
+    person's byline, which trafilatura finds; a list of people and the publication loses the
+    publication.
+    """
+    if not news.authors:
+        return news
+    people = tuple(a for a in news.authors if not is_publication(a, news.site_name, url))
+    if people:
+        return news if len(people) == len(news.authors) else replace(news, authors=people)
+    try:
+        # extract_author copies the whole tree: look for a byline element before paying for it.
+        if not any(xpath(tree) for xpath in AUTHOR_XPATHS):
+            return news
+        byline = trafilatura.metadata.extract_author(tree)
+    except Exception:  # a metadata bug in trafilatura must not cost the article
+        return news
+    found = tuple(
+        a
+        for a in normalise_authors((byline or "").split(";"))
+        if _looks_like_a_person(a) and not is_publication(a, news.site_name, url)
+    )
+    if not found:
+        return news
+    return replace(news, authors=found, sources={**news.sources, "authors": "trafilatura"})
+
+
 def _canonical_url(tree: Any, url: str) -> str | None:
     try:
         found = trafilatura.metadata.extract_url(tree, url)
@@ -260,7 +308,7 @@ def _merge(
 def _extract_tree(tree: Any, url: str) -> Extraction:
     # trafilatura prunes the tree it is given, so read what the page says about itself first.
     page_lang = _html_lang(tree)
-    news = read_news_meta(tree, url)
+    news = _people_first(tree, url, read_news_meta(tree, url))
     page_text = visible_text(tree) if news.description else ""
     data = _fallback_metadata(tree, url, news)
     data["url"] = _canonical_url(tree, url)

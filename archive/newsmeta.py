@@ -20,6 +20,7 @@ from archive.newsnorm import normalise_authors, normalise_date, normalise_langua
 __all__ = [
     "ARTICLE_TYPES",
     "NewsMeta",
+    "is_publication",
     "json_ld_objects",
     "read_news_meta",
     "strip_site_suffix",
@@ -328,6 +329,14 @@ def _pick_title(
         if title.casefold() in headings:
             return title, source
     return candidates[0]
+
+
+def is_publication(name: str, site_name: str | None, url: str | None) -> bool:
+    """Whether an author name is the publication itself ("Port Gazette", "gazette.example")."""
+    key = re.sub(r"\W+", "", name).casefold()
+    layers: tuple[tuple[str, dict[str, Any]], ...] = (("", {"site_name": site_name}),)
+    names = {re.sub(r"\W+", "", n).casefold() for n in _site_names(layers, url)}
+    return bool(key) and any(n in key or key in n for n in names if len(n) >= 3)
 
 
 def read_news_meta(tree: Any, url: str | None = None) -> NewsMeta:

@@ -41,38 +41,52 @@ _AD_LABEL_RE = _pattern(
     r"^(?:continue|keep) reading(?: the main story| below| after (?:the )?ad(?:vertisement)?)?\W*$",
     r"^(?:scroll|weiterlesen|lesen sie weiter)(?: (?:to|down to) continue(?: with content)?)?\W*$",
     r"^(?:artikel|article) (?:wird|continues) (?:nach|after) (?:der|the) (?:anzeige|ad)\b.*$",
+    r"^(?:read|see|show|view) (?:more|less|all|full (?:article|story))\W*$",
+    r"^(?:mehr|weniger) (?:anzeigen|lesen)\W*$",
 )
 # "Read more: <headline>" and its siblings: a teaser for another story.
+_SEP_OR_END = r"\s*(?:[:|>\-\u2013\u2014]|$)"  # a label is followed by a separator or nothing
 _RELATED_RE = _pattern(
     r"^(?:read|see|watch|listen)(?: also| more| next)?\s*[:|>\-\u2013\u2014]",
     r"^(?:also read|related(?: articles?| stories| content| coverage)?|more on this|"
-    r"more from|recommended(?: for you)?|top stories|most read|trending)\b\s*[:|>\-\u2013\u2014]?",
+    r"more from|recommended(?: for you)?|top stories|most read|trending)" + _SEP_OR_END,
     r"^(?:lesen sie (?:auch|mehr|hier)|mehr zum thema|auch interessant|das k[öo]nnte sie "
-    r"(?:auch )?interessieren|weitere artikel|lies auch|zum thema)\b",
-    r"^(?:lire aussi|[àa] lire aussi|voir aussi|lire la suite|sur le m[êe]me sujet)\b",
-    r"^(?:leer (?:tambi[ée]n|m[áa]s)|lea tambi[ée]n|te puede interesar|m[áa]s informaci[óo]n)\b",
-    r"^(?:leggi anche|potrebbe interessarti|vedi anche)\b",
-    r"^(?:leia (?:tamb[ée]m|mais)|veja tamb[ée]m)\b",
-    r"^(?:les ogs[åa]|l[äa]s ocks[åa]|l[æa]s ogs[åa]|lees ook|lue my[öo]s)\b",
+    r"(?:auch )?interessieren|weitere artikel|lies auch|zum thema)" + _SEP_OR_END,
+    r"^(?:lire aussi|[àa] lire aussi|voir aussi|lire la suite|sur le m[êe]me sujet)" + _SEP_OR_END,
+    r"^(?:leer (?:tambi[ée]n|m[áa]s)|lea tambi[ée]n|te puede interesar|m[áa]s informaci[óo]n)"
+    + _SEP_OR_END,
+    r"^(?:leggi anche|potrebbe interessarti|vedi anche)" + _SEP_OR_END,
+    r"^(?:leia (?:tamb[ée]m|mais)|veja tamb[ée]m)" + _SEP_OR_END,
+    r"^(?:les ogs[åa]|l[äa]s ocks[åa]|l[æa]s ogs[åa]|lees ook|lue my[öo]s)" + _SEP_OR_END,
 )
 # A photo or video credit line.
-_CREDIT_RE = _pattern(
+_CREDIT_LABEL_RE = _pattern(
     r"^(?:photo|photograph|picture|image|video|graphic|illustration|credit|source|foto|bild|"
     r"grafik|quelle|cr[ée]dit|fuente|fotograf[ií]a|imagen|immagine|kuva|zdj[eę]cie)s?"
     r"(?:\s*(?:by|von|:|\u00a9|/))",
+    r"^\s*(?:\u00a9|\(c\))",
+    r"^copyright\s*(?:\u00a9|\(c\)|:|\d{4})",
+)
+_CREDIT_AGENCY_RE = _pattern(
     r"\b(?:getty images|shutterstock|istock(?:photo)?|imago(?: images)?|picture[- ]alliance|"
-    r"alamy|ap photo|afp via|reuters/|dpa/|epa/|keystone/|ritzau|ntb/|tt/|anp/)\b",
-    r"^\s*(?:\u00a9|\(c\)|copyright)\W*\w",
+    r"alamy|ap photo|afp via|reuters/|dpa/|epa/|keystone/|ritzau scanpix|ntb/|tt/|anp/)",
 )
 # Consent placeholders left where embedded content (a tweet, a video, a chart) did not load.
+# A consent placeholder names what is blocked (a consent term) and what to do or what failed
+# (an action term); a story sentence rarely has both in a short line.
+_CONSENT_TERM_RE = _pattern(
+    r"\b(?:javascript|cookies?|consent|privacy settings|privatsph[äa]re|datenschutz\w*|"
+    r"extern\w* (?:content|inhalte?)|external content|embedded content|third[- ]party content|"
+    r"drittanbieter\w*|contenu externe|contenido externo)\b",
+)
+_ACTION_TERM_RE = _pattern(
+    r"\b(?:enable|activate|aktivier\w*|allow|accept|akzeptier\w*|einverstanden|agree|"
+    r"prevent\w*|verhinder\w*|block\w*|load\w*|laden|anzeig\w*|angezeigt|display\w*|view|"
+    r"nicht verf[üu]gbar|not available|unavailable|required|disabled|deaktiviert|activer|"
+    r"activa\w*|consentir)\b",
+)
 _EMBED_RE = _pattern(
-    r"\b(?:enable|activate|aktiviere|aktivieren|allow|accept|akzeptieren|activer|activa)\w*\b"
-    r".*\b(?:javascript|cookies?|consent|content|inhalte?|contenu|contenido)\b",
-    r"\b(?:privacy|privatsph[äa]re|datenschutz|cookie|consent)[- ]?(?:settings|einstellungen|"
-    r"preferences|choices)\b",
-    r"\b(?:extern\w*|external|embedded|third[- ]party) (?:content|inhalt)\b",
-    r"^empfohlener (?:redaktioneller )?inhalt\W*$",
-    r"\bjavascript\b.{0,40}\b(?:disabled|required|deaktiviert)\b",
+    r"^(?:externer? inhalt|external content|empfohlener (?:redaktioneller )?inhalt)\W*$",
     r"^link (?:to|zum) (?:the )?(?:youtube|twitter|x|instagram|tiktok|facebook)[- ]",
 )
 # Calls to sign up, subscribe, share, follow or comment.
@@ -86,7 +100,7 @@ _PROMPT_RE = _pattern(
     r"^(?:this article|dieser artikel|cet article) (?:is|ist|est) (?:for|nur f[üu]r|r[ée]serv[ée] "
     r"aux) (?:subscribers|abonnenten|abonn[ée]s)",
     r"^(?:already a subscriber|bereits abonnent|d[ée]j[àa] abonn[ée])\b",
-    r"^(?:sign up|subscribe|register) (?:for|to|now)\b",
+    r"^(?:sign up|subscribe) (?:for|to|now)\b",
     r"^click here\b",
     r"\b(?:r[ée]serv[ée]e? aux abonn[ée]s|(?:for|to) subscribers only|nur f[üu]r abonnenten|"
     r"exclusivo para suscriptores|riservato agli abbonati)\b",
@@ -116,7 +130,8 @@ _DATE_BITS_RE = _pattern(
 _DATELINE_WORDS_RE = _pattern(
     r"^(?:stand|updated|update|published|posted|last updated|ver[öo]ffentlicht|aktualisiert|"
     r"publi[ée]|mis [àa] jour|actualizado|publicado|aggiornato|pubblicato|oppdatert|publisert|"
-    r"uppdaterad|publicerad|opdateret)\b",
+    r"uppdaterad|publicerad|opdateret)\s*(?::|on\b|at\b|am\b|um\b|le\b|el\b|il\b|\d|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)",
 )
 
 
@@ -151,13 +166,23 @@ def _is_related_teaser(line: str) -> bool:
 
 
 def _is_credit(line: str) -> bool:
-    return _words(line) <= 12 and not line.rstrip().endswith("?") and bool(_CREDIT_RE.search(line))
+    if _words(line) > 12 or line.rstrip().endswith("?"):
+        return False
+    if _CREDIT_LABEL_RE.search(line):
+        return True
+    # "Jane Doe/Getty Images", but not "Getty Images declined to comment on the sale."
+    sentence = line.rstrip().endswith((".", "!")) and _words(line) > 4
+    return not sentence and bool(_CREDIT_AGENCY_RE.search(line))
 
 
 def _is_embed_placeholder(line: str) -> bool:
-    if _EMBED_ATTRIBUTION_RE.search(line):
+    if _EMBED_ATTRIBUTION_RE.search(line) or _EMBED_RE.search(line):
         return True
-    return _words(line) <= 40 and bool(_EMBED_RE.search(line))
+    return (
+        _words(line) <= 40
+        and bool(_CONSENT_TERM_RE.search(line))
+        and bool(_ACTION_TERM_RE.search(line))
+    )
 
 
 def _is_prompt(line: str) -> bool:
@@ -321,5 +346,12 @@ def visible_text(tree: Any) -> str:
     body = tree.find("body")
     if body is None:
         return ""
-    parts = body.xpath(".//text()[not(parent::script or parent::style or parent::noscript)]")
-    return _SPACE_RE.sub("", "".join(parts))
+    parts: list[str] = []
+    for element in body.iter():
+        if element.tag in ("script", "style", "noscript"):
+            pass  # code, not text; only what follows the element counts
+        elif isinstance(element.tag, str) and element.text:
+            parts.append(element.text)
+        if element.tail and element is not body:
+            parts.append(element.tail)
+    return "".join("".join(parts).split())

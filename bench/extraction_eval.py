@@ -10,7 +10,7 @@ run, and prints side by side:
 - title exact match (whitespace-normalised), author match (the set of names, case-insensitive),
   publication-date match (the same calendar day; in the gold value's UTC offset when both give
   one), each over the pages whose gold data has that field;
-- pages per second of each, from the fastest of ``--repeat`` runs of each page (plain
+- pages per CPU second of each, from the fastest of ``--repeat`` runs of each page (plain
   trafilatura's metadata is read by a second, untimed call to ``trafilatura.extract_metadata``:
   morgue's timing includes its metadata, plain's does not);
 - the pages where morgue's F1 is below plain trafilatura's.
@@ -182,12 +182,12 @@ def score(scores: Scores, page: GoldPage, text: str, meta: dict[str, Any]) -> No
 
 
 def _timed(func: Any, repeat: int) -> tuple[Any, float]:
-    """func's result and its fastest run: the machine may be busy with other work."""
+    """func's result and the CPU time of its fastest run (the machine may be busy)."""
     best = float("inf")
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         result = func()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return result, best
 
 

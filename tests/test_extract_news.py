@@ -106,3 +106,44 @@ def test_embedded_social_posts_are_left_out() -> None:
     assert ext is not None and ext.text is not None
     assert "what a morning" not in ext.text
     assert PARAGRAPHS[-1] in ext.text
+
+
+def _with_authors(authors: list[dict[str, str]], byline: str = "") -> bytes:
+    ld = {
+        "@type": "NewsArticle",
+        "headline": "Harbour bridge reopens a week early",
+        "author": authors,
+        "datePublished": "2024-03-05",
+        "publisher": {"@type": "Organization", "name": "Port Gazette"},
+    }
+    head = f'<script type="application/ld+json">{json.dumps(ld)}</script>'
+    paras = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return (
+        f"<html lang='en'><head>{head}</head><body><article>"
+        f"<h1>Harbour bridge reopens a week early</h1>{byline}{paras}</article></body></html>"
+    ).encode()
+
+
+GAZETTE = {"@type": "Organization", "name": "Port Gazette"}
+URL = "https://portgazette.example/news/bridge"
+
+
+def test_a_printed_byline_beats_the_publication_as_author() -> None:
+    page = _with_authors([GAZETTE], '<p>By <a rel="author" href="/staff/ann">Ann Lee</a></p>')
+    ext = extract_article(page, URL)
+    assert ext is not None
+    assert ext.authors == ("Ann Lee",)
+    assert ext.field_sources["authors"] == "trafilatura"
+
+
+def test_the_publication_stays_when_nothing_better_is_printed() -> None:
+    ext = extract_article(_with_authors([GAZETTE]), URL)
+    assert ext is not None
+    assert ext.authors == ("Port Gazette",)
+    assert ext.field_sources["authors"] == "json-ld"
+
+
+def test_the_publication_beside_people_is_dropped() -> None:
+    ext = extract_article(_with_authors([{"@type": "Person", "name": "Ann Lee"}, GAZETTE]), URL)
+    assert ext is not None
+    assert ext.authors == ("Ann Lee",)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from lxml import html as lxml_html
 
-from archive.newsmeta import read_news_meta, strip_site_suffix
+from archive.newsmeta import is_publication, read_news_meta, strip_site_suffix
 from archive.newsnorm import (
     detect_language,
     normalise_authors,
@@ -213,3 +213,11 @@ def test_detect_language() -> None:
     assert detect_language(german) == "de"
     assert detect_language(french) == "fr"
     assert detect_language("Too short.") is None
+
+
+def test_is_publication() -> None:
+    url = "https://www.portgazette.example/news/1"
+    assert is_publication("Port Gazette", None, url)
+    assert is_publication("portgazette.example", None, url)
+    assert is_publication("The Gazette", "The Gazette", None)
+    assert not is_publication("Ann Lee", "Port Gazette", url)

@@ -8,7 +8,13 @@ from lxml import html as lxml_html
 from archive.textclean import RULES, add_lede, choose_text, clean_text, visible_text
 
 FIRES = {
-    "ad_label": ["Advertisement", "ANZEIGE", "Story continues below advertisement", "Publicité"],
+    "ad_label": [
+        "Advertisement",
+        "ANZEIGE",
+        "Story continues below advertisement",
+        "Publicité",
+        "Read more",
+    ],
     "related_teaser": [
         "Read more: Council votes on the harbour budget",
         "Lesen Sie auch: Neue Brücke eröffnet",
@@ -20,11 +26,14 @@ FIRES = {
         "John Smith/Getty Images",
         "Foto: dpa/Max Muster",
         "© Port Gazette 2024",
+        "Copyright: Port Gazette, 2024",
     ],
     "embed_placeholder": [
         "Externer Inhalt nicht verfügbar",
         "Please enable JavaScript to view this content.",
         "Your privacy settings prevent this embedded content from loading.",
+        "Zur Anzeige aktiviere bitte die Einstellungen in den Privatsphäre-Einstellungen.",
+        "Ich bin damit einverstanden, dass mir der externe Inhalt angezeigt wird.",
         "— Jane Doe (@janedoe) April 25, 2024",
     ],
     "prompt": [
@@ -39,6 +48,7 @@ FIRES = {
     "dateline": [
         "Stand: 22.04.2024, 06:00 Uhr",
         "Updated May 3, 2024",
+        "Published: 3 May 2024 14:32",
         "03.05.2024 | 14:32",
         "2025年1月14日 01時28分 (1月14日 01時40分更新)",
     ],
@@ -54,9 +64,14 @@ KEEPS = {
         "evening, adding that the budget would be published in a fortnight and that residents "
         "could comment on it until the end of the month before the final vote in the chamber.",
         "Readers wrote in to ask about the toll.",
+        "Related to this, the council also voted to cut the ferry fares.",
+        "Zum Thema Klima sagte der Minister am Montag, die Ziele seien erreichbar.",
+        "Trending upward, house prices rose again in May.",
     ],
     "credit": [
         "The photographer said the picture was taken from the bridge at dawn.",
+        "Getty Images declined to comment on the sale.",
+        "Copyright law was changed in 2019.",
         "Getty Images, the agency, reported record sales of pictures of the event in a statement "
         "on Friday and said it would hire more staff in the region next year.",
     ],
@@ -65,16 +80,20 @@ KEEPS = {
         "who said the software shared their location with third parties without asking, and "
         "the city promised an independent review of the contract by the end of the summer.",
         "The bakery sells cookies.",
+        "The court will allow the company to publish content online.",
+        "The app's privacy settings were changed last year.",
         "— the mayor, speaking on Tuesday",
     ],
     "prompt": [
         "Share prices rose 3 percent after the announcement.",
         "Subscribers to the service grew by two million in the quarter, the company said.",
         "The charity asked residents to support the appeal.",
+        "Register to vote by Friday, officials urged.",
     ],
     "dateline": [
         "On 22.04.2024 the council met at 18:00 and voted to close the old bridge for repairs.",
         "The ferry leaves at 06:00 every day.",
+        "Updated guidance was issued on May 3, 2024.",
     ],
     "cjk_widget": [
         "港の橋は火曜日に再開した。",
