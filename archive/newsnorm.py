@@ -31,6 +31,22 @@ _LANG_3TO2 = {
     "gre": "el", "heb": "he", "hin": "hi", "ind": "id", "ron": "ro", "rum": "ro",
 }  # fmt: skip
 
+_ISO_639_1_CODES = (
+    "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv "
+    "cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr "
+    "ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw "
+    "ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv "
+    "ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr "
+    "ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi "
+    "yo za zh zu"
+)
+_ISO_639_1 = frozenset(_ISO_639_1_CODES.split())
+# Country codes that pages put where the language belongs ("kr" is also Kanuri, but a news page
+# tagged "kr" is Korean).
+_COUNTRY_AS_LANGUAGE = {
+    "kr": "ko", "jp": "ja", "cn": "zh", "cz": "cs", "ua": "uk", "gr": "el", "dk": "da",
+}  # fmt: skip
+
 # "By Jane Doe" in the languages of the corpus; a byline word only at the very start.
 _BYLINE_PREFIX_RE = re.compile(
     r"^(?:by|von|par|por|di|da|door|av|af|przez|autor(?:in)?|author|text|texto|written by)"
@@ -116,7 +132,8 @@ def normalise_language(value: str | None) -> str | None:
     code = match[1].lower()
     if len(code) == 3:
         return _LANG_3TO2.get(code)
-    return code
+    code = _COUNTRY_AS_LANGUAGE.get(code, code)
+    return code if code in _ISO_639_1 else None
 
 
 def detect_language(text: str | None, min_chars: int = 40) -> str | None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from archive.store import CAPTURE_FIELDS, CONTRACT_FIELDS
+from archive.store import CAPTURE_FIELDS
 from tests.conftest import FAST, ROOT, json_lines
 from tests.mockserver import MockServer
 
@@ -413,8 +413,9 @@ def test_show_default_view_has_the_title(site: Site) -> None:
 def test_show_json_has_every_contract_field_and_redirects(site: Site) -> None:
     row = site.first[0]
     details = show_json(site.data_dir, row["capture_id"])
-    for field in CONTRACT_FIELDS:
+    for field in CAPTURE_FIELDS:
         assert details[field] == row[field], field
+    assert details["authors"] and details["field_sources"]["title"]
     assert details["redirects"] == []
     assert details["extract_error"] is None
 

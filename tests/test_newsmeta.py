@@ -201,7 +201,16 @@ def test_normalise_authors(value: str | list[str], expected: list[str]) -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("de-DE", "de"), ("en_US", "en"), ("FR", "fr"), ("fra", "fr"), ("xx-not a tag", None)],
+    [
+        ("de-DE", "de"),
+        ("en_US", "en"),
+        ("FR", "fr"),
+        ("fra", "fr"),
+        ("kr", "ko"),
+        ("jp", "ja"),
+        ("xx", None),
+        ("xx-not a tag", None),
+    ],
 )
 def test_normalise_language(value: str, expected: str | None) -> None:
     assert normalise_language(value) == expected
