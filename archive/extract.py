@@ -14,7 +14,6 @@ from typing import Any
 
 import trafilatura
 from lxml import html as lxml_html
-from trafilatura.xpaths import AUTHOR_XPATHS
 
 from archive.exceptions import ExtractError
 from archive.newsmeta import NewsMeta, is_publication, read_news_meta
@@ -229,11 +228,11 @@ def _people_first(tree: Any, url: str, news: NewsMeta) -> NewsMeta:
     people = tuple(a for a in news.authors if not is_publication(a, news.site_name, url))
     if people:
         return news if len(people) == len(news.authors) else replace(news, authors=people)
+    # extract_author copies what it is given: give it the <article> when the page has one.
+    articles = tree.xpath("//article")
+    scope = articles[0] if len(articles) == 1 else tree
     try:
-        # extract_author copies the whole tree: look for a byline element before paying for it.
-        if not any(xpath(tree) for xpath in AUTHOR_XPATHS):
-            return news
-        byline = trafilatura.metadata.extract_author(tree)
+        byline = trafilatura.metadata.extract_author(scope)
     except Exception:  # a metadata bug in trafilatura must not cost the article
         return news
     found = tuple(
