@@ -16,7 +16,13 @@ import trafilatura
 from lxml import html as lxml_html
 
 from archive.exceptions import ExtractError
-from archive.newsmeta import NewsMeta, is_publication, read_news_meta
+from archive.newsmeta import (
+    NewsMeta,
+    is_publication,
+    read_news_meta,
+    site_names,
+    strip_site_suffix,
+)
 from archive.newsnorm import (
     detect_language,
     normalise_authors,
@@ -274,7 +280,11 @@ def _merge(
     published = pick("published", news.published, normalise_date(data.get("date")), "htmldate")
     if not published:
         published = pick("published", None, _url_date(url), "url")
-    title = pick("title", news.title, data.get("title"))
+    site_name = pick("site_name", news.site_name, data.get("sitename"))
+    fallback_title = data.get("title")
+    if fallback_title:
+        fallback_title = strip_site_suffix(fallback_title, site_names(site_name, url))
+    title = pick("title", news.title, fallback_title)
     text, text_source = choose_text(data.get("text"), news.article_body)
     if text:
         sources["text"] = text_source
@@ -296,11 +306,15 @@ def _merge(
         published=published,
         date_modified=news.modified,
         language=language,
-        site_name=pick("site_name", news.site_name, data.get("sitename")),
+        site_name=site_name,
         canonical_url=data.get("url") or None,
         description=description,
         text=text or None,
-        field_sources={k: v for k, v in sources.items() if k != "article_body"},
+        field_sources={
+            ("date_modified" if k == "modified" else k): v
+            for k, v in sources.items()
+            if k != "article_body"
+        },
     )
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "is_publication",
     "json_ld_objects",
     "read_news_meta",
+    "site_names",
     "strip_site_suffix",
 ]
 
@@ -331,11 +332,15 @@ def _pick_title(
     return candidates[0]
 
 
+def site_names(site_name: str | None, url: str | None) -> list[str]:
+    """The names a page's publication goes by: its declared name, its domain's labels."""
+    return _site_names((("", {"site_name": site_name}),), url)
+
+
 def is_publication(name: str, site_name: str | None, url: str | None) -> bool:
     """Whether an author name is the publication itself ("Port Gazette", "gazette.example")."""
     key = re.sub(r"\W+", "", name).casefold()
-    layers: tuple[tuple[str, dict[str, Any]], ...] = (("", {"site_name": site_name}),)
-    names = {re.sub(r"\W+", "", n).casefold() for n in _site_names(layers, url)}
+    names = {re.sub(r"\W+", "", n).casefold() for n in site_names(site_name, url)}
     return bool(key) and any(n in key or key in n for n in names if len(n) >= 3)
 
 
