@@ -9,14 +9,27 @@ from __future__ import annotations
 import codecs
 import logging
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import trafilatura
 from lxml import html as lxml_html
 
 from archive.exceptions import ExtractError
+from archive.newsmeta import (
+    NewsMeta,
+    is_publication,
+    read_news_meta,
+    site_names,
+    strip_site_suffix,
+)
+from archive.newsnorm import (
+    detect_language,
+    normalise_authors,
+    normalise_date,
+)
 from archive.pagefacts import AnchorFact, PageFacts, page_facts
+from archive.textclean import add_lede, choose_text, clean_text, visible_text
 
 __all__ = [
     "ExtractResult",
@@ -47,6 +60,15 @@ class Extraction:
     canonical_url: str | None = None
     description: str | None = None
     text: str | None = None
+    #: Every author, in page order; ``author`` is the same names joined by "; ".
+    authors: tuple[str, ...] = ()
+    date_modified: str | None = None
+    #: Where each field came from: ``json-ld``, ``microdata``, ``opengraph``, ``meta`` (other
+    #: ``<meta>`` names and ``<html lang>``), ``html-lang`` (``og:locale``, Content-Language),
+    #: ``trafilatura``, ``htmldate``, ``url``, ``langid``; ``text``: ``article`` (trafilatura's
+    #: extraction), ``article+description`` (with the page's visible standfirst put back in
+    #: front) or ``json-ld`` (the page's ``articleBody``).
+    field_sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def text_chars(self) -> int:
@@ -132,32 +154,180 @@ def _parse(body: bytes, content_type: str | None) -> Any:
         raise ExtractError(f"unparseable HTML: {exc}") from exc
 
 
-def _extract_tree(tree: Any, url: str) -> Extraction:
-    # trafilatura prunes the tree it is given, so read the declared language first.
-    page_lang = _html_lang(tree)
+_URL_DATE_RE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|[-_.]|$)")
+
+
+def _url_date(url: str) -> str | None:
+    match = _URL_DATE_RE.search(url)
+    if not match:
+        return None
+    return normalise_date(f"{match[1]}-{int(match[2]):02d}-{int(match[3]):02d}")
+
+
+# Posts embedded from social networks: their standard embed markup, whatever the publisher.
+_EMBEDDED_POSTS = [
+    "//blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'instagram-media')"
+    " or contains(@class, 'tiktok-embed') or contains(@class, 'bluesky-embed')"
+    " or contains(@class, 'threads-post') or contains(@class, 'mastodon-embed')]",
+]
+
+
+def _trafilatura(tree: Any, url: str) -> dict[str, Any] | None:
     try:
         doc = trafilatura.bare_extraction(
             tree,
             url=url,
-            with_metadata=True,
+            with_metadata=False,
             include_comments=False,
             include_tables=True,
+            prune_xpath=_EMBEDDED_POSTS,
         )
     except Exception as exc:  # trafilatura raises many kinds on odd pages; one capture fails
         raise ExtractError(f"trafilatura failed: {type(exc).__name__}: {exc}") from exc
     if doc is None:
-        return Extraction(language=page_lang)
-    data: dict[str, Any] = doc if isinstance(doc, dict) else doc.as_dict()
-    return Extraction(
-        title=data.get("title") or None,
-        author=data.get("author") or None,
-        published=data.get("date") or None,
-        language=data.get("language") or page_lang,
-        site_name=data.get("sitename") or None,
-        canonical_url=data.get("url") or None,
-        description=data.get("description") or None,
-        text=data.get("text") or None,
+        return None
+    return doc if isinstance(doc, dict) else doc.as_dict()
+
+
+def _fallback_metadata(tree: Any, url: str, news: NewsMeta) -> dict[str, Any]:
+    """trafilatura's metadata (htmldate for the date), read only when the page's own is short.
+
+    Most news pages state title, date and authors in structured form; htmldate's search of the
+    whole page is a good part of trafilatura's time, so it is only paid for when needed.
+    """
+    if news.title and news.published and news.authors and news.site_name:
+        return {}
+    try:
+        doc = trafilatura.extract_metadata(tree, default_url=url)
+    except Exception:  # a metadata bug in trafilatura must not cost the article
+        logger.debug("trafilatura metadata failed for %s", url, exc_info=True)
+        return {}
+    return doc.as_dict() if doc is not None else {}
+
+
+_ROLE_WORDS_RE = re.compile(
+    r"\b(?:redaktion|r[ée]daction|redacci[óo]n|redazione|editors?|editorial|staff|team|desk|"
+    r"newsroom|quelle|source|fuente|sendung|agency|agentur(?:en)?)\b",
+    re.IGNORECASE,
+)
+
+
+def _looks_like_a_person(name: str) -> bool:
+    """Two or three capitalised words and no desk or source word: "Jane Doe", not "Quelle dpa"."""
+    words = name.split()
+    return (
+        2 <= len(words) <= 3
+        and all(w[0].isupper() for w in words)
+        and not any(c.isdigit() for c in name)
+        and not _ROLE_WORDS_RE.search(name)
     )
+
+
+def _people_first(tree: Any, url: str, news: NewsMeta) -> NewsMeta:
+    """Authors that are people rather than the publication, when the page names both.
+
+    A page whose structured author is only the publication ("Port Gazette") often prints a
+    person's byline, which trafilatura finds; a list of people and the publication loses the
+    publication.
+    """
+    if not news.authors:
+        return news
+    people = tuple(a for a in news.authors if not is_publication(a, news.site_name, url))
+    if people:
+        return news if len(people) == len(news.authors) else replace(news, authors=people)
+    # extract_author copies what it is given: give it the <article> when the page has one.
+    articles = tree.xpath("//article")
+    scope = articles[0] if len(articles) == 1 else tree
+    try:
+        byline = trafilatura.metadata.extract_author(scope)
+    except Exception:  # a metadata bug in trafilatura must not cost the article
+        return news
+    found = tuple(
+        a
+        for a in normalise_authors((byline or "").split(";"))
+        if _looks_like_a_person(a) and not is_publication(a, news.site_name, url)
+    )
+    if not found:
+        return news
+    return replace(news, authors=found, sources={**news.sources, "authors": "trafilatura"})
+
+
+def _canonical_url(tree: Any, url: str) -> str | None:
+    try:
+        found = trafilatura.metadata.extract_url(tree, url)
+    except Exception:
+        return url
+    return found if isinstance(found, str) else url
+
+
+def _merge(
+    news: NewsMeta, data: dict[str, Any], page_lang: str | None, url: str, page_text: str
+) -> Extraction:
+    """The page's own metadata first, then trafilatura's, then the URL for the date."""
+    sources = dict(news.sources)
+
+    def pick(name: str, own: Any, fallback: Any, fallback_source: str = "trafilatura") -> Any:
+        if own:
+            return own
+        if fallback:
+            sources[name] = fallback_source
+            return fallback
+        sources.pop(name, None)
+        return None
+
+    authors = news.authors or tuple(normalise_authors((data.get("author") or "").split(";")))
+    if not news.authors and authors:
+        sources["authors"] = "trafilatura"
+    published = pick("published", news.published, normalise_date(data.get("date")), "htmldate")
+    if not published:
+        published = pick("published", None, _url_date(url), "url")
+    site_name = pick("site_name", news.site_name, data.get("sitename"))
+    fallback_title = data.get("title")
+    if fallback_title:
+        fallback_title = strip_site_suffix(fallback_title, site_names(site_name, url))
+    title = pick("title", news.title, fallback_title)
+    text, text_source = choose_text(data.get("text"), news.article_body)
+    if text:
+        sources["text"] = text_source
+        text = clean_text(text, title, authors, news.titles)
+    description = pick("description", news.description, data.get("description"))
+    if text and text_source == "article":
+        with_lede = add_lede(text, description, page_text)
+        if with_lede != text:
+            text, sources["text"] = with_lede, "article+description"
+    language = news.language
+    if not language and page_lang:
+        language, sources["language"] = page_lang, "html-lang"
+    if not language:
+        language = pick("language", None, detect_language(text), "langid")
+    return Extraction(
+        title=title,
+        author="; ".join(authors) or None,
+        authors=authors,
+        published=published,
+        date_modified=news.modified,
+        language=language,
+        site_name=site_name,
+        canonical_url=data.get("url") or None,
+        description=description,
+        text=text or None,
+        field_sources={
+            ("date_modified" if k == "modified" else k): v
+            for k, v in sources.items()
+            if k != "article_body"
+        },
+    )
+
+
+def _extract_tree(tree: Any, url: str) -> Extraction:
+    # trafilatura prunes the tree it is given, so read what the page says about itself first.
+    page_lang = _html_lang(tree)
+    news = _people_first(tree, url, read_news_meta(tree, url))
+    page_text = visible_text(tree) if news.description else ""
+    data = _fallback_metadata(tree, url, news)
+    data["url"] = _canonical_url(tree, url)
+    data.update((k, v) for k, v in (_trafilatura(tree, url) or {}).items() if k == "text")
+    return _merge(news, data, page_lang, url, page_text)
 
 
 def extract_article(body: bytes, url: str, content_type: str | None = None) -> Extraction | None:

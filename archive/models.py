@@ -162,6 +162,11 @@ class Capture(Base):
     text: Mapped[str | None] = mapped_column(Text)
     text_chars: Mapped[int] = mapped_column(Integer, default=0)
     extract_error: Mapped[str | None] = mapped_column(Text)
+    # Every author as a list (``author`` joins them), when the page was last modified, and where
+    # each extracted field came from (``json-ld``, ``opengraph``, ``trafilatura``...).
+    authors: Mapped[list[str] | None] = mapped_column(JSONType)
+    date_modified: Mapped[str | None] = mapped_column(Text)
+    field_sources: Mapped[dict[str, str] | None] = mapped_column(JSONType)
 
     error: Mapped[str | None] = mapped_column(Text)
     recovered_from: Mapped[str | None] = mapped_column(Text)

@@ -16,7 +16,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from archive.liveness import verdict_for_status
 from archive.models import Capture, Link, Page, Probe
 from archive.pagestate import DEFAULT_RULE, StateRule
 from archive.soft404 import Baseline, judge, known_stub_paragraphs, probe_key, strip_appended_stub
-from archive.store import update_page_state
+from archive.store import extraction_columns, update_page_state
 from archive.warc import RecordLocation, WarcWriter, read_record
 
 __all__ = ["ExtractOutcome", "Selection", "extract_archived", "pending_captures"]
@@ -173,15 +173,11 @@ def _apply(
         capture.verdict, capture.reason = judgement.verdict, judgement.reason
     capture.confidence, capture.evidence = judgement.confidence, evidence or None
     if extraction is not None:
-        capture.title = extraction.title
-        capture.author = extraction.author
-        capture.published = extraction.published
-        capture.language = extraction.language
-        capture.site_name = extraction.site_name
-        capture.canonical_url = extraction.canonical_url
-        capture.description = extraction.description
-    capture.text = text.replace("\x00", "") if text else None
-    capture.text_chars = len(capture.text) if capture.text else 0
+        # The stored text is the article without its appended stub.
+        for name, value in extraction_columns(replace(extraction, text=text)).items():
+            setattr(capture, name, value)
+    else:
+        capture.text, capture.text_chars = None, 0
 
 
 def extract_archived(

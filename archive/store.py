@@ -24,12 +24,15 @@ from sqlalchemy.orm import Session, joinedload
 from archive.capture import CaptureRecord
 from archive.db import Database
 from archive.exceptions import DatabaseError, InvalidURL
+from archive.extract import Extraction
 from archive.models import RUN_STATUSES, Capture, Link, Page, Run
 from archive.pagestate import DEFAULT_RULE, Observation, StateRule, derive_state
 from archive.urls import normalise_url, url_host
 
 __all__ = [
+    "CAPTURE_FIELDS",
     "CONTRACT_FIELDS",
+    "EXTRA_FIELDS",
     "capture_to_json",
     "captures_for_run",
     "captures_for_url",
@@ -65,6 +68,10 @@ CONTRACT_FIELDS: tuple[str, ...] = (
     "payload_digest",
     "recovered_from",
 )
+
+#: Keys ``capture_to_json`` gives after the contract's: the news metadata of issue 7.
+EXTRA_FIELDS: tuple[str, ...] = ("authors", "date_modified", "field_sources")
+CAPTURE_FIELDS: tuple[str, ...] = CONTRACT_FIELDS + EXTRA_FIELDS
 
 _T = TypeVar("_T")
 
@@ -172,11 +179,31 @@ def _page_id(session: Session, key: str, original_url: str, seen_at: datetime) -
     return page_id
 
 
+def extraction_columns(ext: Extraction | None) -> dict[str, Any]:
+    """The capture columns an extraction fills (all None when there is none)."""
+    text = _clean(ext.text) if ext else None
+    return {
+        "title": _clean(ext.title) if ext else None,
+        "author": _clean(ext.author) if ext else None,
+        "published": _clean(ext.published) if ext else None,
+        "language": _clean(ext.language) if ext else None,
+        "site_name": _clean(ext.site_name) if ext else None,
+        "canonical_url": _clean(ext.canonical_url) if ext else None,
+        "description": _clean(ext.description) if ext else None,
+        "text": text,
+        "text_chars": len(text) if text else 0,
+        "authors": _clean_json(list(ext.authors)) if ext and ext.authors else None,
+        "date_modified": _clean(ext.date_modified) if ext else None,
+        "field_sources": (
+            _clean_json(dict(ext.field_sources)) if ext and ext.field_sources else None
+        ),
+    }
+
+
 def _capture_row(rec: CaptureRecord, page_id: int) -> Capture:
     ext = rec.extraction
     resp = rec.response
     meta = rec.metadata
-    text = _clean(ext.text) if ext else None
     return Capture(
         page_id=page_id,
         run_id=rec.run_id,
@@ -187,15 +214,7 @@ def _capture_row(rec: CaptureRecord, page_id: int) -> Capture:
         verdict=rec.verdict,
         reason=_clean(rec.reason),
         content_type=_clean(rec.content_type),
-        title=_clean(ext.title) if ext else None,
-        author=_clean(ext.author) if ext else None,
-        published=_clean(ext.published) if ext else None,
-        language=_clean(ext.language) if ext else None,
-        site_name=_clean(ext.site_name) if ext else None,
-        canonical_url=_clean(ext.canonical_url) if ext else None,
-        description=_clean(ext.description) if ext else None,
-        text=text,
-        text_chars=len(text) if text else 0,
+        **extraction_columns(ext),
         extract_error=_clean(rec.extract_error),
         error=_clean(rec.error),
         recovered_from=_clean(rec.recovered_from),
@@ -324,7 +343,9 @@ def _iso_utc(value: datetime) -> str:
 
 
 def capture_to_json(capture: Capture) -> dict[str, Any]:
-    """The capture as the JSON object of the CLI contract: exactly ``CONTRACT_FIELDS``, in order."""
+    """The capture as the JSON object of the CLI contract: ``CONTRACT_FIELDS`` exactly as the
+    contract has them, in order, then ``EXTRA_FIELDS`` (``authors`` is a list, ``[]`` when no
+    author is known; ``field_sources`` maps a field to where it was found)."""
     return {
         "capture_id": capture.id,
         "url": capture.url,
@@ -345,4 +366,7 @@ def capture_to_json(capture: Capture) -> dict[str, Any]:
         "warc_record_id": capture.warc_record_id,
         "payload_digest": capture.payload_digest,
         "recovered_from": capture.recovered_from,
+        "authors": list(capture.authors or []),
+        "date_modified": capture.date_modified,
+        "field_sources": dict(capture.field_sources or {}),
     }

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.store import CONTRACT_FIELDS
+from archive.store import CAPTURE_FIELDS
 from archive.warc import read_record
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.mockserver import MockServer
@@ -99,7 +99,7 @@ def archived(mock_server: MockServer, tmp_path_factory: pytest.TempPathFactory) 
 def test_one_json_line_per_url_with_exact_contract_fields(archived: Archived) -> None:
     assert len(archived.rows) == len(PATHS) + 1
     for row in archived.rows:
-        assert tuple(row) == CONTRACT_FIELDS
+        assert tuple(row) == CAPTURE_FIELDS
         assert row["fetched_at"].endswith(("Z", "+00:00"))
 
 
@@ -308,6 +308,10 @@ def test_metadata_records_carry_verdict_and_extraction(archived: Archived) -> No
     alpha = next(m for m in metas if m["url"].endswith("/articles/alpha.html"))
     assert alpha["verdict"] == "ok" and alpha["extraction"]["text"]
     assert alpha["extraction"]["title"] == archived.by_path["/articles/alpha.html"]["title"]
+    # The news metadata of issue 7 travels in the WARC record as in the DB row.
+    authors = archived.by_path["/articles/alpha.html"]["authors"]
+    assert authors and alpha["extraction"]["authors"] == authors
+    assert alpha["extraction"]["field_sources"]["published"] == "opengraph"
 
 
 def test_independent_readers_accept_the_warcs(archived: Archived) -> None:

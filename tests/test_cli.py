@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from archive.store import CONTRACT_FIELDS
+from archive.store import CAPTURE_FIELDS
 from tests.conftest import FAST, ROOT, json_lines
 from tests.mockserver import MockServer
 
@@ -274,13 +274,13 @@ def site(mock_server: MockServer, tmp_path_factory: pytest.TempPathFactory) -> S
 def test_arguments_give_one_json_line_per_url_in_order(site: Site) -> None:
     assert [row["url"] for row in site.first] == [site.url(ALPHA), site.url(BETA)]
     for row in site.first:
-        assert tuple(row) == CONTRACT_FIELDS
+        assert tuple(row) == CAPTURE_FIELDS
         assert row["verdict"] == "ok"
 
 
 def test_stdin_list_gives_one_json_line_per_distinct_url_in_order(site: Site) -> None:
     assert [row["url"] for row in site.second] == site.stdin_urls
-    assert all(tuple(row) == CONTRACT_FIELDS for row in site.second)
+    assert all(tuple(row) == CAPTURE_FIELDS for row in site.second)
     assert [row["verdict"] for row in site.second] == ["ok"] * 3
     ids = [row["capture_id"] for row in site.first + site.second]
     assert len(set(ids)) == len(ids)
@@ -415,8 +415,9 @@ def test_show_default_view_has_the_title(site: Site) -> None:
 def test_show_json_has_every_contract_field_and_redirects(site: Site) -> None:
     row = site.first[0]
     details = show_json(site.data_dir, row["capture_id"])
-    for field in CONTRACT_FIELDS:
+    for field in CAPTURE_FIELDS:
         assert details[field] == row[field], field
+    assert details["authors"] and details["field_sources"]["title"]
     assert details["redirects"] == []
     assert details["extract_error"] is None
 
@@ -514,7 +515,7 @@ def test_archive_and_show_on_postgresql(
         ("not_found", "http_410"),
         ("ok", "http_200"),
     ]
-    assert all(tuple(row) == CONTRACT_FIELDS for row in rows)
+    assert all(tuple(row) == CAPTURE_FIELDS for row in rows)
     # Nothing went to the default SQLite file: the rows are in PostgreSQL.
     assert not (data_dir / "morgue.sqlite3").exists()
     for row in rows:
@@ -530,7 +531,7 @@ def test_archive_and_show_on_postgresql(
             )
         )
         details = json.loads(shown.stdout)
-        assert {field: details[field] for field in CONTRACT_FIELDS} == row
+        assert {field: details[field] for field in CAPTURE_FIELDS} == row
     by_url = ok(
         morgue(
             "show",

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from archive.store import CONTRACT_FIELDS
+from archive.store import CAPTURE_FIELDS, CONTRACT_FIELDS
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.mockserver import MockServer
 from tests.pywb_server import PywbServer
@@ -81,7 +81,7 @@ def test_jsonl_has_the_contract_and_the_text(archived: Archived, tmp_path: Path)
     by_id = {r["capture_id"]: r for r in archived.rows}
     for row in rows:
         assert tuple(row)[: len(CONTRACT_FIELDS)] == CONTRACT_FIELDS
-        assert {k: row[k] for k in CONTRACT_FIELDS} == by_id[row["capture_id"]]
+        assert {k: row[k] for k in CAPTURE_FIELDS} == by_id[row["capture_id"]]
         assert {"page_url", "state", "text", "description"} <= set(row)
     alpha = next(r for r in rows if r["url"] == archived.server.url("/articles/alpha.html"))
     assert "The district is already short four drivers." in alpha["text"]

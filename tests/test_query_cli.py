@@ -25,7 +25,7 @@ import pytest
 
 from archive.cli import main
 from archive.query import MARK_END, MARK_START
-from archive.store import CONTRACT_FIELDS
+from archive.store import CAPTURE_FIELDS, CONTRACT_FIELDS
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.mockserver import MockServer
 
@@ -146,7 +146,7 @@ def newest_first(rows: list[dict[str, Any]]) -> list[int]:
 
 def test_json_lines_are_the_contract_newest_first(site: Site) -> None:
     rows = site.query()
-    assert all(tuple(row) == CONTRACT_FIELDS for row in rows)
+    assert all(tuple(row) == CAPTURE_FIELDS for row in rows)
     assert [row["capture_id"] for row in rows] == newest_first(site.rows)
     # The same objects `morgue archive --format json` printed.
     by_id = {row["capture_id"]: row for row in site.rows}
@@ -222,7 +222,7 @@ def test_search_table_highlights_the_match(site: Site) -> None:
 def test_csv_parses(site: Site) -> None:
     proc = ok(site.morgue("query", "--format", "csv"))
     rows = list(csv.DictReader(io.StringIO(proc.stdout)))
-    assert tuple(rows[0]) == CONTRACT_FIELDS
+    assert tuple(rows[0]) == CAPTURE_FIELDS
     assert [int(r["capture_id"]) for r in rows] == newest_first(site.rows)
     by_id = {row["capture_id"]: row for row in site.rows}
     for row in rows:
@@ -332,7 +332,7 @@ def test_history_lists_every_capture_oldest_first(site: Site) -> None:
     rows = json_lines(proc.stdout)
     expected = [site.capture_of("/articles/alpha.html", run) for run in (1, 2)]
     assert [r["capture_id"] for r in rows] == [r["capture_id"] for r in expected]
-    assert [{k: r[k] for k in CONTRACT_FIELDS} for r in rows] == expected
+    assert [{k: r[k] for k in CAPTURE_FIELDS} for r in rows] == expected
     assert rows[0]["changes"] == [] and rows[1]["changes"] == []  # the page did not change
     assert {r["page_state"] for r in rows} == {"alive"}
 

@@ -17,6 +17,7 @@ from archive.exceptions import DatabaseError, InvalidURL
 from archive.extract import Extraction
 from archive.models import Capture, Page, Run
 from archive.store import (
+    CAPTURE_FIELDS,
     CONTRACT_FIELDS,
     capture_to_json,
     captures_for_run,
@@ -66,6 +67,9 @@ def make_record(url: str = "https://news.example/story", **changes: Any) -> Capt
             canonical_url=None,
             description="The council voted.",
             text="The council approved the budget on Friday.",
+            authors=("Jane Reporter",),
+            date_modified="2024-06-01T09:30:00+02:00",
+            field_sources={"title": "json-ld", "published": "opengraph"},
         ),
     )
     return replace(rec, **changes)
@@ -142,7 +146,7 @@ def test_capture_to_json_has_exactly_the_contract(database: Database) -> None:
     capture = get_capture(database, capture_id)
     assert capture is not None
     data = capture_to_json(capture)
-    assert tuple(data) == CONTRACT_FIELDS
+    assert tuple(data) == CAPTURE_FIELDS
     assert data == {
         "capture_id": capture_id,
         "url": "https://news.example/story",
@@ -163,6 +167,9 @@ def test_capture_to_json_has_exactly_the_contract(database: Database) -> None:
         "warc_record_id": "<urn:uuid:11111111-2222-3333-4444-555555555555>",
         "payload_digest": "sha1:ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
         "recovered_from": None,
+        "authors": ["Jane Reporter"],
+        "date_modified": "2024-06-01T09:30:00+02:00",
+        "field_sources": {"title": "json-ld", "published": "opengraph"},
     }
     assert json.loads(json.dumps(data)) == data
     parsed = datetime.fromisoformat(data["fetched_at"])

@@ -17,7 +17,7 @@ from rich.table import Table
 from archive.db import open_existing_database
 from archive.exceptions import InvalidInput
 from archive.query import MARK_END, MARK_START, CaptureQuery, QueryRow, iter_query, parse_time
-from archive.store import CONTRACT_FIELDS, capture_to_json
+from archive.store import CAPTURE_FIELDS, CONTRACT_FIELDS, capture_to_json
 
 from .options import DataDirOption, DbOption, resolve_paths
 from .render import VERDICT_STYLES
@@ -387,7 +387,7 @@ def query_command(
       morgue query --search flood --fields capture_id,url,rank,snippet --format json
     """
     filters = FilterOptions(verdict, domain, url_prefix, since, until, state, search, latest)
-    default_fields = CONTRACT_FIELDS if output is not QueryFormat.table else None
+    default_fields = CAPTURE_FIELDS if output is not QueryFormat.table else None
     chosen = _parse_fields(fields, default_fields or ()) if fields else default_fields
     if limit is None:
         limit = TABLE_LIMIT if output is QueryFormat.table else 0

@@ -102,6 +102,10 @@ def _print_details(details: dict[str, Any]) -> None:
     for key, value in details.items():
         if key == "redirects":
             value = " → ".join(f"{hop['status']} {hop['url']}" for hop in value) or None
+        elif key == "authors":
+            value = "; ".join(value) or None
+        elif key == "field_sources":
+            value = ", ".join(f"{name}: {source}" for name, source in value.items()) or None
         table.add_row(key, "" if value is None else str(value))
     Console().print(table)
 

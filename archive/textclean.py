@@ -1,0 +1,357 @@
+"""Cleaning the news boilerplate that survives article extraction, with general rules.
+
+No rule knows a publisher: each one recognises a kind of line that news sites put inside or around
+the article body (advertising labels, "Read more" teasers, image credits, consent placeholders
+of embedded content, newsletter and share prompts, the headline, byline and dateline repeated
+at the top, lines repeated all over the page), and only short lines are ever candidates, so a
+paragraph of the story that happens to contain such words stays.
+
+``choose_text`` decides between trafilatura's text and the page's JSON-LD ``articleBody``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+
+__all__ = ["RULES", "add_lede", "choose_text", "clean_text", "shingle_set", "visible_text"]
+
+_TOKEN_RE = re.compile(r"\w+")
+_SPACE_RE = re.compile(r"\s+")
+_BYLINE_NAME_RE = re.compile(r"^(?:by|von|par|por|di|door|av|af)\s+", re.IGNORECASE)
+
+
+def _words(line: str) -> int:
+    return len(line.split())
+
+
+def _pattern(*alternatives: str) -> re.Pattern[str]:
+    return re.compile("|".join(alternatives), re.IGNORECASE)
+
+
+# A line that is nothing but an advertising label, in the languages of the news.
+_AD_LABEL_RE = _pattern(
+    r"^(?:advertisement|advertising|sponsored(?: content)?|anzeige|werbung|publicit[ée]|"
+    r"publicidad|pubblicit[àa]|publicidade|reklame|reklama|annonse|annons|advertentie|"
+    r"mainos|hirdet[ée]s)\W*$",
+    r"^(?:skip|close|hide)\s+(?:advertisement|ad)\W*$",
+    r"^(?:story|article|text) continues below(?: this)?(?: advertisement| ad)?\W*$",
+    r"^(?:continue|keep) reading(?: the main story| below| after (?:the )?ad(?:vertisement)?)?\W*$",
+    r"^(?:scroll|weiterlesen|lesen sie weiter)(?: (?:to|down to) continue(?: with content)?)?\W*$",
+    r"^(?:artikel|article) (?:wird|continues) (?:nach|after) (?:der|the) (?:anzeige|ad)\b.*$",
+    r"^(?:read|see|show|view) (?:more|less|all|full (?:article|story))\W*$",
+    r"^(?:mehr|weniger) (?:anzeigen|lesen)\W*$",
+)
+# "Read more: <headline>" and its siblings: a teaser for another story.
+_SEP_OR_END = r"\s*(?:[:|>\-\u2013\u2014]|$)"  # a label is followed by a separator or nothing
+_RELATED_RE = _pattern(
+    r"^(?:read|see|watch|listen)(?: also| more| next)?\s*[:|>\-\u2013\u2014]",
+    r"^(?:also read|related(?: articles?| stories| content| coverage)?|more on this|"
+    r"more from|recommended(?: for you)?|top stories|most read|trending)" + _SEP_OR_END,
+    r"^(?:lesen sie (?:auch|mehr|hier)|mehr zum thema|auch interessant|das k[öo]nnte sie "
+    r"(?:auch )?interessieren|weitere artikel|lies auch|zum thema)" + _SEP_OR_END,
+    r"^(?:lire aussi|[àa] lire aussi|voir aussi|lire la suite|sur le m[êe]me sujet)" + _SEP_OR_END,
+    r"^(?:leer (?:tambi[ée]n|m[áa]s)|lea tambi[ée]n|te puede interesar|m[áa]s informaci[óo]n)"
+    + _SEP_OR_END,
+    r"^(?:leggi anche|potrebbe interessarti|vedi anche)" + _SEP_OR_END,
+    r"^(?:leia (?:tamb[ée]m|mais)|veja tamb[ée]m)" + _SEP_OR_END,
+    r"^(?:les ogs[åa]|l[äa]s ocks[åa]|l[æa]s ogs[åa]|lees ook|lue my[öo]s)" + _SEP_OR_END,
+)
+# A photo or video credit line.
+_CREDIT_LABEL_RE = _pattern(
+    r"^(?:photo|photograph|picture|image|video|graphic|illustration|credit|source|foto|bild|"
+    r"grafik|quelle|cr[ée]dit|fuente|fotograf[ií]a|imagen|immagine|kuva|zdj[eę]cie)s?"
+    r"(?:\s*(?:by|von|:|\u00a9|/))",
+    r"^\s*(?:\u00a9|\(c\))",
+    r"^copyright\s*(?:\u00a9|\(c\)|:|\d{4})",
+)
+_CREDIT_AGENCY_RE = _pattern(
+    r"\b(?:getty images|shutterstock|istock(?:photo)?|imago(?: images)?|picture[- ]alliance|"
+    r"alamy|ap photo|afp via|reuters/|dpa/|epa/|keystone/|ritzau scanpix|ntb/|tt/|anp/)",
+)
+# Consent placeholders left where embedded content (a tweet, a video, a chart) did not load.
+# A consent placeholder names what is blocked (a consent term) and what to do or what failed
+# (an action term); a story sentence rarely has both in a short line.
+_CONSENT_TERM_RE = _pattern(
+    r"\b(?:javascript|cookies?|consent|privacy settings|privatsph[äa]re|datenschutz\w*|"
+    r"extern\w* (?:content|inhalte?)|external content|embedded content|third[- ]party content|"
+    r"drittanbieter\w*|contenu externe|contenido externo)\b",
+)
+_ACTION_TERM_RE = _pattern(
+    r"\b(?:enable|activate|aktivier\w*|allow|accept|akzeptier\w*|einverstanden|agree|"
+    r"prevent\w*|verhinder\w*|block\w*|load\w*|laden|anzeig\w*|angezeigt|display\w*|view|"
+    r"nicht verf[üu]gbar|not available|unavailable|required|disabled|deaktiviert|activer|"
+    r"activa\w*|consentir)\b",
+)
+_EMBED_RE = _pattern(
+    r"^(?:externer? inhalt|external content|empfohlener (?:redaktioneller )?inhalt)\W*$",
+    r"^link (?:to|zum) (?:the )?(?:youtube|twitter|x|instagram|tiktok|facebook)[- ]",
+)
+# Calls to sign up, subscribe, share, follow or comment.
+_PROMPT_RE = _pattern(
+    r"^(?:sign up|subscribe|register|log ?in|join|get|receive) .{0,60}"
+    r"\b(?:newsletter|briefing|alerts?|updates|conversation|commenting|comments)\b",
+    r"^(?:newsletter|comments?|kommentare|share(?: this(?: article| story)?)?|"
+    r"teilen|partager|compartir|condividi|del|dela|print|drucken|copy link|link kopieren|"
+    r"follow us(?: on \w+)?|folgen sie uns(?: auf \w+)?)\W*$",
+    r"^(?:share|teilen|partager) (?:on|auf|sur) (?:facebook|twitter|x|whatsapp|linkedin|e-?mail)",
+    r"^(?:this article|dieser artikel|cet article) (?:is|ist|est) (?:for|nur f[üu]r|r[ée]serv[ée] "
+    r"aux) (?:subscribers|abonnenten|abonn[ée]s)",
+    r"^(?:already a subscriber|bereits abonnent|d[ée]j[àa] abonn[ée])\b",
+    r"^(?:sign up|subscribe) (?:for|to|now)\b",
+    r"^click here\b",
+    r"\b(?:r[ée]serv[ée]e? aux abonn[ée]s|(?:for|to) subscribers only|nur f[üu]r abonnenten|"
+    r"exclusivo para suscriptores|riservato agli abbonati)\b",
+    r"^il vous reste \d",
+    r"\b(?:to continue reading|before commenting|display name|commenting forum|"
+    r"join the conversation|thought-provoking conversations)\b",
+    r"\btu suscripci[óo]n\b",
+    r"^follow \S+(?: \S+)? on (?:google news|twitter|x|facebook|instagram|linkedin|whatsapp)\b",
+    r"\b(?:support (?:us|our (?:journalism|work|reporting))|unterst[üu]tzen sie uns|"
+    r"soutenez[- ]nous|ap[óo]yanos)\b",
+    r"^(?:did you (?:enjoy|like) this (?:article|story)|hat ihnen (?:dieser|der) artikel "
+    r"gefallen)\b",
+)
+# The attribution line of an embedded post: "— Jane Doe (@janedoe) April 25, 2024".
+_EMBED_ATTRIBUTION_RE = re.compile(r"^[\u2014\u2013-]\s*.{0,60}\(@\w+\)")
+# A dateline that is only a date and time ("Stand: 22.04.2024, 06:00 Uhr", "Updated 5 May 2024").
+_DATE_BITS_RE = _pattern(
+    r"\b\d{1,2}[./]\d{1,2}[./](?:\d{2}|\d{4})\b",
+    r"\b\d{4}-\d{2}-\d{2}\b",
+    "(?:\\d{4}\u5e74)?\\d{1,2}\u6708\\d{1,2}\u65e5",  # 2025年1月14日
+    "\\d{1,2}\u6642\\d{1,2}\u5206",  # 01時28分
+    r"\b\d{1,2}:\d{2}\b",
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4}\b",
+    r"\b\d{1,2}\.? (?:jan|feb|m[äa]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz])"
+    r"[a-z]*\.? \d{4}\b",
+)
+_DATELINE_WORDS_RE = _pattern(
+    r"^(?:stand|updated|update|published|posted|last updated|ver[öo]ffentlicht|aktualisiert|"
+    r"publi[ée]|mis [àa] jour|actualizado|publicado|aggiornato|pubblicato|oppdatert|publisert|"
+    r"uppdaterad|publicerad|opdateret)\s*(?::|on\b|at\b|am\b|um\b|le\b|el\b|il\b|\d|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)",
+)
+
+
+# The same kinds of line on Japanese and Chinese sites, where lines have no spaces to count:
+# related-story lists, members-only and sign-up notices, share and follow buttons.
+_CJK_RE = re.compile(
+    "|".join(
+        (
+            "\u95a2\u9023(?:\u30ad\u30fc\u30ef\u30fc\u30c9|\u8a18\u4e8b)",  # related
+            "\u304a\u3059\u3059\u3081",  # recommended
+            "\u4f1a\u54e1(?:\u9650\u5b9a|\u767b\u9332)",  # members only, sign up
+            "\u6709\u6599\u4f1a\u54e1",  # paying members
+            "\u5b9a\u671f\u8cfc\u8aad",  # subscription
+            "\u76f8\u5173(?:\u65b0\u95fb|\u9605\u8bfb)",  # related news (zh)
+            "\u63a8\u8350\u9605\u8bfb",  # recommended reading (zh)
+            "\u5206\u4eab",  # share (zh)
+        )
+    )
+)
+
+
+def _is_cjk_widget(line: str) -> bool:
+    return len(line) <= 60 and bool(_CJK_RE.search(line))
+
+
+def _is_ad_label(line: str) -> bool:
+    return _words(line) <= 10 and bool(_AD_LABEL_RE.search(line))
+
+
+def _is_related_teaser(line: str) -> bool:
+    return _words(line) <= 25 and bool(_RELATED_RE.search(line))
+
+
+def _is_credit(line: str) -> bool:
+    if _words(line) > 12 or line.rstrip().endswith("?"):
+        return False
+    if _CREDIT_LABEL_RE.search(line):
+        return True
+    # "Jane Doe/Getty Images", but not "Getty Images declined to comment on the sale."
+    sentence = line.rstrip().endswith((".", "!")) and _words(line) > 4
+    return not sentence and bool(_CREDIT_AGENCY_RE.search(line))
+
+
+def _is_embed_placeholder(line: str) -> bool:
+    if _EMBED_ATTRIBUTION_RE.search(line) or _EMBED_RE.search(line):
+        return True
+    return (
+        _words(line) <= 40
+        and bool(_CONSENT_TERM_RE.search(line))
+        and bool(_ACTION_TERM_RE.search(line))
+    )
+
+
+def _is_prompt(line: str) -> bool:
+    return _words(line) <= 20 and bool(_PROMPT_RE.search(line))
+
+
+def _is_dateline(line: str) -> bool:
+    if _words(line) > 10 or not _DATE_BITS_RE.search(line):
+        return False
+    # Only dates, times, short labels and punctuation: little left once the dates are removed.
+    rest = _DATE_BITS_RE.sub(" ", line)
+    if _DATELINE_WORDS_RE.search(line.strip()):
+        return True
+    return len(_TOKEN_RE.findall(rest)) <= 2
+
+
+#: The single-line rules, by name (the name is what tests and logs refer to).
+RULES: dict[str, Callable[[str], bool]] = {
+    "ad_label": _is_ad_label,
+    "related_teaser": _is_related_teaser,
+    "credit": _is_credit,
+    "embed_placeholder": _is_embed_placeholder,
+    "prompt": _is_prompt,
+    "dateline": _is_dateline,
+    "cjk_widget": _is_cjk_widget,
+}
+
+
+def _norm(text: str) -> str:
+    return _SPACE_RE.sub(" ", text).strip().casefold()
+
+
+def _strip_list_marker(line: str) -> str:
+    return line[2:] if line.startswith("- ") else line
+
+
+def _is_byline(line: str, authors: Iterable[str]) -> bool:
+    """A short line naming the authors ("By Jane Doe and John Roe", "Von Jane Doe")."""
+    names = [a for a in authors if a]
+    if not names or _words(line) > 4 + 3 * len(names):
+        return False
+    rest = line.casefold()
+    found = False
+    for name in names:
+        if name.casefold() in rest:
+            rest = rest.replace(name.casefold(), " ")
+            found = True
+    # What remains besides the names: a byline word, "and", a comma, perhaps a date.
+    return found and len(_TOKEN_RE.findall(_DATE_BITS_RE.sub(" ", rest))) <= 3
+
+
+def _is_headline(line: str, title_words: set[str]) -> bool:
+    """A line made of the headline's words: the headline, perhaps with its kicker or site."""
+    words = [w.casefold() for w in _TOKEN_RE.findall(line)]
+    if len(words) < 2 or len(words) > 40 or not title_words:
+        return False
+    return sum(w in title_words for w in words) / len(words) >= 0.7
+
+
+def _label(line: str) -> str | None:
+    head, sep, _rest = line.partition(" | ")
+    return head.casefold() if sep and _words(head) <= 6 else None
+
+
+def _leading_nav(lines: list[str]) -> int:
+    """How many lines at the top are a breadcrumb or menu: 3 or more list items of 1-4 words."""
+    count = 0
+    while count < len(lines) and lines[count].startswith("- ") and _words(lines[count]) <= 5:
+        count += 1
+    return count if count >= 3 else 0
+
+
+def clean_text(
+    text: str,
+    title: str | None = None,
+    authors: Iterable[str] = (),
+    titles: Iterable[str] = (),
+) -> str:
+    """``text`` without the boilerplate lines the rules recognise; blank lines collapsed.
+
+    ``title`` and ``titles`` (the other headlines the page gives: Open Graph, JSON-LD, ``<h1>``)
+    recognise the headline repeated at the top of the body; ``authors`` the byline.
+    """
+    lines = [line.strip() for line in text.split("\n")]
+    lines = [line for line in lines if line]
+    counts = Counter(_norm(line) for line in lines)
+    labels = Counter(label for line in lines if (label := _label(line)))
+    title_words = {w.casefold() for t in (title or "", *titles) for w in _TOKEN_RE.findall(t or "")}
+    names = {a.casefold() for a in authors}
+    authors = tuple(authors)
+    kept: list[str] = []
+    seen: set[str] = set()
+    lines = lines[_leading_nav(lines) :]
+    for index, line in enumerate(lines):
+        key = _norm(line)
+        bare = _strip_list_marker(line)
+        if counts[key] >= 3 and _words(line) <= 30:
+            continue  # the same short line all over the page: a widget, not the story
+        if key in seen and _words(line) <= 30:
+            continue  # a pull quote or a caption repeated: keep the first
+        if index < 4 and len(kept) < 2 and _is_headline(line, title_words):
+            continue  # the headline (with its kicker) repeated at the top of the body
+        if index < 6 and len(kept) < 3 and _is_byline(line, authors):
+            continue
+        if _BYLINE_NAME_RE.sub("", key).strip(" .") in names:
+            continue  # an author's name alone on a line, above or below the story
+        if (label := _label(line)) and labels[label] >= 2:
+            continue  # "MORE NEWS | <headline>" teasers
+        if any(rule(bare) for rule in RULES.values()):
+            continue
+        seen.add(key)
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def add_lede(text: str, lede: str | None, page_text: str) -> str:
+    """``text`` with the page's standfirst in front when extraction dropped it.
+
+    ``lede`` is the description the page gives in its metadata; it is added only when it is a
+    complete sentence or two that is shown in the page itself (``page_text``: the visible text
+    of the body) and that the text does not already hold.
+    """
+    if not lede or _words(lede) < 8 or lede.rstrip().endswith(("...", "\u2026")):
+        return text
+    squeezed = _SPACE_RE.sub("", lede)
+    if squeezed[:120] not in page_text:
+        return text
+    mine = shingle_set(lede)
+    if len(mine & shingle_set(text)) >= 0.5 * len(mine):
+        return text
+    return f"{lede.strip()}\n{text}" if text else lede.strip()
+
+
+def shingle_set(text: str, n: int = 4) -> set[tuple[str, ...]]:
+    """The distinct ``n``-word shingles of a text (for comparing two versions of an article)."""
+    tokens = _TOKEN_RE.findall(text)
+    return {tuple(tokens[i : i + n]) for i in range(max(1, len(tokens) - n + 1))}
+
+
+def choose_text(extracted: str | None, article_body: str | None) -> tuple[str | None, str]:
+    """trafilatura's text, or the page's ``articleBody`` when trafilatura missed part of it.
+
+    The body replaces the extraction only when the extraction lies almost wholly inside it and
+    it holds much more: trafilatura stopped early (a page split by widgets, say). A body that
+    is a teaser, a different text, or about the same as the extraction changes nothing: the
+    extraction keeps its paragraphs, which a JSON-LD body often lacks.
+    """
+    if not article_body or not extracted:
+        return (extracted, "article") if extracted else (article_body, "json-ld")
+    ours, theirs = shingle_set(extracted), shingle_set(article_body)
+    if not ours or not theirs:
+        return extracted, "article"
+    shared = len(ours & theirs)
+    if shared / len(ours) >= 0.95 and shared / len(theirs) <= 0.7:
+        return article_body, "json-ld"
+    return extracted, "article"
+
+
+def visible_text(tree: Any) -> str:
+    """The text of the page's body without scripts and styles, all whitespace removed."""
+    body = tree.find("body")
+    if body is None:
+        return ""
+    parts: list[str] = []
+    for element in body.iter():
+        if element.tag in ("script", "style", "noscript"):
+            pass  # code, not text; only what follows the element counts
+        elif isinstance(element.tag, str) and element.text:
+            parts.append(element.text)
+        if element.tail and element is not body:
+            parts.append(element.tail)
+    return "".join("".join(parts).split())

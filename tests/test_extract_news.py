@@ -1,0 +1,154 @@
+"""extract_article on small news pages: structured metadata first, cleaned text, sources."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+from archive.extract import extract_article, extract_page
+
+PARAGRAPHS = [
+    "The harbour bridge reopened on Tuesday morning after three months of repairs to its "
+    "cables, a week earlier than the city had planned when the work began in the spring.",
+    "Engineers replaced all forty cables and resurfaced the deck, the city's transport office "
+    "said in a statement, adding that the final inspection had found no further faults.",
+    "Traffic is expected to return to normal by the weekend, although the cycle lane on the "
+    "eastern side will stay closed for another fortnight while the railings are painted.",
+    "Residents who had to take the ferry during the works will be refunded for their tickets "
+    "if they apply before the end of the month, the council confirmed on Tuesday evening.",
+]
+
+
+def news_page(
+    *, lang: str | None = "en", json_ld: bool = True, boilerplate: bool = True, h1: bool = True
+) -> bytes:
+    ld = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": "Harbour bridge reopens a week early",
+        "author": [{"@type": "Person", "name": "Ann Lee"}, {"@type": "Person", "name": "Bo Chen"}],
+        "datePublished": "2024-03-05T08:15:00+01:00",
+        "dateModified": "2024-03-05T10:00:00+01:00",
+        "publisher": {"@type": "Organization", "name": "Port Gazette"},
+    }
+    head = (
+        "<title>Harbour bridge reopens a week early | Port Gazette</title>"
+        '<meta property="og:site_name" content="Port Gazette">'
+    )
+    if json_ld:  # structured data: Open Graph's title and JSON-LD
+        head += '<meta property="og:title" content="Harbour bridge reopens a week early">'
+        head += f'<script type="application/ld+json">{json.dumps(ld)}</script>'
+    paragraphs = [f"<p>{p}</p>" for p in PARAGRAPHS]
+    if boilerplate:
+        paragraphs.insert(1, "<p>Advertisement</p>")
+        paragraphs.insert(3, "<p>Read more: Ferry timetable changes for the summer</p>")
+    lang_attr = f' lang="{lang}"' if lang else ""
+    return (
+        f"<!doctype html><html{lang_attr}><head>{head}</head><body>"
+        "<nav><a href='/'>Home</a> <a href='/news'>News</a></nav>"
+        f"<article>{'<h1>Harbour bridge reopens a week early</h1>' if h1 else ''}"
+        f"{''.join(paragraphs)}</article>"
+        "<footer><p>Port Gazette, 1 Quay Street</p></footer></body></html>"
+    ).encode()
+
+
+def test_structured_metadata_and_sources() -> None:
+    ext = extract_article(news_page(), "https://gazette.example/2024/03/05/bridge")
+    assert ext is not None
+    assert ext.title == "Harbour bridge reopens a week early"
+    assert ext.authors == ("Ann Lee", "Bo Chen")
+    assert ext.author == "Ann Lee; Bo Chen"
+    assert ext.published == "2024-03-05T08:15:00+01:00"
+    assert ext.date_modified == "2024-03-05T10:00:00+01:00"
+    assert ext.site_name == "Port Gazette"
+    assert ext.language == "en"
+    assert ext.field_sources["authors"] == "json-ld"
+    assert ext.field_sources["published"] == "json-ld"
+    assert ext.field_sources["date_modified"] == "json-ld"
+    assert ext.field_sources["language"] == "meta"  # <html lang>: the page's own markup
+    assert ext.field_sources["text"] == "article"
+
+
+def test_boilerplate_is_cleaned_from_the_text() -> None:
+    ext = extract_article(news_page(), "https://gazette.example/2024/03/05/bridge")
+    assert ext is not None and ext.text is not None
+    assert "Advertisement" not in ext.text
+    assert "Read more" not in ext.text
+    for paragraph in PARAGRAPHS:
+        assert paragraph in ext.text
+
+
+def test_fallbacks_without_structured_data_date_from_url_and_detected_language() -> None:
+    ext = extract_article(
+        news_page(lang=None, json_ld=False, h1=False), "https://gazette.example/2024/03/05/bridge"
+    )
+    assert ext is not None
+    assert ext.published == "2024-03-05"
+    assert ext.field_sources["published"] in ("htmldate", "url")
+    assert ext.language == "en"
+    assert ext.field_sources["language"] == "langid"
+    # trafilatura's title, from <title>, loses the site name too.
+    assert ext.title == "Harbour bridge reopens a week early"
+
+
+def test_results_pickle_for_the_process_pool() -> None:
+    result = extract_page(news_page(), "https://gazette.example/2024/03/05/bridge")
+    assert result is not None
+    again = pickle.loads(pickle.dumps(result))
+    assert again == result
+    assert again.extraction is not None
+    assert json.loads(json.dumps(again.extraction.to_json()))["authors"] == ["Ann Lee", "Bo Chen"]
+
+
+def test_embedded_social_posts_are_left_out() -> None:
+    page = news_page().replace(
+        b"</article>",
+        b'<blockquote class="twitter-tweet"><p>Bridge open at last, what a morning for the '
+        b"whole of the harbour district and everyone who lives along the quay</p>"
+        b"</blockquote></article>",
+    )
+    ext = extract_article(page, "https://gazette.example/2024/03/05/bridge")
+    assert ext is not None and ext.text is not None
+    assert "what a morning" not in ext.text
+    assert PARAGRAPHS[-1] in ext.text
+
+
+def _with_authors(authors: list[dict[str, str]], byline: str = "") -> bytes:
+    ld = {
+        "@type": "NewsArticle",
+        "headline": "Harbour bridge reopens a week early",
+        "author": authors,
+        "datePublished": "2024-03-05",
+        "publisher": {"@type": "Organization", "name": "Port Gazette"},
+    }
+    head = f'<script type="application/ld+json">{json.dumps(ld)}</script>'
+    paras = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return (
+        f"<html lang='en'><head>{head}</head><body><article>"
+        f"<h1>Harbour bridge reopens a week early</h1>{byline}{paras}</article></body></html>"
+    ).encode()
+
+
+GAZETTE = {"@type": "Organization", "name": "Port Gazette"}
+URL = "https://portgazette.example/news/bridge"
+
+
+def test_a_printed_byline_beats_the_publication_as_author() -> None:
+    page = _with_authors([GAZETTE], '<p>By <a rel="author" href="/staff/ann">Ann Lee</a></p>')
+    ext = extract_article(page, URL)
+    assert ext is not None
+    assert ext.authors == ("Ann Lee",)
+    assert ext.field_sources["authors"] == "trafilatura"
+
+
+def test_the_publication_stays_when_nothing_better_is_printed() -> None:
+    ext = extract_article(_with_authors([GAZETTE]), URL)
+    assert ext is not None
+    assert ext.authors == ("Port Gazette",)
+    assert ext.field_sources["authors"] == "json-ld"
+
+
+def test_the_publication_beside_people_is_dropped() -> None:
+    ext = extract_article(_with_authors([{"@type": "Person", "name": "Ann Lee"}, GAZETTE]), URL)
+    assert ext is not None
+    assert ext.authors == ("Ann Lee",)

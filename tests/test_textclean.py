@@ -1,0 +1,215 @@
+"""Each boilerplate rule: on a line where it must fire, and on a story line where it must not."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import html as lxml_html
+
+from archive.textclean import RULES, add_lede, choose_text, clean_text, visible_text
+
+FIRES = {
+    "ad_label": [
+        "Advertisement",
+        "ANZEIGE",
+        "Story continues below advertisement",
+        "Publicité",
+        "Read more",
+    ],
+    "related_teaser": [
+        "Read more: Council votes on the harbour budget",
+        "Lesen Sie auch: Neue Brücke eröffnet",
+        "Les også: Fergen får ny rute",
+        "RELATED: Five things to know about the bridge",
+    ],
+    "credit": [
+        "Photo: Jane Doe/Port Gazette",
+        "John Smith/Getty Images",
+        "Foto: dpa/Max Muster",
+        "© Port Gazette 2024",
+        "Copyright: Port Gazette, 2024",
+    ],
+    "embed_placeholder": [
+        "Externer Inhalt nicht verfügbar",
+        "Please enable JavaScript to view this content.",
+        "Your privacy settings prevent this embedded content from loading.",
+        "Zur Anzeige aktiviere bitte die Einstellungen in den Privatsphäre-Einstellungen.",
+        "Ich bin damit einverstanden, dass mir der externe Inhalt angezeigt wird.",
+        "— Jane Doe (@janedoe) April 25, 2024",
+    ],
+    "prompt": [
+        "Sign up for our morning newsletter",
+        "Share this article",
+        "Click here to get the app",
+        "Il vous reste 57% de cet article à lire. La suite est réservée aux abonnés.",
+        "Join the conversation",
+        "Follow Port Gazette on Google News",
+        "Did you enjoy this article? Please support our journalism with a donation.",
+    ],
+    "dateline": [
+        "Stand: 22.04.2024, 06:00 Uhr",
+        "Updated May 3, 2024",
+        "Published: 3 May 2024 14:32",
+        "03.05.2024 | 14:32",
+        "2025年1月14日 01時28分 (1月14日 01時40分更新)",
+    ],
+    "cjk_widget": ["この記事は会員限定です。", "関連記事", "分享让更多人看到"],
+}
+
+KEEPS = {
+    "ad_label": [
+        "Advertisement revenue at the paper fell by a third last year, the owners said.",
+    ],
+    "related_teaser": [
+        "Read the full report on the council's website, the mayor told residents on Monday "
+        "evening, adding that the budget would be published in a fortnight and that residents "
+        "could comment on it until the end of the month before the final vote in the chamber.",
+        "Readers wrote in to ask about the toll.",
+        "Related to this, the council also voted to cut the ferry fares.",
+        "Zum Thema Klima sagte der Minister am Montag, die Ziele seien erreichbar.",
+        "Trending upward, house prices rose again in May.",
+    ],
+    "credit": [
+        "The photographer said the picture was taken from the bridge at dawn.",
+        "Getty Images declined to comment on the sale.",
+        "Copyright law was changed in 2019.",
+        "Getty Images, the agency, reported record sales of pictures of the event in a statement "
+        "on Friday and said it would hire more staff in the region next year.",
+    ],
+    "embed_placeholder": [
+        "The council's new privacy settings for the parking app drew complaints from residents "
+        "who said the software shared their location with third parties without asking, and "
+        "the city promised an independent review of the contract by the end of the summer.",
+        "The bakery sells cookies.",
+        "The court will allow the company to publish content online.",
+        "The app's privacy settings were changed last year.",
+        "— the mayor, speaking on Tuesday",
+    ],
+    "prompt": [
+        "Share prices rose 3 percent after the announcement.",
+        "Subscribers to the service grew by two million in the quarter, the company said.",
+        "The charity asked residents to support the appeal.",
+        "Register to vote by Friday, officials urged.",
+    ],
+    "dateline": [
+        "On 22.04.2024 the council met at 18:00 and voted to close the old bridge for repairs.",
+        "The ferry leaves at 06:00 every day.",
+        "Updated guidance was issued on May 3, 2024.",
+    ],
+    "cjk_widget": [
+        "港の橋は火曜日に再開した。",
+        "市によると、橋の修理は予定より一週間早く終わり、通行料は今年は上がらないという。"
+        "住民の多くはフェリーを使わずに済むようになったと話している。",
+    ],
+}
+
+
+@pytest.mark.parametrize(("rule", "line"), [(r, line) for r, ls in FIRES.items() for line in ls])
+def test_rule_fires(rule: str, line: str) -> None:
+    assert RULES[rule](line)
+
+
+@pytest.mark.parametrize(("rule", "line"), [(r, line) for r, ls in KEEPS.items() for line in ls])
+def test_rule_keeps_story_lines(rule: str, line: str) -> None:
+    assert not RULES[rule](line)
+
+
+STORY = [
+    "The harbour bridge reopened on Tuesday after three months of repairs.",
+    "Engineers replaced the cables and resurfaced the deck, the city said.",
+    "Traffic is expected to return to normal by the weekend.",
+]
+
+
+def test_clean_text_removes_boilerplate_lines_and_keeps_the_story() -> None:
+    text = "\n".join(
+        [
+            "Harbour bridge reopens | Port Gazette",
+            "By Ann Lee and Bo Chen",
+            STORY[0],
+            "Advertisement",
+            "Read more: Ferry timetable changes",
+            STORY[1],
+            "Photo: Cy Dale/Getty Images",
+            STORY[2],
+            "Ann Lee",
+        ]
+    )
+    cleaned = clean_text(
+        text,
+        "Harbour bridge reopens",
+        ["Ann Lee", "Bo Chen"],
+        titles=["Harbour bridge reopens | Port Gazette"],
+    )
+    assert cleaned.split("\n") == STORY
+
+
+def test_clean_text_repeated_widget_lines_and_duplicate_pull_quotes() -> None:
+    widget = "External content not loaded"
+    quote = "“We are proud of the work,” the mayor said."
+    text = "\n".join(
+        [
+            *(STORY[0], widget, quote, STORY[1], widget, quote, STORY[2], widget),
+            *("MORE | Tolls rise", "MORE | Ferry delays"),
+        ]
+    )
+    assert clean_text(text).split("\n") == [STORY[0], quote, STORY[1], STORY[2]]
+
+
+def test_clean_text_keeps_headline_words_in_story_and_names_inside_sentences() -> None:
+    text = "\n".join(
+        [
+            "The bridge reopens a week early, the city said on Tuesday.",
+            "Ann Lee, who lives nearby, welcomed the news.",
+            STORY[1],
+        ]
+    )
+    # The first line shares words with the headline but is a sentence of the story.
+    cleaned = clean_text(text, "Bridge reopens", ["Ann Lee"])
+    assert cleaned == text
+
+
+def test_leading_breadcrumb_list_is_dropped_but_not_a_list_inside_the_story() -> None:
+    crumbs = ["- Home", "- News", "- Local", "- Harbour"]
+    text = "\n".join([*crumbs, STORY[0], "- cables", "- deck", "- lights", STORY[1]])
+    assert clean_text(text).split("\n") == [STORY[0], "- cables", "- deck", "- lights", STORY[1]]
+    # Two short items are not enough to call it a menu.
+    assert clean_text("\n".join(["- Home", "- News", STORY[0]])).startswith("- Home")
+
+
+def test_add_lede_only_when_visible_and_missing() -> None:
+    lede = "Three months of repairs ended a week early, and tolls will not rise this year."
+    page = visible_text(
+        lxml_html.document_fromstring(f"<html><body><p class=intro>{lede}</p></body></html>")
+    )
+    body = "\n".join(STORY)
+    assert add_lede(body, lede, page) == f"{lede}\n{body}"
+    # Not shown in the page (a search-engine description): not added.
+    assert add_lede(body, lede, "Somethingelseentirely") == body
+    # Already in the text: not added twice.
+    assert add_lede(f"{lede}\n{body}", lede, page) == f"{lede}\n{body}"
+    # Truncated or too short: not added.
+    assert add_lede(body, lede[:40] + "...", page) == body
+    assert add_lede(body, "Bridge open.", page) == body
+
+
+def test_visible_text_skips_scripts() -> None:
+    tree = lxml_html.document_fromstring(
+        "<html><body><p>Shown text</p><script>var hidden = 1;</script></body></html>"
+    )
+    assert visible_text(tree) == "Showntext"
+
+
+def test_choose_text_prefers_extraction_unless_article_body_holds_much_more() -> None:
+    extracted = "\n".join(STORY[:1])
+    longer = " ".join(STORY * 3)
+    assert choose_text(extracted, longer) == (longer, "json-ld")
+    # A teaser body, a different text, or about the same text: the extraction stays.
+    full = "\n".join(STORY)
+    assert choose_text(full, STORY[0]) == (full, "article")
+    assert choose_text(full, "A different story about the weather entirely today.") == (
+        full,
+        "article",
+    )
+    assert choose_text(full, " ".join(STORY)) == (full, "article")
+    assert choose_text(None, longer) == (longer, "json-ld")
+    assert choose_text(full, None) == (full, "article")
