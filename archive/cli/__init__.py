@@ -15,7 +15,7 @@ import typer
 from archive import __version__
 from archive.exceptions import ArchiveError, InvalidInput
 
-from . import archive_cmd, crawl_cmd, db_cmd, demo_cmd, diff_cmd, show_cmd
+from . import archive_cmd, crawl_cmd, db_cmd, demo_cmd, diff_cmd, schedule_cmd, show_cmd
 from .options import DataDirOption, DbOption
 
 __all__ = ["app", "main"]
@@ -77,7 +77,7 @@ def root(
     ctx.obj = {"data_dir": data_dir, "db": db}
 
 
-for _module in (archive_cmd, crawl_cmd, show_cmd, diff_cmd, demo_cmd, db_cmd):
+for _module in (archive_cmd, crawl_cmd, show_cmd, diff_cmd, schedule_cmd, demo_cmd, db_cmd):
     _module.register(app)
 
 _ = (DataDirOption, DbOption)

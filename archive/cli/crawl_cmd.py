@@ -21,6 +21,7 @@ from archive.exceptions import ArchiveError, InvalidInput
 from archive.frontier import compile_patterns
 from archive.memento import check_timegate
 from archive.resume import recover_interrupted
+from archive.schedule import SCHEDULE_RUN_ENV, attach_run
 from archive.sources import link_discoveries, reconcile_published
 from archive.store import capture_to_json, captures_for_run, finish_run, start_run
 from archive.urls import validate_url
@@ -32,7 +33,6 @@ from .render import VERDICT_STYLES, captures_table, print_json_lines, stderr_con
 __all__ = ["CrawlSpec", "CrawlSummary", "crawl", "register"]
 
 TABLE_ROWS = 50  # captures listed in table mode; the summary counts them all
-SCHEDULE_RUN_ENV = "MORGUE_SCHEDULE_RUN_ID"  # set by the scheduler for the crawls it starts
 
 
 @dataclass(slots=True)
@@ -129,8 +129,6 @@ def crawl(
         run_id = start_run(db, "crawl", args)
         schedule_run = os.environ.get(SCHEDULE_RUN_ENV)
         if schedule_run and schedule_run.isdigit():
-            from archive.schedule import attach_run
-
             attach_run(db, int(schedule_run), run_id)
         settings: dict[str, Any] = {
             "WARC_DIR": str(paths.warc_dir),
