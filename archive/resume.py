@@ -5,7 +5,7 @@ A WARC writer holds an exclusive ``flock`` on its ``*.warc.gz.open`` file until 
 whole gzip member (each record is one member, so this drops at most a half-written record) and
 renamed to its final name; capture rows pointing past the cut are removed (their URLs are then
 not archived, and the next crawl fetches them again). Crawl runs whose process is gone are
-marked ``interrupted``.
+marked ``interrupted`` (only those started on this host: a pid means nothing elsewhere).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import socket
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,8 +151,11 @@ def recover_interrupted(db: Database, warc_dir: Path) -> list[RecoveredFile]:
         running = session.execute(
             select(Run.id, Run.args).where(Run.status == "running", Run.kind == "crawl")
         ).all()
+        host = socket.gethostname()
         for run_id, args in running:
             pid = (args or {}).get("pid")
+            if (args or {}).get("host") != host:
+                continue  # another machine's crawl: its pid means nothing here
             if isinstance(pid, int) and not _pid_alive(pid):
                 session.execute(update(Run).where(Run.id == run_id).values(status="interrupted"))
                 logger.warning("Run %d was interrupted (its process is gone)", run_id)

@@ -177,7 +177,7 @@ def test_scheduler_loop_runs_due_crawls_one_at_a_time(
 ) -> None:
     _add(tmp_path, "fast", "1s", "--feed", mock_server.url("/news/feed.xml"))
     proc = run_morgue(
-        "--data-dir", str(tmp_path), "scheduler", "--tick", "0.2", "--time-limit", "8s"
+        "--data-dir", str(tmp_path), "scheduler", "--tick", "0.2", "--time-limit", "12s"
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     db_url = f"sqlite:///{tmp_path}/morgue.sqlite3"

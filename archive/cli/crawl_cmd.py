@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import time
 from collections import Counter
@@ -125,7 +126,12 @@ def crawl(
     started = time.monotonic()
     try:
         recover_interrupted(db, paths.warc_dir)
-        args = {**spec.spider_args(), "settings": dict(overrides), "pid": os.getpid()}
+        args = {
+            **spec.spider_args(),
+            "settings": dict(overrides),
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+        }
         run_id = start_run(db, "crawl", args)
         schedule_run = os.environ.get(SCHEDULE_RUN_ENV)
         if schedule_run and schedule_run.isdigit():

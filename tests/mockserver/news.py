@@ -8,7 +8,8 @@ Routes (all under the mock site's base URL):
   ``Last-Modified`` and answers a matching conditional request with 304, except
   ``market-lights`` (no validators: a re-fetch gets the same bytes) .
 - ``/news/2026/11/budget-live.html`` changes its text each time ``POST /news/__edit`` is called.
-- ``/news/feed.xml`` (RSS 2.0) and ``/news/atom.xml`` (Atom).
+- ``/news/feed.xml`` (RSS 2.0) and ``/news/atom.xml`` (Atom); ``/news/many.xml?n=N`` lists N
+  generated articles.
 - ``/sitemap_index.xml`` -> ``/sitemaps/news.xml.gz`` (gzipped, news tags) and
   ``/sitemaps/archive.xml``; robots.txt names the index in a ``Sitemap:`` line.
 """
@@ -301,6 +302,24 @@ def atom(handler: MockHandler) -> None:
     handler._send(200, xml, "application/atom+xml; charset=utf-8")
 
 
+def many(handler: MockHandler) -> None:
+    """An RSS feed of ``?n=N`` generated articles (/articles/wire-I.html), for long crawls."""
+    from urllib.parse import parse_qs, urlsplit
+
+    query = parse_qs(urlsplit(handler.path).query)
+    count = int((query.get("n") or ["60"])[0])
+    base = handler.mock.base_url
+    items = "".join(
+        f"<item><title>Wire story {i}</title><link>{base}/articles/wire-{i}.html</link></item>"
+        for i in range(count)
+    )
+    xml = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+        f"<title>Wire</title><link>{base}/news/</link>{items}</channel></rss>\n"
+    )
+    handler._send(200, xml, "application/rss+xml; charset=utf-8")
+
+
 def sitemap_index(handler: MockHandler) -> None:
     base = handler.mock.base_url
     xml = (
@@ -355,6 +374,7 @@ NEWS_ROUTES = {
     "/news/": news_front,
     "/news/feed.xml": rss,
     "/news/atom.xml": atom,
+    "/news/many.xml": many,
     "/news/__edit": edit,
     "/sitemap_index.xml": sitemap_index,
     "/sitemaps/news.xml.gz": news_sitemap,
