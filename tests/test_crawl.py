@@ -261,3 +261,22 @@ def test_diff_needs_two_captures(tmp_path: Path, mock_server: MockServer) -> Non
     proc = run_morgue("--data-dir", str(tmp_path), "diff", mock_server.url(LIGHTS))
     assert proc.returncode == 2
     assert "a diff needs two" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["crawl"],
+        ["diff"],
+        ["schedule", "add"],
+        ["schedule", "list"],
+        ["schedule", "remove"],
+        ["schedule", "run-due"],
+        ["scheduler"],
+    ],
+    ids=" ".join,
+)
+def test_help_has_an_example(command: list[str]) -> None:
+    proc = run_morgue(*command, "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert "Example" in proc.stdout and "Usage:" in proc.stdout

@@ -177,3 +177,40 @@ def test_sigkill_mid_crawl_then_resume(tmp_path: Path) -> None:
         assert record.rec_type == "response" and record.target_uri == capture.url
         size = (warc_dir / capture.warc_file).stat().st_size
         assert capture.warc_offset + (capture.warc_length or 0) <= size
+
+
+@pytest.mark.slow
+def test_ctrl_c_finishes_in_flight_pages_and_records_the_run_interrupted(
+    tmp_path: Path,
+) -> None:
+    with MockServer() as server:
+        feed = server.url("/news/many.xml?n=40")
+        slow = ["-s", "DOWNLOAD_DELAY=0.1", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MORGUE_")}
+        crawl = subprocess.Popen(
+            [sys.executable, "-m", "archive", "--data-dir", str(tmp_path), "crawl",
+             "--feed", feed, "--no-recover", "--format", "json", *FAST, *slow],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )  # fmt: skip
+        db_path = tmp_path / "morgue.sqlite3"
+        deadline = time.monotonic() + 60
+        while _captures(db_path) < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.killpg(crawl.pid, signal.SIGINT)  # what a terminal sends the whole group on Ctrl-C
+        out, err = crawl.communicate(timeout=120)
+    assert crawl.returncode == 130, err
+    rows = json_lines(out)
+    assert 5 <= len(rows) < 40
+    assert list((tmp_path / "warcs").glob("*" + OPEN_SUFFIX)) == []
+    for path in (tmp_path / "warcs").glob("*.warc.gz"):
+        _check(path)
+    with open_database(f"sqlite:///{db_path}") as db, db.session(readonly=True) as session:
+        (run,) = session.scalars(select(Run)).all()
+        stored = session.scalars(select(Capture)).all()
+    assert run.status == "interrupted"
+    assert len(stored) == len(rows)
