@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -33,6 +34,7 @@ __all__ = [
     "reconcile_published",
     "record_discoveries",
     "register_source",
+    "sources_of_pages",
     "with_validators",
 ]
 
@@ -211,6 +213,37 @@ def prior_captures(db: Database, urls: Sequence[str]) -> dict[str, PriorCapture]
         prior_capture = by_key.get(url) or by_key.get(key)
         if prior_capture is not None:
             found[url] = prior_capture
+    return found
+
+
+def sources_of_pages(db: Database, page_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """For each page, the sources that listed it: kind, URL, and the entry's date, title and
+    language, oldest sighting first."""
+    wanted = sorted(set(page_ids))
+    found: dict[int, list[dict[str, Any]]] = {}
+    if not wanted:
+        return found
+    with db.session(readonly=True) as session:
+        rows = session.execute(
+            select(Discovery, Source.kind, Source.url)
+            .join(Source, Discovery.source_id == Source.id)
+            .where(Discovery.page_id.in_(wanted))
+            .order_by(Discovery.first_seen_at, Discovery.id)
+        ).all()
+    for discovery, kind, source_url in rows:
+        assert discovery.page_id is not None
+        found.setdefault(discovery.page_id, []).append(
+            {
+                "kind": kind,
+                "source": source_url,
+                "url": discovery.url,
+                "published": discovery.published.isoformat().replace("+00:00", "Z")
+                if discovery.published
+                else None,
+                "title": discovery.title,
+                "language": discovery.language,
+            }
+        )
     return found
 
 

@@ -75,6 +75,10 @@ def test_feed_crawl_archives_each_entry_once_and_keeps_entry_dates(
     assert {path_of(r["url"]) for r in rows} == FEED_PATHS
     assert all(set(r) >= set(CONTRACT_FIELDS) for r in rows)
     assert {r["verdict"] for r in rows} == {"ok"}
+    (ferry_row,) = [r for r in rows if path_of(r["url"]) == FERRY]
+    assert sorted(src["source"] for src in ferry_row["sources"]) == sorted(
+        [feed, news_server.url("/news/atom.xml")]
+    )
     # The Atom feed lists two of the same articles without tracking parameters: no second fetch.
     assert sorted(p for p in fetched_paths(news_server) if p.startswith("/news/20")) == sorted(
         FEED_PATHS
@@ -110,6 +114,17 @@ def test_sitemap_index_from_robots_txt_stores_news_tags(
 ) -> None:
     rows = crawl(tmp_path, "--sitemap", mock_server.url("/robots.txt"))
     assert {path_of(r["url"]) for r in rows} == {FERRY, LIBRARY, LIGHTS, FROST}
+    (lights_row,) = [r for r in rows if path_of(r["url"]) == LIGHTS]
+    assert lights_row["sources"] == [
+        {
+            "kind": "sitemap",
+            "source": mock_server.url("/sitemaps/news.xml.gz"),
+            "url": mock_server.url(LIGHTS),
+            "published": "2026-11-24T09:15:00Z",
+            "title": "Market square gets new lights before the winter fair",
+            "language": "en",
+        }
+    ]
     db_url = f"sqlite:///{tmp_path}/morgue.sqlite3"
     with open_database(db_url) as db, db.session(readonly=True) as session:
         kinds = {s.url: s.kind for s in session.scalars(select(Source))}

@@ -23,7 +23,7 @@ from archive.frontier import compile_patterns
 from archive.memento import check_timegate
 from archive.resume import recover_interrupted
 from archive.schedule import SCHEDULE_RUN_ENV, attach_run
-from archive.sources import link_discoveries, reconcile_published
+from archive.sources import link_discoveries, reconcile_published, sources_of_pages
 from archive.store import capture_to_json, captures_for_run, finish_run, start_run
 from archive.urls import validate_url
 
@@ -150,7 +150,9 @@ def crawl(
         link_discoveries(db)
         reconcile_published(db, run_id)
         captures = captures_for_run(db, run_id)
-        rows = [capture_to_json(c) for c in captures]
+        listed = sources_of_pages(db, (c.page_id for c in captures))
+        # The contract fields, then the sources that listed each page (feeds, sitemaps, sites).
+        rows = [{**capture_to_json(c), "sources": listed.get(c.page_id, [])} for c in captures]
         stats = result.stats
         summary = CrawlSummary(
             run_id=run_id,
@@ -345,6 +347,7 @@ def crawl_command(
     says it is due, and then fetched with If-None-Match/If-Modified-Since (an unchanged page is
     stored as a WARC revisit record). Entry dates, news sitemap titles and languages are kept.
     Progress is shown on a terminal, one line per page otherwise; a summary ends the run.
+    With --format json, each capture also lists the "sources" that named its page.
 
     Examples:
 

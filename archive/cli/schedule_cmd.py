@@ -13,15 +13,8 @@ from rich.table import Table
 from archive.db import open_database
 from archive.durations import format_duration, parse_duration
 from archive.exceptions import InvalidInput
-from archive.schedule import (
-    RunOutcome,
-    ScheduleInfo,
-    Scheduler,
-    add_schedule,
-    list_schedules,
-    remove_schedule,
-    run_due,
-)
+from archive.schedule import ScheduleInfo, add_schedule, list_schedules, remove_schedule
+from archive.scheduler import RunOutcome, Scheduler, run_due
 
 from .archive_cmd import OutputFormat
 from .crawl_cmd import build_spec

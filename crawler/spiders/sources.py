@@ -100,6 +100,7 @@ class SourcesSpider(Spider):
         self.run_id: int | None = None
         self.events = False
         self._db: Database | None = None
+        self._source_ids: dict[tuple[str, str], int] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -284,7 +285,10 @@ class SourcesSpider(Spider):
             return {}
         try:
             if entries:
-                source_id = register_source(db, kind, source_url)
+                source_id = self._source_ids.get((kind, source_url))
+                if source_id is None:  # once per crawl: a poll of the source
+                    source_id = register_source(db, kind, source_url)
+                    self._source_ids[(kind, source_url)] = source_id
                 new = record_discoveries(db, source_id, entries, self.run_id)
                 self._inc("new_entries", new)
             return prior_captures(db, list(fresh))
