@@ -170,6 +170,17 @@ def test_site_crawl_follows_links_to_depth_within_the_site(
     assert not any(p.startswith("/private/") for p in paths)
     deeper = crawl(tmp_path / "d2", "--site", news_server.url("/news/"), "--depth", "2")
     assert HISTORY in {path_of(r["url"]) for r in deeper}
+    # Again: the start page is fetched conditionally (304, a revisit record), its links are read
+    # from the archived copy, and the articles, archived already, are not fetched.
+    news_server.clear_requests()
+    (again,) = crawl(tmp_path, "--site", news_server.url("/news/"), "--deny", r"/articles/")
+    assert path_of(again["url"]) == "/news/" and again["http_status"] == 304
+    first_front = next(r for r in rows if path_of(r["url"]) == "/news/")
+    assert again["payload_digest"] == first_front["payload_digest"]
+    assert again["text_chars"] == first_front["text_chars"] > 0
+    sent = [r for r in news_server.requests() if r["path"] == "/news/"]
+    assert len(sent) == 1 and "If-None-Match" in sent[0]["headers"]
+    assert not any(p.startswith("/news/20") for p in fetched_paths(news_server))
 
 
 def test_max_pages(tmp_path: Path, mock_server: MockServer) -> None:

@@ -21,7 +21,7 @@ from typing import Any, Self
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 
@@ -146,12 +146,27 @@ class SourcesSpider(Spider):
                 yield self._source_request(url, "sitemap", self.parse_robots)
             else:
                 yield self._source_request(url, "sitemap", self.parse_sitemap)
+        priors = await asyncio.to_thread(self._look_up, self.sites)
         for url in self.sites:
-            # A start page is always fetched: it is where new articles appear.
+            # A start page is always fetched, where new articles appear; conditionally, when it
+            # was archived before (an unchanged one becomes a revisit record).
             self.seen.add(normalise_url(url))
-            request = self._page_request(url, depth=0, site=url, prior=None)
+            prior = priors.get(url)
+            if prior is not None and self.warc_dir:
+                prior = await asyncio.to_thread(with_validators, self._warc_path(), prior)
+            request = self._page_request(url, depth=0, site=url, prior=prior)
             if request is not None:
                 yield request
+
+    def _look_up(self, urls: list[str]) -> dict[str, PriorCapture]:
+        db = self._database()
+        if db is None or not urls:
+            return {}
+        try:
+            return prior_captures(db, urls)
+        except ArchiveError as exc:
+            logger.error("Cannot look up earlier captures: %s", exc)
+            return {}
 
     def _source_request(self, url: str, kind: str, callback: Any) -> Request:
         return Request(
@@ -316,16 +331,20 @@ class SourcesSpider(Spider):
     async def parse_page(self, response: Response) -> AsyncIterator[FetchedPage | Request]:
         item = page_from_response(response)
         prior: PriorCapture | None = response.meta.get(META_PRIOR)
+        page: Response = response
         if response.status == 304 and prior is not None and self.warc_dir:
-            # Not modified: extract the article from the payload the earlier record holds.
+            # Not modified: extract the article (and follow the links) of the payload the
+            # earlier record holds.
             await asyncio.to_thread(self._fill_from_prior, item, prior)
+            if item.body:
+                page = HtmlResponse(response.url, body=item.body, request=response.request)
         yield item
         site = response.meta.get(META_SITE)
         depth = int(response.meta.get(META_DEPTH, 0))
-        if site is None or depth >= self.depth or not isinstance(response, TextResponse):
+        if site is None or depth >= self.depth or not isinstance(page, TextResponse):
             return
         entries = []
-        for link in self.links.extract_links(response):
+        for link in self.links.extract_links(page):
             reason = self.link_filter.reason(link.url)
             if reason is not None:
                 self._inc(f"filtered/{reason}")

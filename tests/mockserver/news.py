@@ -3,7 +3,7 @@
 Routes (all under the mock site's base URL):
 
 - ``/news/`` section front: links to the articles, plus links a site crawl must not follow
-  (off-site, crawler traps, a robots.txt-disallowed page).
+  (off-site, crawler traps, a robots.txt-disallowed page); conditional requests get 304.
 - ``/news/YYYY/MM/SLUG.html`` articles, with a canonical link. Each sends an ``ETag`` and a
   ``Last-Modified`` and answers a matching conditional request with 304, except
   ``market-lights`` (no validators: a re-fetch gets the same bytes) .
@@ -209,7 +209,23 @@ def news_front(handler: MockHandler) -> None:
         '<a href="/private/secret.html">Staff room</a> | '
         '<a href="/news/feed.xml">RSS</a></p>'
     )
-    handler._send(200, page("News | The Valley Courier", body))
+    _send_with_validators(handler, page("News | The Valley Courier", body).encode("utf-8"))
+
+
+def _send_with_validators(
+    handler: MockHandler, data: bytes, modified: datetime | None = None
+) -> None:
+    """Send ``data`` with an ETag and a Last-Modified; a matching conditional request gets 304."""
+    etag = '"' + hashlib.sha1(data).hexdigest()[:16] + '"'
+    modified = modified or _LAST_MODIFIED
+    headers = (("ETag", etag), ("Last-Modified", format_datetime(modified, usegmt=True)))
+    if _not_modified(handler, etag, modified):
+        handler.send_response(304)
+        for name, value in headers:
+            handler.send_header(name, value)
+        handler.end_headers()
+        return
+    handler._send(200, data, headers=headers)
 
 
 def news_article(handler: MockHandler, rest: str) -> None:
@@ -220,18 +236,11 @@ def news_article(handler: MockHandler, rest: str) -> None:
         return
     edition = handler.mock.news_edition if story.slug == "budget-live" else 1
     data = story_html(handler, story, edition).encode("utf-8")
-    headers: tuple[tuple[str, str], ...] = ()
     if story.validators:
-        etag = '"' + hashlib.sha1(data).hexdigest()[:16] + '"'
         modified = _LAST_MODIFIED if edition <= 1 else datetime.now(UTC)
-        headers = (("ETag", etag), ("Last-Modified", format_datetime(modified, usegmt=True)))
-        if _not_modified(handler, etag, modified):
-            handler.send_response(304)
-            for name, value in headers:
-                handler.send_header(name, value)
-            handler.end_headers()
-            return
-    handler._send(200, data, headers=headers)
+        _send_with_validators(handler, data, modified)
+    else:
+        handler._send(200, data)
 
 
 def _not_modified(handler: MockHandler, etag: str, modified: datetime) -> bool:
