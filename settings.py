@@ -90,6 +90,8 @@ MEMENTO_TIMEGATE = "https://web.archive.org/web/"  # --timegate / MORGUE_TIMEGAT
 SOURCES_MAX_URL_LENGTH = 512
 SOURCES_MAX_PATH_DEPTH = 12
 SOURCES_MAX_SEGMENT_REPEATS = 2
+# Feeds and sitemaps one crawl reads at most (sitemap indexes can nest and list each other).
+SOURCES_MAX_SITEMAPS = 1000
 
 # -- Progress events for the CLI (crawler.progress.ProgressEvents) ---------------------------
 PROGRESS_EVENTS_ENABLED = False

@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -181,6 +182,15 @@ def test_site_crawl_follows_links_to_depth_within_the_site(
     sent = [r for r in news_server.requests() if r["path"] == "/news/"]
     assert len(sent) == 1 and "If-None-Match" in sent[0]["headers"]
     assert not any(p.startswith("/news/20") for p in fetched_paths(news_server))
+
+
+def test_a_sitemap_index_that_lists_itself_is_read_once(
+    tmp_path: Path, news_server: MockServer
+) -> None:
+    rows = crawl(tmp_path, "--sitemap", news_server.url("/sitemaps/loop.xml"))
+    assert {path_of(r["url"]) for r in rows} == {FERRY, LIBRARY, LIGHTS, FROST}
+    asked = Counter(fetched_paths(news_server))
+    assert asked["/sitemaps/loop.xml"] == 1 and asked["/sitemap_index.xml"] == 1
 
 
 def test_max_pages(tmp_path: Path, mock_server: MockServer) -> None:

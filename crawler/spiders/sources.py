@@ -94,6 +94,8 @@ class SourcesSpider(Spider):
         )
         self.links = LinkExtractor(unique=True)
         self.seen: set[str] = set()  # normalised URLs requested (or skipped) in this crawl
+        self.sources_seen: set[str] = set()  # feeds and sitemaps requested in this crawl
+        self.max_sources = 1000
         self.scheduled = 0
         self.db_url: str | None = None
         self.warc_dir: str | None = None
@@ -113,6 +115,7 @@ class SourcesSpider(Spider):
         spider.link_filter.max_length = settings.getint("SOURCES_MAX_URL_LENGTH")
         spider.link_filter.max_repeats = settings.getint("SOURCES_MAX_SEGMENT_REPEATS")
         spider.link_filter.max_depth = settings.getint("SOURCES_MAX_PATH_DEPTH")
+        spider.max_sources = settings.getint("SOURCES_MAX_SITEMAPS")
         return spider
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -140,12 +143,16 @@ class SourcesSpider(Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         for url in self.feeds:
-            yield self._source_request(url, "feed", self.parse_feed)
+            request = self._source_request(url, "feed", self.parse_feed)
+            if request is not None:
+                yield request
         for url in self.sitemaps:
-            if url.rstrip("/").endswith("/robots.txt"):
-                yield self._source_request(url, "sitemap", self.parse_robots)
-            else:
-                yield self._source_request(url, "sitemap", self.parse_sitemap)
+            robots = url.rstrip("/").endswith("/robots.txt")
+            request = self._source_request(
+                url, "sitemap", self.parse_robots if robots else self.parse_sitemap
+            )
+            if request is not None:
+                yield request
         priors = await asyncio.to_thread(self._look_up, self.sites)
         for url in self.sites:
             # A start page is always fetched, where new articles appear; conditionally, when it
@@ -168,7 +175,22 @@ class SourcesSpider(Spider):
             logger.error("Cannot look up earlier captures: %s", exc)
             return {}
 
-    def _source_request(self, url: str, kind: str, callback: Any) -> Request:
+    def _source_request(self, url: str, kind: str, callback: Any) -> Request | None:
+        """A request for a feed or sitemap; None for one read already in this crawl (a sitemap
+        index that lists itself, or two indexes that list each other, must not loop)."""
+        try:
+            key = normalise_url(url)
+        except InvalidURL:
+            self._inc("filtered/invalid")
+            return None
+        if key in self.sources_seen:
+            self._inc("skipped_sources_seen")
+            return None
+        if len(self.sources_seen) >= self.max_sources:
+            self._inc("skipped_max_sources")
+            logger.warning("Not reading %s: more than %d feeds and sitemaps", url, self.max_sources)
+            return None
+        self.sources_seen.add(key)
         return Request(
             url,
             callback=callback,
@@ -229,7 +251,9 @@ class SourcesSpider(Spider):
             return
         text = response.body.decode("utf-8", errors="replace")
         for url in robots_sitemaps(text, response.url):
-            yield self._source_request(url, "sitemap", self.parse_sitemap)
+            request = self._source_request(url, "sitemap", self.parse_sitemap)
+            if request is not None:
+                yield request
 
     async def parse_sitemap(self, response: Response) -> AsyncIterator[Request]:
         if not self._source_ok(response, "sitemap"):
@@ -241,7 +265,9 @@ class SourcesSpider(Spider):
                 if self._too_old(child):
                     self._inc("skipped_old_sitemaps")
                     continue
-                yield self._source_request(child.url, "sitemap", self.parse_sitemap)
+                request = self._source_request(child.url, "sitemap", self.parse_sitemap)
+                if request is not None:
+                    yield request
         elif sitemap.kind == "urlset":
             async for request in self._follow("sitemap", response.url, sitemap.entries):
                 yield request

@@ -12,6 +12,7 @@ Routes (all under the mock site's base URL):
   generated articles.
 - ``/sitemap_index.xml`` -> ``/sitemaps/news.xml.gz`` (gzipped, news tags) and
   ``/sitemaps/archive.xml``; robots.txt names the index in a ``Sitemap:`` line.
+  ``/sitemaps/loop.xml`` is an index that lists itself.
 """
 
 from __future__ import annotations
@@ -343,6 +344,19 @@ def sitemap_index(handler: MockHandler) -> None:
     handler._send(200, xml, "application/xml; charset=utf-8")
 
 
+def loop_index(handler: MockHandler) -> None:
+    """A sitemap index that lists itself, and the real index (which does not list it)."""
+    base = handler.mock.base_url
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<sitemap><loc>{base}/sitemaps/loop.xml</loc></sitemap>"
+        f"<sitemap><loc>{base}/sitemap_index.xml</loc></sitemap>"
+        "</sitemapindex>\n"
+    )
+    handler._send(200, xml, "application/xml; charset=utf-8")
+
+
 def news_sitemap(handler: MockHandler) -> None:
     base = handler.mock.base_url
     urls = []
@@ -388,5 +402,6 @@ NEWS_ROUTES = {
     "/sitemap_index.xml": sitemap_index,
     "/sitemaps/news.xml.gz": news_sitemap,
     "/sitemaps/archive.xml": archive_sitemap,
+    "/sitemaps/loop.xml": loop_index,
 }
 NEWS_PREFIX_ROUTES = (("/news/", news_article),)
