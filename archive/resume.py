@@ -4,8 +4,10 @@ A WARC writer holds an exclusive ``flock`` on its ``*.warc.gz.open`` file until 
 ``.open`` file that can be locked belongs to no live process. Such a file is cut back to its last
 whole gzip member (each record is one member, so this drops at most a half-written record) and
 renamed to its final name; capture rows pointing past the cut are removed (their URLs are then
-not archived, and the next crawl fetches them again). Crawl runs whose process is gone are
-marked ``interrupted`` (only those started on this host: a pid means nothing elsewhere).
+not archived, and the next crawl fetches them again). Response records no capture points at
+(``orphan_responses``) let that crawl re-fetch their URLs as revisits. Crawl runs whose process
+is gone are marked ``interrupted`` (only those started on this host: a pid means nothing
+elsewhere).
 """
 
 from __future__ import annotations
@@ -16,15 +18,25 @@ import os
 import socket
 import zlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import delete, or_, select, update
+from warcio.archiveiterator import ArchiveIterator
 
 from archive.db import Database
 from archive.models import Capture, Run
+from archive.sitemaps import parse_date
+from archive.sources import PriorCapture
 from archive.warc import OPEN_SUFFIX
 
-__all__ = ["RecoveredFile", "complete_length", "finalise_stale_warcs", "recover_interrupted"]
+__all__ = [
+    "RecoveredFile",
+    "complete_length",
+    "finalise_stale_warcs",
+    "orphan_responses",
+    "recover_interrupted",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -160,3 +172,55 @@ def recover_interrupted(db: Database, warc_dir: Path) -> list[RecoveredFile]:
                 session.execute(update(Run).where(Run.id == run_id).values(status="interrupted"))
                 logger.warning("Run %d was interrupted (its process is gone)", run_id)
     return recovered
+
+
+def orphan_responses(
+    db: Database, warc_dir: Path, files: list[RecoveredFile]
+) -> list[PriorCapture]:
+    """Response records of recovered files that no capture points at: pages the killed crawl had
+    fetched and written but not yet stored. The next crawl re-fetches those URLs as re-visits of
+    these records, so that their payload is not archived a second time."""
+    found: list[PriorCapture] = []
+    for item in files:
+        path = warc_dir / item.name
+        if not path.exists():
+            continue
+        try:
+            with open(path, "rb") as fh:
+                it = ArchiveIterator(fh)
+                for record in it:
+                    if record.rec_type != "response" or record.http_headers is None:
+                        continue
+                    headers = record.rec_headers
+                    http = {k.lower(): v for k, v in record.http_headers.headers}
+                    when = parse_date(headers.get_header("WARC-Date"))
+                    found.append(
+                        PriorCapture(
+                            url=headers.get_header("WARC-Target-URI") or "",
+                            fetched_at=when or datetime.now(UTC),
+                            http_status=int(record.http_headers.get_statuscode() or 0) or None,
+                            warc_file=item.name,
+                            warc_offset=it.get_record_offset(),
+                            warc_record_id=headers.get_header("WARC-Record-ID"),
+                            payload_digest=headers.get_header("WARC-Payload-Digest"),
+                            warc_date=headers.get_header("WARC-Date"),
+                            target_uri=headers.get_header("WARC-Target-URI"),
+                            etag=http.get("etag"),
+                            last_modified=http.get("last-modified"),
+                        )
+                    )
+        except Exception as exc:  # warcio raises assorted errors on a damaged file
+            logger.warning("Cannot read %s for orphan records: %s", item.name, exc)
+    if not found:
+        return found
+    ids = [p.warc_record_id for p in found if p.warc_record_id]
+    stored: set[str | None] = set()
+    with db.session(readonly=True) as session:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            stored.update(
+                session.scalars(
+                    select(Capture.warc_record_id).where(Capture.warc_record_id.in_(chunk))
+                )
+            )
+    return [p for p in found if p.warc_record_id not in stored and p.payload_digest and p.url]

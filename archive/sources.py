@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,8 @@ __all__ = [
     "SourceEntry",
     "link_discoveries",
     "prior_captures",
+    "prior_from_json",
+    "prior_to_json",
     "reconcile_published",
     "record_discoveries",
     "register_source",
@@ -70,6 +72,17 @@ class PriorCapture:
     target_uri: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+
+
+def prior_to_json(prior: PriorCapture) -> dict[str, Any]:
+    """A ``PriorCapture`` as JSON, to hand to a crawl process."""
+    data = asdict(prior)
+    data["fetched_at"] = prior.fetched_at.isoformat()
+    return data
+
+
+def prior_from_json(data: dict[str, Any]) -> PriorCapture:
+    return PriorCapture(**{**data, "fetched_at": datetime.fromisoformat(data["fetched_at"])})
 
 
 def with_validators(warc_dir: Path, prior: PriorCapture) -> PriorCapture:

@@ -21,9 +21,14 @@ from archive.durations import format_duration, parse_duration, parse_since
 from archive.exceptions import ArchiveError, InvalidInput
 from archive.frontier import compile_patterns
 from archive.memento import check_timegate
-from archive.resume import recover_interrupted
+from archive.resume import orphan_responses, recover_interrupted
 from archive.schedule import SCHEDULE_RUN_ENV, attach_run
-from archive.sources import link_discoveries, reconcile_published, sources_of_pages
+from archive.sources import (
+    link_discoveries,
+    prior_to_json,
+    reconcile_published,
+    sources_of_pages,
+)
 from archive.store import capture_to_json, captures_for_run, finish_run, start_run
 from archive.urls import validate_url
 
@@ -125,7 +130,8 @@ def crawl(
     db = open_database(paths.db_url)
     started = time.monotonic()
     try:
-        recover_interrupted(db, paths.warc_dir)
+        recovered = recover_interrupted(db, paths.warc_dir)
+        orphans = orphan_responses(db, paths.warc_dir, recovered)
         args = {
             **spec.spider_args(),
             "settings": dict(overrides),
@@ -143,8 +149,12 @@ def crawl(
             "WARC_IS_PART_OF": f"morgue-run-{run_id}",
             **overrides,
         }
+        spider_args = spec.spider_args()
+        if orphans:
+            # Pages a killed crawl wrote but did not store: re-fetched as revisits of those records.
+            spider_args["orphans"] = [prior_to_json(o) for o in orphans]
         job = CrawlJob(
-            "sources", spec.spider_args(), settings, log_file=paths.log_dir / f"run-{run_id}.log"
+            "sources", spider_args, settings, log_file=paths.log_dir / f"run-{run_id}.log"
         )
         result = _run(job, progress)
         link_discoveries(db)
