@@ -1,8 +1,8 @@
 """Scrapy settings for morgue: polite, archivist defaults.
 
-Every custom setting is prefixed by its component (WARC_, EXTRACT_, STORE_, PROGRESS_EVENTS_)
-and documented in docs/settings.md. The CLI fills in WARC_DIR, STORE_DB_URL and STORE_RUN_ID
-from --data-dir and --db; ``-s NAME=VALUE`` overrides any of them.
+Every custom setting is prefixed by its component (WARC_, EXTRACT_, STORE_, SOURCES_,
+PROGRESS_EVENTS_) and documented in docs/settings.md. The CLI fills in WARC_DIR, STORE_DB_URL
+and STORE_RUN_ID from --data-dir and --db; ``-s NAME=VALUE`` overrides any of them.
 """
 
 from archive import USER_AGENT as _USER_AGENT
@@ -90,6 +90,15 @@ LIVENESS_DEAD_SPAN = 7.0  # ...at least this many days apart (first to last)
 # -- Recovery of dead pages over Memento (pipelines.recover.RecoverPipeline) -----------------
 MEMENTO_ENABLED = True
 MEMENTO_TIMEGATE = "https://web.archive.org/web/"  # --timegate / MORGUE_TIMEGATE
+
+# -- Crawl sources (crawler.spiders.sources.SourcesSpider) -----------------------------------
+# Crawler-trap guards for site crawls: links longer than this, deeper than this, or repeating a
+# path segment more often than this are not followed.
+SOURCES_MAX_URL_LENGTH = 512
+SOURCES_MAX_PATH_DEPTH = 12
+SOURCES_MAX_SEGMENT_REPEATS = 2
+# Feeds and sitemaps one crawl reads at most (sitemap indexes can nest and list each other).
+SOURCES_MAX_SITEMAPS = 1000
 
 # -- Progress events for the CLI (crawler.progress.ProgressEvents) ---------------------------
 PROGRESS_EVENTS_ENABLED = False

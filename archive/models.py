@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Dialect,
     Float,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -32,11 +34,15 @@ __all__ = [
     "RUN_STATUSES",
     "Base",
     "Capture",
+    "Discovery",
     "JSONType",
     "Link",
     "Page",
     "Probe",
     "Run",
+    "Schedule",
+    "ScheduleRun",
+    "Source",
     "UTCDateTime",
 ]
 
@@ -235,3 +241,99 @@ class Probe(Base):
 
     def __repr__(self) -> str:
         return f"Probe(id={self.id!r}, host={self.host!r}, prefix={self.prefix!r})"
+
+
+class Source(Base):
+    """A feed, a sitemap or a site that crawls read article URLs from."""
+
+    __tablename__ = "sources"
+    __table_args__ = (UniqueConstraint("kind", "url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # feed, sitemap, site
+    url: Mapped[str] = mapped_column(Text)
+    first_seen_at: Mapped[datetime]
+    last_polled_at: Mapped[datetime | None]
+    polls: Mapped[int] = mapped_column(Integer, default=0)
+
+    def __repr__(self) -> str:
+        return f"Source(id={self.id!r}, kind={self.kind!r}, url={self.url!r})"
+
+
+class Discovery(Base):
+    """An article URL as a source listed it: the entry's date, title and language.
+
+    ``page_id`` is filled in once the URL has a capture (the page may be filed under the
+    article's canonical URL, so it is taken from the capture, not computed from ``url``).
+    """
+
+    __tablename__ = "discoveries"
+    __table_args__ = (
+        UniqueConstraint("source_id", "url"),
+        Index("ix_discoveries_url", "url", postgresql_using="hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    page_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pages.id", ondelete="SET NULL"), index=True
+    )
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    url: Mapped[str] = mapped_column(Text)
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    published: Mapped[datetime | None]  # the entry's date (feed) or news:publication_date
+    title: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"Discovery(id={self.id!r}, url={self.url!r})"
+
+
+class Schedule(Base):
+    """A crawl to run again and again: its arguments, its interval and who is running it now.
+
+    ``lease_owner``/``lease_until`` are the lock that keeps one schedule from running twice at
+    once: a runner takes it with a conditional UPDATE and renews it while its crawl runs.
+    """
+
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    crawl_args: Mapped[list[str]] = mapped_column(JSONType)
+    every_s: Mapped[int | None] = mapped_column(Integer)
+    cron: Mapped[str | None] = mapped_column(Text)
+    adaptive: Mapped[bool] = mapped_column(Boolean, default=False)
+    min_interval_s: Mapped[int | None] = mapped_column(Integer)
+    max_interval_s: Mapped[int | None] = mapped_column(Integer)
+    interval_s: Mapped[int | None] = mapped_column(Integer)  # current (adaptive) interval
+    created_at: Mapped[datetime]
+    next_run_at: Mapped[datetime] = mapped_column(index=True)
+    last_run_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(Text)
+    lease_until: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"Schedule(id={self.id!r}, name={self.name!r})"
+
+
+class ScheduleRun(Base):
+    """One run of a schedule: when, how it ended, and its crawl's figures."""
+
+    __tablename__ = "schedule_runs"
+    __table_args__ = (
+        Index("ix_schedule_runs_schedule_id_started_at", "schedule_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    returncode: Mapped[int | None] = mapped_column(Integer)
+    stats: Mapped[dict[str, Any] | None]
+
+    def __repr__(self) -> str:
+        return f"ScheduleRun(id={self.id!r}, schedule_id={self.schedule_id!r})"

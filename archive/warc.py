@@ -11,6 +11,9 @@ parameter here, with a faster default.
 
 from __future__ import annotations
 
+import base64
+import fcntl
+import hashlib
 import io
 import json
 import logging
@@ -38,9 +41,11 @@ __all__ = [
     "DEFAULT_MAX_SIZE",
     "METADATA_URI_PREFIX",
     "OPEN_SUFFIX",
+    "REVISIT_PROFILE",
     "ReadRecord",
     "RecordLocation",
     "WarcWriter",
+    "payload_digest",
     "read_record",
 ]
 
@@ -51,6 +56,7 @@ DEFAULT_MAX_SIZE = 1_000_000_000
 DEFAULT_GZIP_LEVEL = 6
 OPEN_SUFFIX = ".open"
 METADATA_URI_PREFIX = "metadata://morgue/"
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 # The body we store is de-chunked by the HTTP client, so a Transfer-Encoding header kept under its
 # own name would make replay tools try to de-chunk it again.
 _RENAMED_HEADERS = {"transfer-encoding": "X-Crawler-Transfer-Encoding"}
@@ -160,6 +166,12 @@ class WarcWriter:
             except OSError as exc:
                 raise WarcError(f"cannot create WARC file in {self.directory}: {exc}") from exc
             break
+        # Held until the file is closed: a ``.open`` file nobody holds is left over from a
+        # killed process (archive.resume finalises those).
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # pragma: no cover - a fresh "x" file cannot be locked by another
+            logger.warning("Cannot lock %s", name)
         self._name = name
         logger.info("Opened WARC file %s", name)
         info = {
@@ -297,25 +309,89 @@ class WarcWriter:
             date=date,
             extra=warc_headers,
         )
+        request = self._request_record(
+            url, method, request_headers, request_body, protocol, date, response
+        )
+        resp_loc, req_loc = self._write_group([response, request])
+        return resp_loc, req_loc
+
+    def _request_record(
+        self,
+        url: str,
+        method: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        protocol: str,
+        date: str,
+        response: Any,
+    ) -> Any:
         request_http = StatusAndHeaders(
             # warcio splits the method off as its "protocol" field for requests.
             f"{method} {_request_target(url)} {protocol}",
-            list(request_headers),
+            list(headers),
             is_http_request=True,
         )
-        request = self._serializer.create_warc_record(
+        return self._serializer.create_warc_record(
             url,
             "request",
-            payload=io.BytesIO(request_body),
-            length=len(request_body),
+            payload=io.BytesIO(body),
+            length=len(body),
             http_headers=request_http,
             warc_headers_dict={
                 "WARC-Date": date,
                 "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
             },
         )
-        resp_loc, req_loc = self._write_group([response, request])
-        return resp_loc, req_loc
+
+    def write_revisit(
+        self,
+        url: str,
+        *,
+        method: str,
+        request_headers: Iterable[tuple[str, str]],
+        request_body: bytes,
+        status: int,
+        response_headers: Iterable[tuple[str, str]],
+        refers_to_uri: str,
+        refers_to_date: str,
+        refers_to_id: str | None,
+        digest: str,
+        protocol: str = "HTTP/1.1",
+        reason: str | None = None,
+        ip_address: str | None = None,
+    ) -> tuple[RecordLocation, RecordLocation]:
+        """Write a ``revisit`` record (profile identical-payload-digest) and its request.
+
+        For a payload identical to one already archived (a 304 answer to a conditional request,
+        or the same bytes again): the record holds the new response head, no body, and points at
+        the earlier record with ``WARC-Refers-To-Target-URI``, ``-Date`` and ``WARC-Refers-To``.
+        """
+        date = self.warc_date()
+        phrase = reason if reason is not None else _standard_phrase(status)
+        http_headers = StatusAndHeaders(
+            f"{status} {phrase}".rstrip(),
+            [(_RENAMED_HEADERS.get(k.lower(), k), v) for k, v in response_headers],
+            protocol=protocol,
+        )
+        extra = {"WARC-Date": date}
+        if ip_address:
+            extra["WARC-IP-Address"] = ip_address
+        if refers_to_id:
+            extra["WARC-Refers-To"] = refers_to_id
+        revisit = self._serializer.create_revisit_record(
+            url,
+            digest=digest,
+            refers_to_uri=refers_to_uri,
+            refers_to_date=refers_to_date,
+            http_headers=http_headers,
+            warc_headers_dict=extra,
+        )
+        revisit.rec_headers.replace_header("WARC-Profile", REVISIT_PROFILE)
+        request = self._request_record(
+            url, method, request_headers, request_body, protocol, date, revisit
+        )
+        rev_loc, req_loc = self._write_group([revisit, request])
+        return rev_loc, req_loc
 
     def write_metadata(
         self, url: str, data: Mapping[str, Any], *, refers_to: str | None = None
@@ -340,6 +416,11 @@ class WarcWriter:
             warc_headers_dict=warc_headers,
         )
         return self._write_group([record])[0]
+
+
+def payload_digest(body: bytes) -> str:
+    """``WARC-Payload-Digest`` of a body, as warcio writes it: ``sha1:`` and base32."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
 
 
 def _standard_phrase(status: int) -> str:

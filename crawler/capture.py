@@ -20,13 +20,16 @@ from scrapy.statscollectors import StatsCollector
 
 from archive.capture import RedirectHop
 from archive.memento import parse_http_date, provenance_headers
-from archive.warc import RecordLocation, WarcWriter
+from archive.sources import PriorCapture
+from archive.warc import RecordLocation, WarcWriter, payload_digest
 from crawler.wire import META_WIRE
 
 __all__ = [
     "META_HOPS",
     "META_MEMENTO_OF",
+    "META_PRIOR",
     "META_RESPONSE",
+    "META_REVISIT",
     "META_STATUS",
     "WarcCapture",
     "find_capture",
@@ -37,6 +40,10 @@ META_STATUS = "morgue_status"  # (url, status, content type) of that response
 # Set on a request for a memento: the original URL it is a copy of (pipelines.recover).
 META_MEMENTO_OF = "morgue_memento_of"
 META_HOPS = "morgue_hops"  # list[RedirectHop] followed so far
+# Set on a re-fetch: the PriorCapture of this URL. An identical payload (a 304, or the same
+# bytes) is then written as a revisit record pointing at it, and META_REVISIT is set to True.
+META_PRIOR = "morgue_prior"
+META_REVISIT = "morgue_revisit"
 
 
 class WarcCapture:
@@ -97,19 +104,41 @@ class WarcCapture:
             when = parse_http_date(stamp.decode("latin-1"))
             if when is not None:
                 provenance = provenance_headers(original, when)
-        resp_loc, _req_loc = self.writer.write_exchange(
-            response.url,
-            method=request.method,
-            request_headers=request_headers,
-            request_body=request.body,
-            status=response.status,
-            response_headers=headers,
-            body=response.body,
-            protocol=response.protocol or "HTTP/1.1",
-            reason=reason,
-            warc_headers=provenance,
-            ip_address=str(response.ip_address) if response.ip_address else None,
-        )
+        prior: PriorCapture | None = request.meta.get(META_PRIOR)
+        ip_address = str(response.ip_address) if response.ip_address else None
+        if prior is not None and self._identical(prior, response):
+            assert prior.payload_digest is not None
+            resp_loc, _req_loc = self.writer.write_revisit(
+                response.url,
+                method=request.method,
+                request_headers=request_headers,
+                request_body=request.body,
+                status=response.status,
+                response_headers=headers,
+                refers_to_uri=prior.target_uri or prior.url,
+                refers_to_date=prior.warc_date or self.writer.warc_date(),
+                refers_to_id=prior.warc_record_id,
+                digest=prior.payload_digest,
+                protocol=response.protocol or "HTTP/1.1",
+                reason=reason,
+                ip_address=ip_address,
+            )
+            request.meta[META_REVISIT] = True
+            self.stats.inc_value("warc/revisits_written")
+        else:
+            resp_loc, _req_loc = self.writer.write_exchange(
+                response.url,
+                method=request.method,
+                request_headers=request_headers,
+                request_body=request.body,
+                status=response.status,
+                response_headers=headers,
+                body=response.body,
+                protocol=response.protocol or "HTTP/1.1",
+                reason=reason,
+                warc_headers=provenance,
+                ip_address=ip_address,
+            )
         self.stats.inc_value("warc/records_written", 2)
         self.stats.inc_value("warc/bytes_written", resp_loc.length + _req_loc.length)
         request.meta[META_RESPONSE] = resp_loc
@@ -129,6 +158,17 @@ class WarcCapture:
             )
             # A new list: RedirectMiddleware copies meta shallowly into the next request.
             request.meta[META_HOPS] = [*request.meta.get(META_HOPS, []), hop]
+
+    @staticmethod
+    def _identical(prior: PriorCapture, response: Response) -> bool:
+        """Whether a re-fetch brought back the payload ``prior`` already holds."""
+        if not prior.payload_digest or response.url != (prior.target_uri or prior.url):
+            return False
+        if response.status == 304:
+            return True
+        return response.status == prior.http_status and (
+            payload_digest(response.body) == prior.payload_digest
+        )
 
     def write_metadata(
         self, url: str, data: dict[str, object], refers_to: RecordLocation | None

@@ -21,7 +21,15 @@ def test_every_setting_is_documented() -> None:
 
 
 def test_custom_settings_are_prefixed() -> None:
-    prefixes = ("WARC_", "EXTRACT_", "STORE_", "PROGRESS_EVENTS_", "LIVENESS_", "MEMENTO_")
+    prefixes = (
+        "WARC_",
+        "EXTRACT_",
+        "STORE_",
+        "PROGRESS_EVENTS_",
+        "LIVENESS_",
+        "MEMENTO_",
+        "SOURCES_",
+    )
     from scrapy.settings import default_settings
 
     scrapy_names = {name for name in dir(default_settings) if name.isupper()}

@@ -17,8 +17,10 @@ from archive.exceptions import ArchiveError, InvalidInput
 
 from . import (
     archive_cmd,
+    crawl_cmd,
     db_cmd,
     demo_cmd,
+    diff_cmd,
     export_cmd,
     extract_cmd,
     history_cmd,
@@ -26,6 +28,7 @@ from . import (
     links_cmd,
     query_cmd,
     recheck_cmd,
+    schedule_cmd,
     show_cmd,
     stats_cmd,
 )
@@ -92,15 +95,18 @@ def root(
 
 _COMMANDS = (
     archive_cmd,
+    crawl_cmd,
     show_cmd,
     query_cmd,
     history_cmd,
+    diff_cmd,
     stats_cmd,
     export_cmd,
     index_cmd,
     extract_cmd,
     recheck_cmd,
     links_cmd,
+    schedule_cmd,
 )
 for _module in (*_COMMANDS, demo_cmd, db_cmd):
     _module.register(app)

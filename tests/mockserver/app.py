@@ -23,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.mockserver.news import NEWS_PREFIX_ROUTES, NEWS_ROUTES
+
 __all__ = [
     "BOMB_INFLATED_SIZE",
     "HUGE_SIZE",
@@ -375,6 +377,7 @@ class MockHTTPServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.gzip_bomb = _gzip_bomb(BOMB_INFLATED_SIZE)
+        self.news_edition = 1  # version of the live story in the news section (news.py)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # clients that hang up mid-response are part of the job
@@ -463,7 +466,10 @@ class MockHandler(BaseHTTPRequestHandler):
         self._send(200, _home_page())
 
     def robots(self) -> None:
-        robots = "User-agent: *\nDisallow: /private/\n"
+        robots = (
+            "User-agent: *\nDisallow: /private/\n\n"
+            f"Sitemap: {self.mock.base_url}/sitemap_index.xml\n"
+        )
         self._send(200, robots, "text/plain; charset=utf-8")
 
     def secret(self) -> None:
@@ -658,7 +664,9 @@ PREFIX_ROUTES: tuple[tuple[str, Callable[[MockHandler, str], None]], ...] = (
     ("/chunked/", MockHandler.chunked_route),
     ("/redirect/", MockHandler.redirect_route),
     ("/status/", MockHandler.status_route),
+    *NEWS_PREFIX_ROUTES,
 )
+ROUTES.update(NEWS_ROUTES)
 
 
 def make_server(host: str = "127.0.0.1", port: int = 0) -> MockHTTPServer:

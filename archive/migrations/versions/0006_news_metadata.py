@@ -1,7 +1,7 @@
 """News metadata of each capture: the list of authors, the modification date, field sources.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-25
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 __all__ = ["downgrade", "upgrade"]
 
 revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

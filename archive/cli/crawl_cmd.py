@@ -1,0 +1,421 @@
+"""``morgue crawl``: archive the articles that feeds, sitemaps and site crawls lead to."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from archive.crawl_process import CrawlJob, CrawlResult, run_crawl_process
+from archive.db import open_database
+from archive.durations import format_duration, parse_duration, parse_since
+from archive.exceptions import ArchiveError, InvalidInput
+from archive.frontier import compile_patterns
+from archive.memento import check_timegate
+from archive.resume import orphan_responses, recover_interrupted
+from archive.schedule import SCHEDULE_RUN_ENV, attach_run
+from archive.sources import (
+    link_discoveries,
+    prior_to_json,
+    reconcile_published,
+    sources_of_pages,
+)
+from archive.store import capture_to_json, captures_for_run, finish_run, start_run
+from archive.urls import validate_url
+
+from .archive_cmd import EXTRACT_LATER, ExtractWhen, OutputFormat
+from .options import DataDirOption, DbOption, Paths, SettingOption, parse_settings, resolve_paths
+from .render import VERDICT_STYLES, captures_table, print_json_lines, stderr_console
+
+__all__ = ["CrawlSpec", "CrawlSummary", "crawl", "register"]
+
+TABLE_ROWS = 50  # captures listed in table mode; the summary counts them all
+
+
+@dataclass(slots=True)
+class CrawlSpec:
+    """What to crawl, as given on the command line (validated)."""
+
+    feeds: list[str] = field(default_factory=list)
+    sitemaps: list[str] = field(default_factory=list)
+    sites: list[str] = field(default_factory=list)
+    depth: int = 1
+    max_pages: int | None = None
+    since: str | None = None  # ISO datetime, UTC
+    allow: list[str] = field(default_factory=list)
+    deny: list[str] = field(default_factory=list)
+    recrawl_after: float | None = None  # seconds
+
+    def spider_args(self) -> dict[str, Any]:
+        return {
+            "feeds": self.feeds,
+            "sitemaps": self.sitemaps,
+            "sites": self.sites,
+            "depth": self.depth,
+            "max_pages": self.max_pages,
+            "since": self.since,
+            "allow": self.allow,
+            "deny": self.deny,
+            "recrawl_after": self.recrawl_after,
+        }
+
+
+@dataclass(slots=True)
+class CrawlSummary:
+    """The figures printed at the end of a crawl and kept in the run's stats."""
+
+    run_id: int
+    status: str
+    pages: int
+    verdicts: dict[str, int]
+    recovered: int
+    revisits: int
+    skipped_archived: int
+    entries: int
+    new_entries: int
+    errors: int
+    duration_s: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "pages": self.pages,
+            "verdicts": self.verdicts,
+            "recovered": self.recovered,
+            "revisits": self.revisits,
+            "skipped_archived": self.skipped_archived,
+            "entries": self.entries,
+            "new_entries": self.new_entries,
+            "errors": self.errors,
+            "duration_s": round(self.duration_s, 3),
+        }
+
+    def line(self) -> str:
+        verdicts = ", ".join(f"{v} {n}" for v, n in sorted(self.verdicts.items())) or "none"
+        return (
+            f"crawl {self.status}: {self.pages} pages ({verdicts}), {self.revisits} unchanged, "
+            f"{self.skipped_archived} already archived, {self.recovered} recovered, "
+            f"{self.errors} errors in {format_duration(self.duration_s)} (run {self.run_id})"
+        )
+
+
+def _status(result: CrawlResult) -> str:
+    if result.interrupted:
+        return "interrupted"
+    return "finished" if result.returncode == 0 else "failed"
+
+
+def crawl(
+    paths: Paths,
+    spec: CrawlSpec,
+    overrides: Mapping[str, Any],
+    *,
+    progress: str = "none",
+) -> tuple[list[dict[str, Any]], CrawlSummary, CrawlResult]:
+    """Run one crawl in a child process; returns its captures (contract rows) and summary.
+
+    ``progress``: ``bar`` for a live display on a terminal, ``lines`` for one log line per page
+    on stderr, ``none`` for silence.
+    """
+    db = open_database(paths.db_url)
+    started = time.monotonic()
+    try:
+        recovered = recover_interrupted(db, paths.warc_dir)
+        orphans = orphan_responses(db, paths.warc_dir, recovered)
+        args = {
+            **spec.spider_args(),
+            "settings": dict(overrides),
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+        }
+        run_id = start_run(db, "crawl", args)
+        schedule_run = os.environ.get(SCHEDULE_RUN_ENV)
+        if schedule_run and schedule_run.isdigit():
+            attach_run(db, int(schedule_run), run_id)
+        settings: dict[str, Any] = {
+            "WARC_DIR": str(paths.warc_dir),
+            "STORE_DB_URL": paths.db_url,
+            "LIVENESS_DB_URL": paths.db_url,
+            "STORE_RUN_ID": run_id,
+            "WARC_IS_PART_OF": f"morgue-run-{run_id}",
+            **overrides,
+        }
+        spider_args = spec.spider_args()
+        if orphans:
+            # Pages a killed crawl wrote but did not store: re-fetched as revisits of those records.
+            spider_args["orphans"] = [prior_to_json(o) for o in orphans]
+        job = CrawlJob(
+            "sources", spider_args, settings, log_file=paths.log_dir / f"run-{run_id}.log"
+        )
+        result = _run(job, progress)
+        link_discoveries(db)
+        reconcile_published(db, run_id)
+        captures = captures_for_run(db, run_id)
+        listed = sources_of_pages(db, (c.page_id for c in captures))
+        # The contract fields, then the sources that listed each page (feeds, sitemaps, sites).
+        rows = [{**capture_to_json(c), "sources": listed.get(c.page_id, [])} for c in captures]
+        stats = result.stats
+        summary = CrawlSummary(
+            run_id=run_id,
+            status=_status(result),
+            pages=sum(1 for c in captures if not c.recovered_from),
+            verdicts=dict(Counter(c.verdict for c in captures if not c.recovered_from)),
+            recovered=sum(1 for c in captures if c.recovered_from),
+            revisits=int(stats.get("warc/revisits_written", 0)),
+            skipped_archived=int(stats.get("sources/skipped_archived", 0)),
+            entries=int(stats.get("sources/entries", 0)),
+            new_entries=int(stats.get("sources/new_entries", 0)),
+            errors=int(stats.get("sources/errors", 0)) + int(stats.get("log_count/ERROR", 0)),
+            duration_s=time.monotonic() - started,
+        )
+        finish_run(db, run_id, summary.status, {**stats, "summary": summary.to_json()})
+    finally:
+        db.close()
+    if result.returncode != 0 and not result.interrupted:
+        raise ArchiveError(
+            f"the crawl process failed (exit status {result.returncode}); see {job.log_file}"
+        )
+    return rows, summary, result
+
+
+def _run(job: CrawlJob, progress: str) -> CrawlResult:
+    if progress == "bar":
+        return _run_with_display(job)
+    if progress == "lines":
+        err = sys.stderr
+
+        def on_line(event: Mapping[str, Any]) -> None:
+            if event.get("event") == "capture":
+                status = event.get("http_status") or "-"
+                err.write(f"{event.get('verdict')}\t{status}\t{event.get('url')}\n")
+                err.flush()
+
+        return run_crawl_process(job, on_line)
+    return run_crawl_process(job)
+
+
+def _run_with_display(job: CrawlJob) -> CrawlResult:
+    verdicts: Counter[str] = Counter()
+    state = {"scheduled": 0, "pages": 0}
+    started = time.monotonic()
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]crawling[/] {task.fields[line]}"),
+        TimeElapsedColumn(),
+        console=stderr_console(),
+        transient=True,
+    ) as display:
+        task = display.add_task("crawl", total=None, line="starting")
+
+        def on_event(event: Mapping[str, Any]) -> None:
+            kind = event.get("event")
+            if kind == "queue":
+                state["scheduled"] = int(event.get("scheduled") or 0)
+            elif kind == "capture":
+                state["pages"] += 1
+                verdicts[str(event.get("verdict"))] += 1
+            else:
+                return
+            rate = state["pages"] / max(time.monotonic() - started, 0.001)
+            counts = " ".join(
+                f"[{VERDICT_STYLES.get(v, '')}]{v} {n}[/]" for v, n in sorted(verdicts.items())
+            )
+            queued = max(state["scheduled"] - state["pages"], 0)
+            display.update(
+                task,
+                line=f"{state['pages']} pages {counts} · {queued} queued · {rate:.1f}/s",
+            )
+
+        return run_crawl_process(job, on_event)
+
+
+def build_spec(
+    feeds: list[str] | None,
+    sitemaps: list[str] | None,
+    sites: list[str] | None,
+    *,
+    depth: int = 1,
+    max_pages: int | None = None,
+    since: str | None = None,
+    allow: list[str] | None = None,
+    deny: list[str] | None = None,
+    recrawl_after: str | None = None,
+) -> CrawlSpec:
+    """Validate the command-line sources and options into a ``CrawlSpec``."""
+
+    def urls(values: list[str] | None) -> list[str]:
+        return list(dict.fromkeys(validate_url(v) for v in values or []))
+
+    spec = CrawlSpec(
+        feeds=urls(feeds),
+        sitemaps=urls(sitemaps),
+        sites=urls(sites),
+        depth=depth,
+        max_pages=max_pages,
+        since=parse_since(since).isoformat() if since else None,
+        allow=list(allow or []),
+        deny=list(deny or []),
+        recrawl_after=parse_duration(recrawl_after) if recrawl_after is not None else None,
+    )
+    if not (spec.feeds or spec.sitemaps or spec.sites):
+        raise InvalidInput("no sources given: pass --feed URL, --sitemap URL or --site URL")
+    compile_patterns(spec.allow)
+    compile_patterns(spec.deny)
+    return spec
+
+
+def crawl_command(
+    ctx: typer.Context,
+    feed: Annotated[
+        list[str] | None,
+        typer.Option("--feed", help="RSS or Atom feed URL (repeatable).", metavar="URL"),
+    ] = None,
+    sitemap: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sitemap",
+            help="Sitemap, sitemap index (gzipped or not) or robots.txt URL (repeatable).",
+            metavar="URL",
+        ),
+    ] = None,
+    site: Annotated[
+        list[str] | None,
+        typer.Option("--site", help="Start page of a site crawl (repeatable).", metavar="URL"),
+    ] = None,
+    depth: Annotated[
+        int, typer.Option("--depth", help="Links to follow from a --site start page.", min=0)
+    ] = 1,
+    max_pages: Annotated[
+        int | None,
+        typer.Option("--max-pages", help="Fetch at most N article pages.", min=1, metavar="N"),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Only entries published since DATE (YYYY-MM-DD, ISO datetime, or 7d ago); "
+            "entries without a date are kept.",
+            metavar="DATE",
+        ),
+    ] = None,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option("--allow", help="Site crawl: follow only links matching RE.", metavar="RE"),
+    ] = None,
+    deny: Annotated[
+        list[str] | None,
+        typer.Option("--deny", help="Site crawl: never follow links matching RE.", metavar="RE"),
+    ] = None,
+    recrawl_after: Annotated[
+        str | None,
+        typer.Option(
+            "--recrawl-after",
+            help="Fetch again pages archived longer ago than DURATION (e.g. 6h, 7d); "
+            "by default a page archived once is not fetched again.",
+            metavar="DURATION",
+        ),
+    ] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table for people, json for JSON Lines.")
+    ] = OutputFormat.table,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", help="Seconds to wait for a server (default 30).", min=0.1),
+    ] = None,
+    no_recover: Annotated[
+        bool,
+        typer.Option("--no-recover", help="Do not look dead pages up in a web archive."),
+    ] = False,
+    timegate: Annotated[
+        str | None,
+        typer.Option(
+            "--timegate",
+            envvar="MORGUE_TIMEGATE",
+            help="Memento TimeGate for dead pages. [default: https://web.archive.org/web/]",
+            show_default=False,
+        ),
+    ] = None,
+    ignore_robots: Annotated[
+        bool, typer.Option("--ignore-robots", help="Fetch pages that robots.txt disallows.")
+    ] = False,
+    extract: Annotated[
+        ExtractWhen,
+        typer.Option(
+            "--extract",
+            help="now: extract while fetching; later: archive and judge by status only, "
+            "then run `morgue extract`.",
+        ),
+    ] = ExtractWhen.now,
+    setting: SettingOption = None,
+    data_dir: DataDirOption = None,
+    db: DbOption = None,
+) -> None:
+    """Crawl feeds, sitemaps and sites; archive every article they lead to.
+
+    Each article is fetched once: a page already archived is skipped unless --recrawl-after
+    says it is due, and then fetched with If-None-Match/If-Modified-Since (an unchanged page is
+    stored as a WARC revisit record). Entry dates, news sitemap titles and languages are kept.
+    Progress is shown on a terminal, one line per page otherwise; a summary ends the run.
+    With --format json, each capture also lists the "sources" that named its page.
+
+    Examples:
+
+      morgue crawl --feed https://example.org/rss.xml
+
+      morgue crawl --sitemap https://example.org/robots.txt --since 2d --max-pages 200
+
+      morgue crawl --site https://example.org/ --depth 2 --deny '/tag/' --format json
+
+      morgue crawl --site https://example.org/ --depth 1 --extract later && morgue extract
+    """
+    spec = build_spec(
+        feed,
+        sitemap,
+        site,
+        depth=depth,
+        max_pages=max_pages,
+        since=since,
+        allow=allow,
+        deny=deny,
+        recrawl_after=recrawl_after,
+    )
+    overrides: dict[str, Any] = parse_settings(setting)
+    if timeout is not None:
+        overrides["DOWNLOAD_TIMEOUT"] = timeout
+    if ignore_robots:
+        overrides["ROBOTSTXT_OBEY"] = False
+    if no_recover:
+        overrides["MEMENTO_ENABLED"] = False
+    if timegate is not None:
+        overrides["MEMENTO_TIMEGATE"] = check_timegate(timegate)
+    if extract is ExtractWhen.later:
+        overrides.update(EXTRACT_LATER)
+    paths = resolve_paths(ctx, data_dir, db)
+    progress = "bar" if sys.stderr.isatty() else "lines"
+    rows, summary, result = crawl(paths, spec, overrides, progress=progress)
+    if output is OutputFormat.json:
+        print_json_lines(rows)
+        print(summary.line(), file=sys.stderr)
+    else:
+        console = Console()
+        if rows:
+            console.print(captures_table(rows[:TABLE_ROWS]))
+            if len(rows) > TABLE_ROWS:
+                console.print(f"... and {len(rows) - TABLE_ROWS} more captures")
+        console.print(summary.line())
+    if result.interrupted:
+        raise typer.Exit(130)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("crawl")(crawl_command)

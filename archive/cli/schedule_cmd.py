@@ -1,0 +1,303 @@
+"""``morgue schedule ...`` and ``morgue scheduler``: crawls that run again and again."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from archive.db import open_database
+from archive.durations import format_duration, parse_duration
+from archive.exceptions import InvalidInput
+from archive.schedule import ScheduleInfo, add_schedule, list_schedules, remove_schedule
+from archive.scheduler import RunOutcome, Scheduler, run_due
+
+from .archive_cmd import OutputFormat
+from .crawl_cmd import build_spec
+from .options import DataDirOption, DbOption, resolve_paths
+from .render import print_json_lines
+
+__all__ = ["register"]
+
+schedule_app = typer.Typer(
+    name="schedule",
+    help="Scheduled crawls: add, list, remove, run the due ones.",
+    no_args_is_help=True,
+)
+
+
+def _validate_crawl_args(ctx: typer.Context, crawl_args: list[str]) -> None:
+    """Parse the crawl arguments as `morgue crawl` would, so that a mistake shows up now."""
+    root = ctx.find_root()
+    crawl = getattr(root.command, "commands", {}).get("crawl")
+    if crawl is None:  # pragma: no cover - the crawl command is always registered
+        return
+    sub = crawl.make_context("crawl", list(crawl_args), parent=root)
+    params: dict[str, Any] = sub.params
+    build_spec(
+        params.get("feed"),
+        params.get("sitemap"),
+        params.get("site"),
+        since=params.get("since"),
+        allow=params.get("allow"),
+        deny=params.get("deny"),
+        recrawl_after=params.get("recrawl_after"),
+    )
+
+
+@schedule_app.command("add")
+def add_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A name for the schedule.")],
+    crawl_args: Annotated[
+        list[str] | None,
+        typer.Argument(help="Arguments of `morgue crawl`, after `--`.", show_default=False),
+    ] = None,
+    every: Annotated[
+        str | None,
+        typer.Option("--every", help="Run every DURATION (30m, 1h, 1d).", metavar="DURATION"),
+    ] = None,
+    cron: Annotated[
+        str | None,
+        typer.Option("--cron", help="Run at the times of a cron expression (UTC).", metavar="EXPR"),
+    ] = None,
+    adaptive: Annotated[
+        bool,
+        typer.Option(
+            "--adaptive",
+            help="Shorten the interval after runs that find new entries, lengthen it otherwise.",
+        ),
+    ] = False,
+    min_interval: Annotated[
+        str | None,
+        typer.Option("--min-interval", help="Adaptive lower bound (default every/4).", metavar="D"),
+    ] = None,
+    max_interval: Annotated[
+        str | None,
+        typer.Option("--max-interval", help="Adaptive upper bound (default every*4).", metavar="D"),
+    ] = None,
+    data_dir: DataDirOption = None,
+    db: DbOption = None,
+) -> None:
+    """Add a scheduled crawl: the arguments after `--` are those of `morgue crawl`.
+
+    A schedule with --every is due at once; run the due ones with `morgue schedule run-due`
+    (from cron or a systemd timer) or keep `morgue scheduler` running.
+
+    Examples:
+
+      morgue schedule add courier --every 30m -- --feed https://example.org/rss.xml
+
+      morgue schedule add sitemaps --cron "0 */6 * * *" -- --sitemap https://example.org/robots.txt
+
+      morgue schedule add wire --every 1h --adaptive -- --feed https://example.org/wire.xml
+    """
+    args = list(crawl_args or [])
+    if not args:
+        raise InvalidInput("no crawl arguments: add them after --, e.g. -- --feed URL")
+    _validate_crawl_args(ctx, args)
+    paths = resolve_paths(ctx, data_dir, db)
+    database = open_database(paths.db_url)
+    try:
+        add_schedule(
+            database,
+            name,
+            args,
+            every_s=parse_duration(every) if every is not None else None,
+            cron=cron,
+            adaptive=adaptive,
+            min_interval_s=parse_duration(min_interval) if min_interval else None,
+            max_interval_s=parse_duration(max_interval) if max_interval else None,
+        )
+    finally:
+        database.close()
+    typer.echo(f"added schedule {name}")
+
+
+def _when(info: ScheduleInfo) -> str:
+    if info.cron:
+        return f"cron {info.cron}"
+    text = f"every {format_duration(info.every_s or 0)}"
+    if info.adaptive and info.interval_s != info.every_s:
+        text += f" (now {format_duration(info.interval_s or 0)})"
+    elif info.adaptive:
+        text += " (adaptive)"
+    return text
+
+
+def _last(info: ScheduleInfo) -> str:
+    last = info.last_run
+    if last is None:
+        return "never"
+    verdicts = ", ".join(f"{v} {n}" for v, n in sorted((last.get("verdicts") or {}).items()))
+    return (
+        f"{last['started_at'][:19].replace('T', ' ')} {last['status']}: "
+        f"{last.get('pages', 0)} pages{f' ({verdicts})' if verdicts else ''}, "
+        f"{last.get('errors', 0)} errors, {format_duration(float(last.get('duration_s') or 0))}"
+    )
+
+
+@schedule_app.command("list")
+def list_command(
+    ctx: typer.Context,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table for people, json for JSON Lines.")
+    ] = OutputFormat.table,
+    data_dir: DataDirOption = None,
+    db: DbOption = None,
+) -> None:
+    """List the schedules, when they run next and how their last run went.
+
+    Examples:
+
+      morgue schedule list
+
+      morgue schedule list --format json
+    """
+    paths = resolve_paths(ctx, data_dir, db)
+    database = open_database(paths.db_url)
+    try:
+        infos = list_schedules(database)
+    finally:
+        database.close()
+    if output is OutputFormat.json:
+        print_json_lines(info.to_json() for info in infos)
+        return
+    table = Table(header_style="bold")
+    for column in ("name", "when", "next run (UTC)", "runs", "last run", "crawl"):
+        table.add_column(column, overflow="fold")
+    for info in infos:
+        next_run = "running" if info.running else f"{info.next_run_at:%Y-%m-%d %H:%M:%S}"
+        table.add_row(
+            info.name, _when(info), next_run, str(info.runs), _last(info), " ".join(info.crawl_args)
+        )
+    Console().print(table)
+
+
+@schedule_app.command("remove")
+def remove_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The schedule to remove.")],
+    data_dir: DataDirOption = None,
+    db: DbOption = None,
+) -> None:
+    """Remove a schedule (its past runs go with it; the captures stay).
+
+    Example:
+
+      morgue schedule remove courier
+    """
+    paths = resolve_paths(ctx, data_dir, db)
+    database = open_database(paths.db_url)
+    try:
+        remove_schedule(database, name)
+    finally:
+        database.close()
+    typer.echo(f"removed schedule {name}")
+
+
+def _print_outcomes(outcomes: list[RunOutcome], output: OutputFormat) -> None:
+    if output is OutputFormat.json:
+        print_json_lines(o.to_json() for o in outcomes)
+        return
+    for o in outcomes:
+        verdicts = ", ".join(f"{v} {n}" for v, n in sorted((o.stats.get("verdicts") or {}).items()))
+        typer.echo(
+            f"{o.name}: {o.status}, {o.stats.get('pages', 0)} pages"
+            f"{f' ({verdicts})' if verdicts else ''}, {o.stats.get('errors', 0)} errors"
+        )
+
+
+@schedule_app.command("run-due")
+def run_due_command(
+    ctx: typer.Context,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table for people, json for JSON Lines.")
+    ] = OutputFormat.table,
+    data_dir: DataDirOption = None,
+    db: DbOption = None,
+) -> None:
+    """Run the schedules that are due now, each crawl in its own process, and wait for them.
+
+    Meant for cron or a systemd timer. A schedule that another runner is running is skipped.
+
+    Example (crontab):
+
+      */5 * * * * morgue --data-dir /srv/morgue schedule run-due
+    """
+    paths = resolve_paths(ctx, data_dir, db)
+    database = open_database(paths.db_url)
+    try:
+        outcomes = run_due(database, paths.data_dir)
+    finally:
+        database.close()
+    _print_outcomes([o for o in outcomes if o.status != "skipped"], output)
+
+
+def scheduler_command(
+    ctx: typer.Context,
+    tick: Annotated[
+        float, typer.Option("--tick", help="Seconds between looks for due schedules.", min=0.1)
+    ] = 30.0,
+    time_limit: Annotated[
+        str | None,
+        typer.Option(
+            "--time-limit",
+            help="Stop starting crawls after DURATION and exit once they end (default: never).",
+            metavar="DURATION",
+        ),
+    ] = None,
+    max_parallel: Annotated[
+        int, typer.Option("--max-parallel", help="Crawls running at once at most.", min=1)
+    ] = 4,
+    data_dir: DataDirOption = None,
+    db: DbOption = None,
+) -> None:
+    """Run schedules as they fall due, until stopped (Ctrl-C lets running crawls finish).
+
+    Each crawl runs in its own process; a schedule never runs twice at once, even with several
+    schedulers on one database.
+
+    Examples:
+
+      morgue --data-dir /srv/morgue scheduler
+
+      morgue scheduler --tick 5 --time-limit 1h
+    """
+    limit = parse_duration(time_limit) if time_limit is not None else None
+    paths = resolve_paths(ctx, data_dir, db)
+    database = open_database(paths.db_url)
+    err = sys.stderr
+
+    def started(name: str) -> None:
+        err.write(f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} started {name}\n")
+        err.flush()
+
+    def finished(outcome: RunOutcome) -> None:
+        stats = outcome.stats
+        err.write(
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} {outcome.name} {outcome.status}: "
+            f"{stats.get('pages', 0)} pages, {stats.get('errors', 0)} errors\n"
+        )
+        err.flush()
+
+    try:
+        Scheduler(
+            database,
+            paths.data_dir,
+            tick_s=tick,
+            max_parallel=max_parallel,
+            on_outcome=finished,
+            on_start=started,
+        ).run(limit)
+    finally:
+        database.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(schedule_app)
+    app.command("scheduler")(scheduler_command)

@@ -1,0 +1,414 @@
+"""The ``sources`` spider: article URLs from feeds, sitemaps and site crawls, fetched once.
+
+Feeds and sitemaps are read (and archived like any response); each entry they list is recorded
+as a discovery and, unless it is archived already, fetched and handed to the same pipelines as
+the ``urls`` spider. A site crawl follows links from its start pages to ``depth``, within the
+same registered domain, through ``archive.frontier.LinkFilter``. A URL already archived live is
+skipped, or, once older than ``recrawl_after`` seconds, fetched again with ``If-None-Match`` and
+``If-Modified-Since``: an unchanged payload becomes a revisit record (crawler.capture).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Self
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from twisted.python.failure import Failure
+
+from archive.db import Database, open_database
+from archive.exceptions import ArchiveError, InvalidURL
+from archive.feeds import parse_feed
+from archive.frontier import LinkFilter, compile_patterns, registered_domain
+from archive.sitemaps import parse_sitemap, robots_sitemaps
+from archive.sources import (
+    PriorCapture,
+    SourceEntry,
+    prior_captures,
+    prior_from_json,
+    record_discoveries,
+    register_source,
+    with_validators,
+)
+from archive.urls import normalise_url
+from archive.warc import read_record
+from crawler.capture import META_PRIOR
+from crawler.items import FetchedPage
+from crawler.spiders.urls import META_URL, page_from_failure, page_from_response
+
+__all__ = ["SourcesSpider"]
+
+logger = logging.getLogger(__name__)
+
+META_DEPTH = "morgue_depth"  # link distance from a site crawl's start page
+META_SITE = "morgue_site"  # the site crawl a page belongs to (its start URL)
+META_SOURCE = "morgue_source"  # (kind, url) of the feed or sitemap being read
+
+
+def _as_list(value: Sequence[str] | str | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return json.loads(value) if value.lstrip().startswith("[") else value.split()
+    return list(value)
+
+
+class SourcesSpider(Spider):
+    name = "sources"
+
+    def __init__(
+        self,
+        feeds: Sequence[str] | str | None = None,
+        sitemaps: Sequence[str] | str | None = None,
+        sites: Sequence[str] | str | None = None,
+        depth: int | str = 1,
+        max_pages: int | str | None = None,
+        since: str | None = None,
+        allow: Sequence[str] | str | None = None,
+        deny: Sequence[str] | str | None = None,
+        recrawl_after: float | str | None = None,
+        orphans: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.feeds = _as_list(feeds)
+        self.sitemaps = _as_list(sitemaps)
+        self.sites = _as_list(sites)
+        self.depth = int(depth)
+        self.max_pages = int(max_pages) if max_pages not in (None, "") else None
+        self.since = datetime.fromisoformat(since) if since else None
+        if self.since is not None and self.since.tzinfo is None:
+            self.since = self.since.replace(tzinfo=UTC)
+        self.recrawl_after = float(recrawl_after) if recrawl_after not in (None, "") else None
+        self.link_filter = LinkFilter(
+            domains={registered_domain(url) for url in self.sites},
+            allow=compile_patterns(_as_list(allow)),
+            deny=compile_patterns(_as_list(deny)),
+        )
+        self.links = LinkExtractor(unique=True)
+        # Response records a killed crawl wrote but never stored (archive.resume), by URL.
+        self.orphans: dict[str, PriorCapture] = {}
+        for data in orphans or []:
+            orphan = prior_from_json(data)
+            try:
+                self.orphans.setdefault(normalise_url(orphan.url), orphan)
+            except InvalidURL:
+                continue
+        self.seen: set[str] = set()  # normalised URLs requested (or skipped) in this crawl
+        self.sources_seen: set[str] = set()  # feeds and sitemaps requested in this crawl
+        self.max_sources = 1000
+        self.scheduled = 0
+        self.db_url: str | None = None
+        self.warc_dir: str | None = None
+        self.run_id: int | None = None
+        self.events = False
+        self._db: Database | None = None
+        self._source_ids: dict[tuple[str, str], int] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.db_url = settings.get("STORE_DB_URL") if settings.getbool("STORE_ENABLED") else None
+        spider.warc_dir = settings.get("WARC_DIR")
+        spider.run_id = settings.getint("STORE_RUN_ID") or None
+        spider.events = settings.getbool("PROGRESS_EVENTS_ENABLED")
+        spider.link_filter.max_length = settings.getint("SOURCES_MAX_URL_LENGTH")
+        spider.link_filter.max_repeats = settings.getint("SOURCES_MAX_SEGMENT_REPEATS")
+        spider.link_filter.max_depth = settings.getint("SOURCES_MAX_PATH_DEPTH")
+        spider.max_sources = settings.getint("SOURCES_MAX_SITEMAPS")
+        return spider
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"sources/{key}", count)
+
+    def _emit(self, **event: Any) -> None:
+        """A progress event for the CLI, next to crawler.progress's (one JSON line on stdout)."""
+        if self.events:
+            sys.stdout.write(json.dumps({"event": "queue", **event}) + "\n")
+            sys.stdout.flush()
+
+    def _database(self) -> Database | None:
+        if self._db is None and self.db_url:
+            self._db = open_database(self.db_url)
+        return self._db
+
+    def closed(self, reason: str) -> None:
+        if self._db is not None:
+            self._db.close()
+
+    # -- start -------------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Request]:
+        for url in self.feeds:
+            request = self._source_request(url, "feed", self.parse_feed)
+            if request is not None:
+                yield request
+        for url in self.sitemaps:
+            robots = url.rstrip("/").endswith("/robots.txt")
+            request = self._source_request(
+                url, "sitemap", self.parse_robots if robots else self.parse_sitemap
+            )
+            if request is not None:
+                yield request
+        priors = await asyncio.to_thread(self._look_up, self.sites)
+        for url in self.sites:
+            # A start page is always fetched, where new articles appear; conditionally, when it
+            # was archived before (an unchanged one becomes a revisit record).
+            self.seen.add(normalise_url(url))
+            prior = priors.get(url)
+            if prior is not None and self.warc_dir:
+                prior = await asyncio.to_thread(with_validators, self._warc_path(), prior)
+            request = self._page_request(url, depth=0, site=url, prior=prior)
+            if request is not None:
+                yield request
+
+    def _look_up(self, urls: list[str]) -> dict[str, PriorCapture]:
+        db = self._database()
+        if db is None or not urls:
+            return {}
+        try:
+            return prior_captures(db, urls)
+        except ArchiveError as exc:
+            logger.error("Cannot look up earlier captures: %s", exc)
+            return {}
+
+    def _source_request(self, url: str, kind: str, callback: Any) -> Request | None:
+        """A request for a feed or sitemap; None for one read already in this crawl (a sitemap
+        index that lists itself, or two indexes that list each other, must not loop)."""
+        try:
+            key = normalise_url(url)
+        except InvalidURL:
+            self._inc("filtered/invalid")
+            return None
+        if key in self.sources_seen:
+            self._inc("skipped_sources_seen")
+            return None
+        if len(self.sources_seen) >= self.max_sources:
+            self._inc("skipped_max_sources")
+            logger.warning("Not reading %s: more than %d feeds and sitemaps", url, self.max_sources)
+            return None
+        self.sources_seen.add(key)
+        return Request(
+            url,
+            callback=callback,
+            errback=self.source_failed,
+            dont_filter=True,
+            meta={META_SOURCE: (kind, url)},
+        )
+
+    def _page_request(
+        self, url: str, *, depth: int, site: str | None, prior: PriorCapture | None
+    ) -> Request | None:
+        if self.max_pages is not None and self.scheduled >= self.max_pages:
+            self._inc("skipped_max_pages")
+            return None
+        self.scheduled += 1
+        self._inc("scheduled")
+        meta: dict[str, Any] = {META_URL: url, META_DEPTH: depth, META_SITE: site}
+        headers: dict[str, str] = {}
+        if prior is not None:
+            meta[META_PRIOR] = prior
+            if prior.etag:
+                headers["If-None-Match"] = prior.etag
+            if prior.last_modified:
+                headers["If-Modified-Since"] = prior.last_modified
+            self._inc("recrawled")
+        self._emit(scheduled=self.scheduled)
+        return Request(
+            url,
+            callback=self.parse_page,
+            errback=self.page_failed,
+            dont_filter=True,
+            headers=headers or None,
+            meta=meta,
+        )
+
+    # -- sources -----------------------------------------------------------------------------
+
+    def _source_ok(self, response: Response, kind: str) -> bool:
+        if response.status == 200:
+            return True
+        self._inc("errors")
+        logger.warning("Cannot read %s %s: HTTP %d", kind, response.url, response.status)
+        return False
+
+    async def parse_feed(self, response: Response) -> AsyncIterator[Request]:
+        if not self._source_ok(response, "feed"):
+            return
+        self._inc("feeds_read")
+        entries = await asyncio.to_thread(parse_feed, response.body, response.url)
+        if not entries:
+            self._inc("errors")
+            logger.warning("No entries in feed %s", response.url)
+        async for request in self._follow("feed", response.url, entries):
+            yield request
+
+    async def parse_robots(self, response: Response) -> AsyncIterator[Request]:
+        if not self._source_ok(response, "robots.txt"):
+            return
+        text = response.body.decode("utf-8", errors="replace")
+        for url in robots_sitemaps(text, response.url):
+            request = self._source_request(url, "sitemap", self.parse_sitemap)
+            if request is not None:
+                yield request
+
+    async def parse_sitemap(self, response: Response) -> AsyncIterator[Request]:
+        if not self._source_ok(response, "sitemap"):
+            return
+        sitemap = await asyncio.to_thread(parse_sitemap, response.body, response.url)
+        self._inc("sitemaps_read")
+        if sitemap.kind == "index":
+            for child in sitemap.entries:
+                if self._too_old(child):
+                    self._inc("skipped_old_sitemaps")
+                    continue
+                request = self._source_request(child.url, "sitemap", self.parse_sitemap)
+                if request is not None:
+                    yield request
+        elif sitemap.kind == "urlset":
+            async for request in self._follow("sitemap", response.url, sitemap.entries):
+                yield request
+        else:
+            self._inc("errors")
+            logger.warning("Not a sitemap: %s", response.url)
+
+    def _too_old(self, entry: SourceEntry) -> bool:
+        return (
+            self.since is not None and entry.published is not None and entry.published < self.since
+        )
+
+    async def _follow(
+        self, kind: str, source_url: str, entries: list[SourceEntry], depth: int = 0
+    ) -> AsyncIterator[Request]:
+        """Record ``entries`` as discoveries of a source and request those not archived yet."""
+        kept = []
+        for entry in entries:
+            if self._too_old(entry):
+                self._inc("skipped_old")
+            else:
+                kept.append(entry)
+        self._inc("entries", len(kept))
+        fresh: dict[str, SourceEntry] = {}
+        for entry in kept:
+            try:
+                key = normalise_url(entry.url)
+            except InvalidURL:
+                self._inc("filtered/invalid")
+                continue
+            if key not in self.seen:
+                self.seen.add(key)
+                fresh.setdefault(entry.url, entry)
+        priors = await asyncio.to_thread(self._store_and_look_up, kind, source_url, kept, fresh)
+        site = source_url if kind == "site" else None
+        for url in fresh:
+            prior = priors.get(url)
+            if prior is not None and not self._due(prior):
+                self._inc("skipped_archived")
+                continue
+            if prior is None and self.orphans:
+                # Written by a killed crawl but never stored: fetch it, as a revisit if unchanged.
+                prior = self.orphans.get(normalise_url(url))
+                if prior is not None:
+                    self._inc("orphans_refetched")
+            if prior is not None and self.warc_dir:
+                prior = await asyncio.to_thread(with_validators, self._warc_path(), prior)
+            request = self._page_request(url, depth=depth, site=site, prior=prior)
+            if request is not None:
+                yield request
+
+    def _store_and_look_up(
+        self,
+        kind: str,
+        source_url: str,
+        entries: list[SourceEntry],
+        fresh: dict[str, SourceEntry],
+    ) -> dict[str, PriorCapture]:
+        db = self._database()
+        if db is None:
+            return {}
+        try:
+            if entries:
+                source_id = self._source_ids.get((kind, source_url))
+                if source_id is None:  # once per crawl: a poll of the source
+                    source_id = register_source(db, kind, source_url)
+                    self._source_ids[(kind, source_url)] = source_id
+                new = record_discoveries(db, source_id, entries, self.run_id)
+                self._inc("new_entries", new)
+            return prior_captures(db, list(fresh))
+        except ArchiveError as exc:
+            self._inc("errors")
+            logger.error("Cannot record the entries of %s: %s", source_url, exc)
+            return {}
+
+    def _due(self, prior: PriorCapture) -> bool:
+        if self.recrawl_after is None:
+            return False
+        return prior.fetched_at <= datetime.now(UTC) - timedelta(seconds=self.recrawl_after)
+
+    def _warc_path(self) -> Path:
+        assert self.warc_dir is not None
+        return Path(self.warc_dir)
+
+    def source_failed(self, failure: Failure) -> None:
+        request: Request = failure.request  # type: ignore[attr-defined]
+        self._inc("errors")
+        logger.warning("Cannot read %s: %s", request.url, failure.getErrorMessage())
+
+    # -- pages -------------------------------------------------------------------------------
+
+    async def parse_page(self, response: Response) -> AsyncIterator[FetchedPage | Request]:
+        item = page_from_response(response)
+        prior: PriorCapture | None = response.meta.get(META_PRIOR)
+        page: Response = response
+        if response.status == 304 and prior is not None and self.warc_dir:
+            # Not modified: extract the article (and follow the links) of the payload the
+            # earlier record holds.
+            await asyncio.to_thread(self._fill_from_prior, item, prior)
+            if item.body:
+                page = HtmlResponse(response.url, body=item.body, request=response.request)
+        yield item
+        site = response.meta.get(META_SITE)
+        depth = int(response.meta.get(META_DEPTH, 0))
+        if site is None or depth >= self.depth or not isinstance(page, TextResponse):
+            return
+        entries = []
+        for link in self.links.extract_links(page):
+            reason = self.link_filter.reason(link.url)
+            if reason is not None:
+                self._inc(f"filtered/{reason}")
+                continue
+            entries.append(SourceEntry(url=link.url, title=link.text.strip() or None))
+        async for request in self._follow("site", site, entries, depth=depth + 1):
+            yield request
+
+    def _fill_from_prior(self, item: FetchedPage, prior: PriorCapture) -> None:
+        try:
+            record = read_record(self._warc_path(), (prior.warc_file, prior.warc_offset))
+        except ArchiveError as exc:
+            logger.info("Cannot read the earlier capture of %s: %s", item.url, exc)
+            return
+        item.body = record.content
+        headers = {k.lower(): v for k, v in record.http_headers}
+        item.content_type = headers.get("content-type", item.content_type)
+
+    def page_failed(self, failure: Failure) -> FetchedPage | None:
+        request: Request = failure.request  # type: ignore[attr-defined]
+        page = page_from_failure(failure)
+        if page.failure == "robots_txt" and request.meta.get(META_DEPTH, 0) > 0:
+            # A link robots.txt rules out is simply not followed; it is no capture.
+            self._inc("filtered/robots_txt")
+            return None
+        return page
