@@ -625,6 +625,16 @@ class MockHandler(BaseHTTPRequestHandler):
     def stub_appended(self) -> None:
         self._send(200, article_page(_ARTICLES["stub-appended"], after_article=_STUB_BLOCK))
 
+    def long_read(self) -> None:
+        # About 3 MB of prose in thousands of paragraphs: seconds of extraction work, for tests
+        # of the per-page extraction time limit that must not depend on the machine's speed.
+        paragraphs = "".join(
+            f"<p>Paragraph {i} of the longest read: the council met again, and again the "
+            f"minutes ran to many pages about drains, bridges and the budget line {i}.</p>"
+            for i in range(20000)
+        )
+        self._send(200, page("The longest read", f"<article>{paragraphs}</article>"))
+
     def requests_log(self) -> None:
         with self.mock.lock:
             data = json.dumps(self.mock.requests, ensure_ascii=False)
@@ -656,6 +666,7 @@ ROUTES: dict[str, Callable[[MockHandler], None]] = {
     "/latin1.html": MockHandler.latin1,
     "/wrong-charset.html": MockHandler.wrong_charset,
     "/stub-appended.html": MockHandler.stub_appended,
+    "/long-read.html": MockHandler.long_read,
     "/__requests": MockHandler.requests_log,
 }
 PREFIX_ROUTES: tuple[tuple[str, Callable[[MockHandler, str], None]], ...] = (
