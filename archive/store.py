@@ -33,6 +33,7 @@ __all__ = [
     "CAPTURE_FIELDS",
     "CONTRACT_FIELDS",
     "EXTRA_FIELDS",
+    "capture_by_record_id",
     "capture_to_json",
     "captures_for_run",
     "captures_for_url",
@@ -311,6 +312,13 @@ def get_capture(db: Database, capture_id: int) -> Capture | None:
     """The capture with this id (with its ``page`` loaded), or None."""
     with db.session(readonly=True) as session:
         return session.get(Capture, capture_id, options=[joinedload(Capture.page)])
+
+
+def capture_by_record_id(db: Database, record_id: str) -> Capture | None:
+    """The capture whose response (or revisit) record has this WARC-Record-ID."""
+    stmt = select(Capture).where(Capture.warc_record_id == record_id).limit(1)
+    found = _captures(db, stmt)
+    return found[0] if found else None
 
 
 def latest_capture(db: Database, url: str) -> Capture | None:

@@ -251,6 +251,12 @@ def test_recrawl_is_conditional_writes_revisits_and_keeps_changed_versions(
     assert ferry.get_header("WARC-Payload-Digest") == first[FERRY]["payload_digest"]
     assert ferry.get_header("WARC-Refers-To-Date")
     assert ferry.get_header("WARC-Record-ID") == second[FERRY]["warc_record_id"]
+    # `show --html` of a revisit prints the body of the record it refers to.
+    bodies = [
+        ok(run_morgue("--data-dir", str(tmp_path), "show", "--html", str(row[FERRY]["capture_id"])))
+        for row in (first, second)
+    ]
+    assert bodies[0].stdout == bodies[1].stdout and "</html>" in bodies[0].stdout
     # The changed story has two versions, and `diff` shows what changed.
     budget_url = news_server.url(BUDGET)
     diff = ok(run_morgue("--data-dir", str(tmp_path), "diff", budget_url))
