@@ -254,6 +254,12 @@ def scheduler_command(
     max_parallel: Annotated[
         int, typer.Option("--max-parallel", help="Crawls running at once at most.", min=1)
     ] = 4,
+    max_runs: Annotated[
+        int | None,
+        typer.Option(
+            "--max-runs", help="Stop starting crawls after N and exit once they end.", min=1
+        ),
+    ] = None,
     data_dir: DataDirOption = None,
     db: DbOption = None,
 ) -> None:
@@ -267,15 +273,23 @@ def scheduler_command(
       morgue --data-dir /srv/morgue scheduler
 
       morgue scheduler --tick 5 --time-limit 1h
+
+      morgue scheduler --max-runs 3
     """
     limit = parse_duration(time_limit) if time_limit is not None else None
     paths = resolve_paths(ctx, data_dir, db)
     database = open_database(paths.db_url)
     err = sys.stderr
 
+    started_runs = 0
+
     def started(name: str) -> None:
+        nonlocal started_runs
         err.write(f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} started {name}\n")
         err.flush()
+        started_runs += 1
+        if max_runs is not None and started_runs >= max_runs:
+            scheduler.stopping.set()  # this run is the last: let it finish, start no more
 
     def finished(outcome: RunOutcome) -> None:
         stats = outcome.stats
@@ -285,15 +299,16 @@ def scheduler_command(
         )
         err.flush()
 
+    scheduler = Scheduler(
+        database,
+        paths.data_dir,
+        tick_s=tick,
+        max_parallel=max_parallel,
+        on_outcome=finished,
+        on_start=started,
+    )
     try:
-        Scheduler(
-            database,
-            paths.data_dir,
-            tick_s=tick,
-            max_parallel=max_parallel,
-            on_outcome=finished,
-            on_start=started,
-        ).run(limit)
+        scheduler.run(limit)
     finally:
         database.close()
 
