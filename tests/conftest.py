@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,52 @@ from tests.mockserver import MockServer
 pytest_plugins = ["tests.dbfixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# No test may reach the internet (tests/netguard/sitecustomize.py): every child process imports
+# the guard through PYTHONPATH, and this process imports it here. What the guard blocks is logged
+# to a file per test process (an xdist worker has its own), read after every test and, all of
+# them, at the end of the session by the process that made their directory.
+_NETGUARD = ROOT / "tests" / "netguard"
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(_NETGUARD), *filter(None, [os.environ.get("PYTHONPATH")])]
+)
+_OWNS_NETGUARD_DIR = "NETGUARD_DIR" not in os.environ
+if _OWNS_NETGUARD_DIR:
+    os.environ["NETGUARD_DIR"] = tempfile.mkdtemp(prefix="morgue-netguard-")
+_NETGUARD_LOG = Path(os.environ["NETGUARD_DIR"]) / f"{os.getpid()}.log"
+_NETGUARD_LOG.touch()
+os.environ["NETGUARD_LOG"] = str(_NETGUARD_LOG)
+sys.path.insert(0, str(_NETGUARD))
+import sitecustomize  # noqa: E402, F401  (the guard, for this process)
+
+sys.path.remove(str(_NETGUARD))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not _OWNS_NETGUARD_DIR:
+        return
+    attempts = [
+        line
+        for log in sorted(Path(os.environ["NETGUARD_DIR"]).glob("*.log"))
+        for line in log.read_text(encoding="utf-8").splitlines()
+    ]
+    if attempts:
+        print(f"\nnetwork guard: {len(attempts)} attempt(s) to leave 127.0.0.1: {attempts[:10]}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def _no_internet() -> Iterator[None]:
+    """Fail the test during which any process tried to reach past the loopback interface."""
+    log = _NETGUARD_LOG
+    before = log.stat().st_size
+    yield
+    with log.open(encoding="utf-8") as fh:
+        fh.seek(before)
+        attempts = fh.read().splitlines()
+    if attempts:
+        pytest.fail(f"the test tried to reach the network: {attempts[:5]}", pytrace=False)
+
 
 # Politeness is for other people's servers: the mock site is ours, on 127.0.0.1.
 FAST = [

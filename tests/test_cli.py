@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from archive.store import CAPTURE_FIELDS
-from tests.conftest import FAST, ROOT, json_lines
+from tests.conftest import FAST as _FAST
+from tests.conftest import ROOT, json_lines
 from tests.mockserver import MockServer
 
 pytestmark = pytest.mark.slow
@@ -26,6 +27,9 @@ pytestmark = pytest.mark.slow
 ALPHA = "/articles/alpha.html"
 BETA = "/articles/beta.html"
 GAMMA = "/articles/gamma.html"
+# Dead pages here are results to show, not pages to recover (tests/test_recover.py does that,
+# from a local pywb): without --no-recover they would be looked up in the Wayback Machine.
+FAST = [*_FAST, "--no-recover"]
 # A sentence of the alpha article's body (tests/mockserver/app.py), not of its title or lead.
 ALPHA_SENTENCE = "The district is already short four drivers."
 

@@ -59,6 +59,24 @@ def test_a_dead_page_is_recovered_from_the_archive(mock_server: MockServer, tmp_
     assert record.content == ARCHIVED_HTML
 
 
+def test_a_page_whose_host_is_gone_is_recovered(tmp_path: Path) -> None:
+    # The name no longer resolves (.invalid never does, and the tests' network guard answers
+    # every name but localhost as unknown): unreachable by DNS counts as dead.
+    gone = "http://valley-courier.invalid/news/2024/03/harbour-ferry.html"
+    when = datetime(2024, 3, 5, 6, 7, 8, tzinfo=UTC)
+    with MementoArchive(tmp_path / "pywb", [(gone, when, 200, ARCHIVED_HTML)]) as archive:
+        proc = run_morgue("--data-dir", str(tmp_path / "d"), "archive", "--format", "json",
+                          *FAST, "--timegate", archive.timegate, gone)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    rows = json_lines(proc.stdout)
+    assert [(r["verdict"], r["reason"], r["http_status"]) for r in rows] == [
+        ("unreachable", "dns", None), ("ok", "memento", 200),
+    ]  # fmt: skip
+    assert rows[0]["warc_file"] is None and rows[0]["recovered_from"] is None
+    assert rows[1]["url"] == gone and rows[1]["title"] == "Harbour ferry returns after winter"
+    assert rows[1]["recovered_from"].endswith("id_/" + gone)
+
+
 def test_no_recover_leaves_the_dead_page_alone(mock_server: MockServer, tmp_path: Path) -> None:
     dead = mock_server.url("/status/410")
     when = datetime(2024, 3, 5, tzinfo=UTC)

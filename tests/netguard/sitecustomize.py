@@ -1,0 +1,85 @@
+"""The tests' network guard: no test, nor any process a test starts, may reach past 127.0.0.1.
+
+``tests/conftest.py`` puts this directory first on ``PYTHONPATH``, so Python imports this file at
+start-up in the test process and in every child (the CLI, the crawl, its extraction workers,
+the mock site, pywb). Name lookups of anything but the loopback names fail as an unknown host
+would (``socket.gaierror``), so a test that forgets ``--no-recover`` gets a fast DNS failure
+instead of a slow, silent trip to the Wayback Machine; connections to a non-loopback address
+are refused. Each blocked attempt is appended to the file named by ``NETGUARD_LOG``, which the
+test session reads and fails on. Names under ``.invalid`` fail too, unlogged: they never resolve
+anywhere, so tests use them for a host that is gone.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from typing import Any
+
+_LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+_real_getaddrinfo = socket.getaddrinfo
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _is_local(host: object) -> bool:
+    if host is None:
+        return True  # getaddrinfo(None, port): the wildcard address of a server socket
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    name = str(host).strip("[]").rstrip(".").lower()
+    if name in _LOCAL_NAMES or name == "":
+        return True
+    try:
+        address = ipaddress.ip_address(name.split("%", 1)[0])
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def _blocked(what: str) -> None:
+    log = os.environ.get("NETGUARD_LOG")
+    if log:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"{os.getpid()} {what}\n")
+
+
+def _is_invalid(host: object) -> bool:
+    # RFC 6761: names under .invalid never resolve, so tests use them for a host that is gone.
+    name = host.decode("ascii", "replace") if isinstance(host, bytes) else str(host)
+    return name.rstrip(".").lower().endswith(".invalid")
+
+
+def _getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    if not _is_local(host):
+        if not _is_invalid(host):
+            _blocked(f"lookup {host}")
+        raise socket.gaierror(socket.EAI_NONAME, f"{host}: blocked by the tests' network guard")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+def _gethostbyname(host: str) -> str:
+    return str(_getaddrinfo(host, None, socket.AF_INET)[0][4][0])
+
+
+def _check_address(sock: socket.socket, address: Any) -> None:
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address[0]):
+        _blocked(f"connect {address[0]}")
+        raise ConnectionRefusedError(f"{address[0]}: blocked by the tests' network guard")
+
+
+def _connect(self: socket.socket, address: Any) -> None:
+    _check_address(self, address)
+    _real_connect(self, address)
+
+
+def _connect_ex(self: socket.socket, address: Any) -> int:
+    _check_address(self, address)
+    return int(_real_connect_ex(self, address))
+
+
+socket.getaddrinfo = _getaddrinfo
+socket.gethostbyname = _gethostbyname
+socket.socket.connect = _connect  # type: ignore[method-assign]
+socket.socket.connect_ex = _connect_ex  # type: ignore[method-assign]
