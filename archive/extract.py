@@ -7,12 +7,13 @@
 from __future__ import annotations
 
 import codecs
+import functools
 import logging
 import re
 from dataclasses import asdict, dataclass, field, replace
+from types import ModuleType
 from typing import Any
 
-import trafilatura
 from lxml import html as lxml_html
 
 from archive.exceptions import ExtractError
@@ -32,6 +33,7 @@ from archive.pagefacts import AnchorFact, PageFacts, page_facts
 from archive.textclean import add_lede, choose_text, clean_text, visible_text
 
 __all__ = [
+    "WORKER_PRELOAD",
     "ExtractResult",
     "Extraction",
     "charset_from_content_type",
@@ -46,6 +48,22 @@ logger = logging.getLogger(__name__)
 _CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _META_CHARSET_RE = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _LANG_RE = re.compile(r"^[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]{2,8})*$")
+
+
+#: What a process that extracts should import up front (``ExtractPool(preload=...)``).
+WORKER_PRELOAD = ("trafilatura", "trafilatura.metadata", "trafilatura.utils")
+
+
+@functools.cache
+def _trafilatura_lib() -> ModuleType:
+    # Imported on first use: trafilatura (htmldate, courlan, justext...) takes about 0.4 s to
+    # import, and most processes that import this module never extract (the CLI's read-only
+    # commands, the crawl's main process, whose extraction runs in worker processes).
+    import trafilatura
+    import trafilatura.metadata
+    import trafilatura.utils
+
+    return trafilatura
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +145,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
         except (UnicodeDecodeError, LookupError):
             continue
     # Nothing declared fits: let trafilatura guess from the bytes.
-    decoded = trafilatura.utils.decode_file(body)
+    decoded = _trafilatura_lib().utils.decode_file(body)
     return decoded if isinstance(decoded, str) else body.decode("utf-8", errors="replace")
 
 
@@ -174,7 +192,7 @@ _EMBEDDED_POSTS = [
 
 def _trafilatura(tree: Any, url: str) -> dict[str, Any] | None:
     try:
-        doc = trafilatura.bare_extraction(
+        doc = _trafilatura_lib().bare_extraction(
             tree,
             url=url,
             with_metadata=False,
@@ -198,7 +216,7 @@ def _fallback_metadata(tree: Any, url: str, news: NewsMeta) -> dict[str, Any]:
     if news.title and news.published and news.authors and news.site_name:
         return {}
     try:
-        doc = trafilatura.extract_metadata(tree, default_url=url)
+        doc = _trafilatura_lib().extract_metadata(tree, default_url=url)
     except Exception:  # a metadata bug in trafilatura must not cost the article
         logger.debug("trafilatura metadata failed for %s", url, exc_info=True)
         return {}
@@ -239,7 +257,7 @@ def _people_first(tree: Any, url: str, news: NewsMeta) -> NewsMeta:
     articles = tree.xpath("//article")
     scope = articles[0] if len(articles) == 1 else tree
     try:
-        byline = trafilatura.metadata.extract_author(scope)
+        byline = _trafilatura_lib().metadata.extract_author(scope)
     except Exception:  # a metadata bug in trafilatura must not cost the article
         return news
     found = tuple(
@@ -254,7 +272,7 @@ def _people_first(tree: Any, url: str, news: NewsMeta) -> NewsMeta:
 
 def _canonical_url(tree: Any, url: str) -> str | None:
     try:
-        found = trafilatura.metadata.extract_url(tree, url)
+        found = _trafilatura_lib().metadata.extract_url(tree, url)
     except Exception:
         return url
     return found if isinstance(found, str) else url

@@ -4,16 +4,18 @@ trafilatura can loop for minutes on some huge pages, and neither a thread nor on
 ``ProcessPoolExecutor`` can be stopped. Here each worker process is fed by its own dispatcher
 thread over a pipe, so that thread knows which process holds which task and can kill just that one.
 
-Workers start lazily, all of them on the first ``submit``. A worker lost to a timeout, a crash or
-recycling is replaced before its task's future resolves, so a caller that sees the error sees a
-full pool again. A time limit counts from when the task reaches a worker that has imported
-``func``'s module: a fresh worker's import of trafilatura does not eat into it. Processes come from
-"forkserver" on Linux ("spawn" elsewhere), never a plain fork: the parent runs a Twisted reactor
-and threads, and a fork can copy a lock another thread holds.
+Workers start lazily, all of them on the first ``submit`` (or at ``start``). A worker lost to a
+timeout, a crash or recycling is replaced before its task's future resolves, so a caller that
+sees the error sees a full pool again. A time limit counts from when the task reaches a worker
+that has imported ``func``'s module and the modules named in ``preload``: a fresh worker's
+import of trafilatura does not eat into it. Processes come from "forkserver" on Linux ("spawn"
+elsewhere), never a plain fork: the parent runs a Twisted reactor and threads, and a fork can
+copy a lock another thread holds.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import multiprocessing
 import os
@@ -22,7 +24,7 @@ import queue
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -44,12 +46,14 @@ _BOOT_TIMEOUT = 60.0  # a worker still importing ``func`` after this is taken fo
 _Task = tuple["Future[Any]", tuple[Any, ...]]
 
 
-def _worker_main(conn: Connection, func: Callable[..., Any]) -> None:
+def _worker_main(conn: Connection, func: Callable[..., Any], preload: Sequence[str]) -> None:
     # Ctrl-C reaches the whole process group; only the parent decides when a worker ends.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with conn:
         try:
-            conn.send_bytes(b"")  # ready: unpickling func has imported its module
+            for name in preload:  # already loaded when forked from a preloaded forkserver
+                importlib.import_module(name)
+            conn.send_bytes(b"")  # ready: func's module and the preloads are imported
             while True:
                 data = conn.recv_bytes()
                 try:
@@ -81,6 +85,9 @@ class ExtractPool(Generic[R]):
     Futures resolve on a background thread: ``ExtractTimeout`` past the time limit,
     ``ExtractError`` when ``func`` raises or its worker dies. A worker is replaced after
     ``max_tasks_per_worker`` tasks (None: never), because trafilatura and lxml leak memory.
+    ``preload`` names modules that ``func`` imports lazily: a worker imports them before it
+    counts as ready, so their import never eats into a task's time limit, and on Linux the
+    forkserver imports them once, so that every worker forked from it starts with them loaded.
     ``stats``: tasks_done, tasks_failed (timeouts included), timeouts, worker_restarts.
     """
 
@@ -90,6 +97,7 @@ class ExtractPool(Generic[R]):
         workers: int | None = None,
         timeout: float = 30.0,
         max_tasks_per_worker: int | None = 1000,
+        preload: Sequence[str] = (),
     ) -> None:
         workers = (os.cpu_count() or 1) if workers is None else workers
         if (
@@ -109,6 +117,10 @@ class ExtractPool(Generic[R]):
             if sys.platform == "linux"
             else multiprocessing.get_context("spawn")
         )
+        self._preload = tuple(preload)
+        if isinstance(self._ctx, ForkServerContext) and self._preload:
+            # Only the first pool of a process sets it: its forkserver starts once.
+            self._ctx.set_forkserver_preload([func.__module__, *self._preload])
         self._tasks: queue.Queue[_Task | None] = queue.Queue()
         self._lock = threading.Lock()
         self._closed = False
@@ -122,22 +134,31 @@ class ExtractPool(Generic[R]):
         with self._lock:
             return dict(self._stats)
 
+    def start(self) -> None:
+        """Start the workers now, in the background, rather than on the first ``submit``."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("cannot start a closed ExtractPool")
+            self._start_dispatchers()
+
     def submit(self, *args: Any) -> Future[R]:
         future: Future[R] = Future()
         with self._lock:
             if self._closed:
                 raise RuntimeError("cannot submit to a closed ExtractPool")
-            while len(self._threads) < self._workers:
-                self._slots.append(slot := _Slot())
-                name = f"extract-pool-{len(self._threads)}"
-                # Daemon: a pool never closed must not keep the interpreter from exiting.
-                thread = threading.Thread(
-                    target=self._dispatch, args=(slot,), name=name, daemon=True
-                )
-                self._threads.append(thread)
-                thread.start()
+            self._start_dispatchers()
             self._tasks.put((future, args))
         return future
+
+    def _start_dispatchers(self) -> None:
+        # Under self._lock. Each dispatcher thread starts its worker as its first act.
+        while len(self._threads) < self._workers:
+            self._slots.append(slot := _Slot())
+            name = f"extract-pool-{len(self._threads)}"
+            # Daemon: a pool never closed must not keep the interpreter from exiting.
+            thread = threading.Thread(target=self._dispatch, args=(slot,), name=name, daemon=True)
+            self._threads.append(thread)
+            thread.start()
 
     def close(self, wait: bool = True) -> None:
         """Cancel queued tasks, stop the workers and wait until they have exited.
@@ -285,7 +306,9 @@ class ExtractPool(Generic[R]):
             if self._closed:
                 return None
             parent_conn, child_conn = self._ctx.Pipe()
-            process = self._ctx.Process(target=_worker_main, args=(child_conn, self._func))
+            process = self._ctx.Process(
+                target=_worker_main, args=(child_conn, self._func, self._preload)
+            )
             process.daemon = True  # multiprocessing kills it at exit if close() was never called
             try:
                 process.start()

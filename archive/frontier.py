@@ -6,24 +6,31 @@ fetched at run time), so ``www.example.co.uk`` and ``news.example.co.uk`` are on
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
-
-import tldextract
 
 from archive.exceptions import InvalidInput
 
 __all__ = ["LinkFilter", "compile_patterns", "registered_domain", "trap_reason"]
 
-_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+@functools.cache
+def _extractor() -> Any:
+    # Built on first use: tldextract brings requests with it, a seventh of a second of start-up
+    # that `morgue crawl --help` and a feed crawl have no use for.
+    import tldextract
+
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
 def registered_domain(url: str) -> str:
     """``news.example.co.uk`` -> ``example.co.uk``; an IP address or a bare host stays as it is."""
     host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    parts = _EXTRACT(host)
+    parts = _extractor()(host)
     if parts.domain and parts.suffix:
         return f"{parts.domain}.{parts.suffix}"
     return host

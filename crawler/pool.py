@@ -14,7 +14,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from archive.extract import ExtractResult, extract_page
+from archive.extract import WORKER_PRELOAD, ExtractResult, extract_page
 from archive.extract_pool import ExtractPool
 
 __all__ = ["ExtractionPool", "find_pool"]
@@ -34,10 +34,17 @@ class ExtractionPool:
                 extract_page,
                 workers=settings.getint("EXTRACT_WORKERS") or None,
                 timeout=settings.getfloat("EXTRACT_TIMEOUT"),
+                preload=WORKER_PRELOAD,
             )
         )
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
         return ext
+
+    def spider_opened(self) -> None:
+        # Workers boot (a forkserver, trafilatura imported once) while robots.txt and the
+        # first pages download, not after the first page arrives.
+        self.pool.start()
 
     async def extract(
         self, body: bytes, url: str, content_type: str | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 __all__ = [
     "exit_hard",
     "getpid",
+    "is_loaded",
     "raise_stubborn",
     "raise_value_error",
     "rendezvous",
@@ -32,6 +34,10 @@ def square(x: int) -> int:
 
 def getpid() -> int:
     return os.getpid()
+
+
+def is_loaded(module: str) -> bool:
+    return module in sys.modules
 
 
 def sleep_then_pid(seconds: float, pid_file: str | None = None) -> int:

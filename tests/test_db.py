@@ -12,6 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import make_url
 
+from archive import db as db_module
 from archive.db import (
     Database,
     current_revision,
@@ -25,6 +26,16 @@ from archive.models import Base, Capture, Page, Run
 from archive.search import is_search_object
 
 TABLES = {"pages", "runs", "captures", "alembic_version"}
+
+
+def test_schema_head_is_the_newest_migration() -> None:
+    # archive.db knows its head without importing Alembic; the migrations directory decides.
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(db_module.__file__).parent / "migrations"))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
 
 
 def _sqlite_path(url: str) -> Path:

@@ -84,6 +84,16 @@ def test_timeout_kills_the_worker_and_replaces_it(tmp_path: Path) -> None:
         assert pool.stats["worker_restarts"] == 1
 
 
+def test_preloaded_modules_are_imported_before_the_time_limit_starts() -> None:
+    # The module takes a second to import, twice the time limit: were its import part of the
+    # first task, the task would be killed.
+    with ExtractPool(
+        pool_tasks.is_loaded, workers=1, timeout=0.5, preload=("tests.slow_import",)
+    ) as pool:
+        assert pool.submit("tests.slow_import").result(timeout=60) is True
+        assert pool.stats["timeouts"] == 0
+
+
 def test_exception_in_task_becomes_extract_error() -> None:
     with ExtractPool(pool_tasks.raise_value_error, workers=1) as pool:
         with pytest.raises(ExtractError, match=r"^ValueError: page too odd$") as info:
@@ -172,6 +182,19 @@ def test_close_with_wait_finishes_running_task_and_cancels_pending() -> None:
     assert not _alive(worker)
     assert _children() == baseline
     assert not _pool_threads()
+
+
+def test_start_boots_the_workers_before_any_task() -> None:
+    with ExtractPool(pool_tasks.getpid, workers=2) as pool:
+        pool.start()
+        deadline = time.monotonic() + 60
+        while len(multiprocessing.active_children()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started = {p.pid for p in multiprocessing.active_children()}
+        assert len(started) == 2
+        # The first tasks run in the workers started ahead of them.
+        assert {pool.submit().result(timeout=60) for _ in range(8)} <= started
+    assert pool.stats["worker_restarts"] == 0
 
 
 def test_close_before_any_task_starts_nothing() -> None:
