@@ -13,9 +13,8 @@ file, and the capture's metadata pointer moves to it; the old record stays as hi
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import as_completed
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +24,8 @@ from sqlalchemy import Select, delete, select
 
 from archive.db import Database
 from archive.exceptions import ArchiveError, ExtractError
-from archive.extract import ExtractResult, extract_page
+from archive.extract import WORKER_PRELOAD, ExtractResult, extract_page
+from archive.extract_pool import ExtractPool
 from archive.liveness import verdict_for_status
 from archive.models import Capture, Link, Page, Probe
 from archive.pagestate import DEFAULT_RULE, StateRule
@@ -186,6 +186,7 @@ def extract_archived(
     capture_ids: list[int],
     *,
     workers: int | None = None,
+    timeout: float = 30.0,
     writer: WarcWriter | None = None,
     rule: StateRule = DEFAULT_RULE,
     on_done: Callable[[ExtractOutcome], None] | None = None,
@@ -194,16 +195,21 @@ def extract_archived(
 
     Yields one outcome per capture, in completion order. Each result is committed as it
     arrives, with its new metadata record written first (the DB never points at a record that
-    does not exist).
+    does not exist). A page whose extraction runs past ``timeout`` seconds has its worker
+    killed and is recorded with an extraction error, as in a crawl; the pass goes on.
     """
     jobs = _jobs(db, warc_dir, capture_ids)
     if not jobs:
         return
     baselines: dict[tuple[str, str], Baseline | None] = {}
-    workers = workers or os.cpu_count() or 1
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(_extract_job, jobs, chunksize=max(1, min(16, len(jobs) // workers // 4)))
-        for capture_id, result, error in results:
+    pool = ExtractPool(_extract_job, workers=workers, timeout=timeout, preload=WORKER_PRELOAD)
+    with pool:
+        futures = {pool.submit(job): job.capture_id for job in jobs}
+        for future in as_completed(futures):
+            try:
+                capture_id, result, error = future.result()
+            except ExtractError as exc:  # a timeout (the worker was killed) or a dead worker
+                capture_id, result, error = futures[future], None, str(exc)
             outcome = _store(db, capture_id, result, error, writer, baselines, rule)
             if on_done is not None:
                 on_done(outcome)

@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.liveness_pages import STUB_HTML, article_html, error_html
+from tests.mockserver import MockServer
 from tests.static_site import Route, StaticSite
 
 pytestmark = pytest.mark.slow
@@ -82,3 +83,20 @@ def test_extract_without_a_database_is_one_line(tmp_path: Path) -> None:
     proc = run_morgue("--data-dir", str(tmp_path / "none"), "extract")
     assert proc.returncode == 2 and proc.stderr.startswith("morgue: error: no morgue database")
     assert not (tmp_path / "none").exists()
+
+
+def test_extract_kills_a_runaway_page_and_goes_on(mock_server: MockServer, tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path / "data")]
+    # The long read takes seconds to extract, the ordinary article milliseconds.
+    urls = [mock_server.url("/long-read.html"), mock_server.url("/articles/beta.html")]
+    fetched = run_morgue(*data, "archive", "--extract", "later", "--no-recover", *FAST, *urls)
+    assert fetched.returncode == 0, fetched.stderr
+    extracted = run_morgue(*data, "extract", "--timeout", "0.5", "--workers", "1",
+                           "--format", "json")  # fmt: skip
+    assert extracted.returncode == 0, extracted.stderr
+    outcomes = {o["url"]: o for o in json_lines(extracted.stdout)}
+    assert set(outcomes) == set(urls)
+    long_read, article = outcomes[urls[0]], outcomes[urls[1]]
+    assert long_read["text_chars"] == 0 and "exceeded 0.5 s" in (long_read["error"] or "")
+    # One worker: the one killed was replaced, and the next page was extracted by its successor.
+    assert article["text_chars"] > 0 and article["error"] is None

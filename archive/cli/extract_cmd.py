@@ -46,6 +46,16 @@ def extract_command(
         int | None,
         typer.Option("--workers", help="Worker processes (default: one per CPU).", min=1),
     ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            help="Seconds one page may take; past it its worker is killed and the page is "
+            "recorded with an extraction error.",
+            min=0.1,
+            metavar="S",
+        ),
+    ] = 30.0,
     output: Annotated[
         OutputFormat,
         typer.Option("--format", help="table: a summary; json: one line per capture."),
@@ -91,7 +101,9 @@ def extract_command(
         started = time.perf_counter()
         status = "failed"
         try:
-            stream = extract_archived(database, paths.warc_dir, ids, workers=workers, writer=writer)
+            stream = extract_archived(
+                database, paths.warc_dir, ids, workers=workers, timeout=timeout, writer=writer
+            )
             show = output is OutputFormat.table and sys.stderr.isatty()
             if show:
                 outcomes = _with_progress(stream, len(ids))
