@@ -24,8 +24,9 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# One test process per core: most tests wait on crawls in child processes.
 pytest: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 test: lint typecheck pytest
 

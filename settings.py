@@ -23,6 +23,9 @@ AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's remote-control server runs Python sent to a local port and leaves a token file in
+# the user's profile: not something an unattended archiver should open on every scheduled crawl.
+REMOTE_CONTROL_ENABLED = False
 
 # -- What comes back -------------------------------------------------------------------------
 # An archive keeps 404 and 503 bodies too: every status reaches the spider.

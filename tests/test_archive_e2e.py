@@ -90,8 +90,9 @@ def archived(mock_server: MockServer, tmp_path_factory: pytest.TempPathFactory) 
     refused = "http://127.0.0.1:9/closed-port.html"  # discard port: nothing listens there
     urls = [mock_server.url(path) for path in PATHS] + [refused]
     proc = run_morgue(
-        "--data-dir", str(data_dir), "archive", "--format", "json", "--timeout", "2", *FAST, *urls
-    )
+        "--data-dir", str(data_dir), "archive", "--format", "json", "--timeout", "2", *FAST,
+        "--no-recover", *urls,
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     return Archived(mock_server, data_dir, json_lines(proc.stdout))
 
