@@ -11,6 +11,7 @@ applied at command-line priority, e.g. ``WARC_DIR``, ``STORE_DB_URL``, ``STORE_R
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -33,6 +34,11 @@ def run_crawl(
     spider: str, spider_args: dict[str, Any], overrides: dict[str, Any]
 ) -> dict[str, Any]:
     """Run one spider to completion and return its final stats."""
+    # Scrapy's cookie middleware splits domains with tldextract, which by default downloads the
+    # Public Suffix List on first use: a request outside the crawl (not archived, not throttled,
+    # and failing on a machine without internet). The list bundled with tldextract serves, unless
+    # the environment names lists of its own. Read when the middleware's module is imported.
+    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
     process = CrawlerProcess(crawl_settings(overrides))
     crawler = process.create_crawler(spider)
     process.crawl(crawler, **spider_args)

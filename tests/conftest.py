@@ -33,6 +33,9 @@ if _OWNS_NETGUARD_DIR:
 _NETGUARD_LOG = Path(os.environ["NETGUARD_DIR"]) / f"{os.getpid()}.log"
 _NETGUARD_LOG.touch()
 os.environ["NETGUARD_LOG"] = str(_NETGUARD_LOG)
+# As on a fresh machine: libraries that cache downloads (tldextract's Public Suffix List) start
+# with nothing cached, so a download they would try shows up here, not first in CI.
+os.environ.setdefault("TLDEXTRACT_CACHE", str(Path(os.environ["NETGUARD_DIR"]) / "tldextract"))
 sys.path.insert(0, str(_NETGUARD))
 import sitecustomize  # noqa: E402, F401  (the guard, for this process)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import sys
 from typing import Any
 
 _LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
@@ -42,7 +43,8 @@ def _blocked(what: str) -> None:
     log = os.environ.get("NETGUARD_LOG")
     if log:
         with open(log, "a", encoding="utf-8") as fh:
-            fh.write(f"{os.getpid()} {what}\n")
+            program = " ".join(getattr(sys, "argv", []))[:120]
+            fh.write(f"{os.getpid()} {what} (in {program!r})\n")
 
 
 def _is_invalid(host: object) -> bool:
