@@ -124,6 +124,7 @@ class WarcWriter:
         self._name: str | None = None
         self._serial = 0
         self._warcinfo_id: str | None = None
+        self._sealed = False
         self.files_written: list[str] = []
         self.records_written = 0
         self.bytes_written = 0
@@ -192,6 +193,16 @@ class WarcWriter:
         with self._lock:
             self._close_locked()
 
+    def seal(self) -> None:
+        """Close the current file for good: any later write raises ``WarcError``.
+
+        For a crawl stopped by force, whose threads may still be storing: a record written
+        after the files were closed would land in a new file that nobody closes.
+        """
+        with self._lock:
+            self._sealed = True
+            self._close_locked()
+
     def _close_locked(self) -> None:
         if self._file is None or self._name is None:
             return
@@ -233,6 +244,8 @@ class WarcWriter:
 
     def _write_group(self, records: Sequence[Any]) -> list[RecordLocation]:
         with self._lock:
+            if self._sealed:
+                raise WarcError("the WARC writer is sealed: the crawl was stopped")
             if self._file is not None and self._file.tell() >= self.max_size:
                 self._close_locked()
             if self._file is None:

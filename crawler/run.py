@@ -18,6 +18,8 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler.capture import find_capture
+
 __all__ = ["crawl_settings", "main", "run_crawl"]
 
 
@@ -43,6 +45,11 @@ def run_crawl(
     crawler = process.create_crawler(spider)
     process.crawl(crawler, **spider_args)
     process.start()
+    # A second Ctrl-C stops the reactor without closing the spider, so its WARC file would keep
+    # its .open suffix until the next crawl finalised it. Its records are whole: close it here.
+    capture = find_capture(crawler) if crawler.extensions is not None else None
+    if capture is not None:
+        capture.writer.seal()
     assert crawler.stats is not None
     return dict(crawler.stats.get_stats())
 

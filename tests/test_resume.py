@@ -226,3 +226,46 @@ def test_ctrl_c_finishes_in_flight_pages_and_records_the_run_interrupted(
         stored = session.scalars(select(Capture)).all()
     assert run.status == "interrupted"
     assert len(stored) == len(rows)
+
+
+@pytest.mark.slow
+def test_ctrl_c_twice_stops_at_once_with_every_warc_closed(tmp_path: Path) -> None:
+    with MockServer() as server:
+        feed = server.url("/news/many.xml?n=200")
+        slow = ["-s", "DOWNLOAD_DELAY=0.1", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MORGUE_")}
+        crawl = subprocess.Popen(
+            [sys.executable, "-m", "archive", "--data-dir", str(tmp_path), "crawl",
+             "--feed", feed, "--no-recover", "--format", "json", *FAST, *slow],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )  # fmt: skip
+        db_path = tmp_path / "morgue.sqlite3"
+        deadline = time.monotonic() + 60
+        while _captures(db_path) < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.killpg(crawl.pid, signal.SIGINT)
+        time.sleep(0.3)
+        os.killpg(crawl.pid, signal.SIGINT)  # impatient: stop now
+        out, err = crawl.communicate(timeout=120)
+    assert crawl.returncode == 130, err
+    logs = "".join(p.read_text() for p in (tmp_path / "logs").glob("*.log"))
+    assert "forcing unclean shutdown" in logs  # the second Ctrl-C did stop it by force
+    # Even so, no file is left open, each is valid, and every row points at a whole record.
+    warc_dir = tmp_path / "warcs"
+    assert list(warc_dir.glob("*" + OPEN_SUFFIX)) == []
+    for path in warc_dir.glob("*.warc.gz"):
+        _check(path)
+    with open_database(f"sqlite:///{db_path}") as db, db.session(readonly=True) as session:
+        (run,) = session.scalars(select(Run)).all()
+        stored = session.scalars(select(Capture)).all()
+    assert run.status == "interrupted"
+    assert 5 <= len(stored) < 200 and len(json_lines(out)) == len(stored)
+    for capture in stored:
+        assert capture.warc_file and capture.warc_offset is not None
+        record = read_record(warc_dir, (capture.warc_file, capture.warc_offset))
+        assert record.target_uri == capture.url

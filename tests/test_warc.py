@@ -222,3 +222,15 @@ def test_bad_offset_is_a_warc_error(tmp_path: Path) -> None:
         read_record(tmp_path, (writer.files_written[0], 3))
     with pytest.raises(WarcError):
         read_record(tmp_path, ("missing.warc.gz", 0))
+
+
+def test_a_sealed_writer_closes_its_file_and_refuses_more(tmp_path: Path) -> None:
+    writer = FixedWriter(tmp_path)
+    loc = writer.write_metadata("http://news.test/a", {"verdict": "ok"})
+    assert (tmp_path / (loc.file + OPEN_SUFFIX)).exists()
+    writer.seal()
+    assert (tmp_path / loc.file).exists() and not list(tmp_path.glob("*" + OPEN_SUFFIX))
+    with pytest.raises(WarcError, match="sealed"):
+        writer.write_metadata("http://news.test/b", {"verdict": "ok"})
+    assert not list(tmp_path.glob("*" + OPEN_SUFFIX))  # no new file was started
+    assert read_record(tmp_path, (loc.file, loc.offset)).target_uri.endswith("//news.test/a")
