@@ -12,6 +12,10 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# pywb (a test dependency) pulls in brotlipy, whose `brotli` package shadows the brotli
+	# module Scrapy decodes br responses with: remove it, as a user's install never has it.
+	$(BIN)/python -m pip uninstall --quiet --yes brotlipy
+	$(BIN)/python -m pip install --quiet --force-reinstall --no-deps 'brotli>=1.1'
 	touch $(STAMP)
 
 demo: install

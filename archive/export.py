@@ -168,7 +168,7 @@ class _RecordCopier:
 
 
 def _wacz_tool() -> list[str]:
-    return [sys.executable, "-m", "wacz"]
+    return [sys.executable, "-m", "archive.wacz_tool"]
 
 
 def export_wacz(

@@ -34,6 +34,7 @@ from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import BaseWARCWriter
 
 from archive import __version__
+from archive.contentcoding import decode_content
 from archive.exceptions import WarcError
 
 __all__ = [
@@ -464,7 +465,7 @@ class ReadRecord:
     http_status: int | None
     http_headers: list[tuple[str, str]]
     payload: bytes  # as stored: for a response, the body as it came over the wire
-    content: bytes  # payload with Content-Encoding (gzip, deflate, br) undone
+    content: bytes  # payload with Content-Encoding (gzip, deflate, br, zstd) undone
 
 
 def read_record(directory: Path, location: RecordLocation | tuple[str, int]) -> ReadRecord:
@@ -482,7 +483,9 @@ def read_record(directory: Path, location: RecordLocation | tuple[str, int]) -> 
                 payload = record.raw_stream.read()
                 content = payload
                 if record.http_headers is not None:
-                    content = _decode_content(payload, record.http_headers)
+                    content = decode_content(
+                        payload, record.http_headers.get_header("Content-Encoding")
+                    )
                 return ReadRecord(
                     rec_type=record.rec_type,
                     target_uri=record.rec_headers.get_header("WARC-Target-URI"),
@@ -501,21 +504,3 @@ def read_record(directory: Path, location: RecordLocation | tuple[str, int]) -> 
     except Exception as exc:  # warcio raises assorted errors on a bad offset or a broken file
         raise WarcError(f"no WARC record at {name}:{offset}: {exc}") from exc
     raise WarcError(f"no WARC record at {name}:{offset}")
-
-
-_MAX_DECODED = 256 * 1024 * 1024  # a gzip bomb in the archive must not take the reader down
-
-
-def _decode_content(payload: bytes, http_headers: Any) -> bytes:
-    encoding = (http_headers.get_header("Content-Encoding") or "").strip().lower()
-    try:
-        if encoding in ("gzip", "x-gzip"):
-            return zlib.decompressobj(zlib.MAX_WBITS | 32).decompress(payload, _MAX_DECODED)
-        if encoding == "deflate":
-            try:
-                return zlib.decompressobj().decompress(payload, _MAX_DECODED)
-            except zlib.error:
-                return zlib.decompressobj(-zlib.MAX_WBITS).decompress(payload, _MAX_DECODED)
-    except zlib.error:
-        logger.debug("Could not undo Content-Encoding %s", encoding)
-    return payload

@@ -19,6 +19,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.capture import find_capture
+from crawler.encodings import accept_encoding
 
 __all__ = ["crawl_settings", "main", "run_crawl"]
 
@@ -27,6 +28,11 @@ def crawl_settings(overrides: dict[str, Any] | None = None) -> Settings:
     """The project's settings module with overrides on top, as ``scrapy crawl -s`` would."""
     settings = Settings()
     settings.setmodule("settings", priority="project")
+    header = accept_encoding()
+    if header is not None:
+        headers = dict(settings.getdict("DEFAULT_REQUEST_HEADERS"))
+        headers.setdefault("Accept-Encoding", header)
+        settings.set("DEFAULT_REQUEST_HEADERS", headers, priority="project")
     if overrides:
         settings.setdict(overrides, priority="cmdline")
     return settings

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import itertools
 import subprocess
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from archive.warc import WarcWriter
+from tests.readers import reader, reader_env
 
 __all__ = ["Capture", "ClockedWriter", "PywbCollection"]
 
@@ -91,12 +91,12 @@ class PywbCollection:
         return [self.archive_dir / name for name in writer.files_written]
 
     def reindex(self) -> None:
-        wb_manager = Path(sys.executable).parent / "wb-manager"
         subprocess.run(
-            [str(wb_manager), "reindex", self.name],
+            [reader("wb-manager"), "reindex", self.name],
             cwd=self.root,
             check=True,
             capture_output=True,
+            env=reader_env(),
         )
 
     def write_config(self, settings: Mapping[str, bool | str]) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+
+from tests.readers import reader, reader_env
 
 
 def _free_port() -> int:
@@ -25,10 +26,10 @@ class PywbServer:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> PywbServer:
-        wayback = Path(sys.executable).parent / "wayback"
         self.proc = subprocess.Popen(
-            [str(wayback), "-p", str(self.port), "-b", "127.0.0.1"],
+            [reader("wayback"), "-p", str(self.port), "-b", "127.0.0.1"],
             cwd=self.root,
+            env=reader_env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

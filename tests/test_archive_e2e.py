@@ -6,7 +6,6 @@ import gzip
 import json
 import shutil
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,15 @@ from archive.store import CAPTURE_FIELDS
 from archive.warc import read_record
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.mockserver import MockServer
+from tests.readers import reader, reader_env
 
 pytestmark = pytest.mark.slow
 
 PATHS = [
     "/articles/alpha.html",
     "/gzip/beta.html",
+    "/br/river-ferry-timetable.html",
+    "/zstd/market-square-repaving.html",
     "/chunked/gamma.html",
     "/query?id=7&utm_source=x",
     "/multi-header.html",
@@ -193,14 +195,28 @@ def test_offsets_read_back_the_right_records(archived: Archived) -> None:
     assert checked >= 15
 
 
-def test_gzip_body_is_stored_as_sent(archived: Archived) -> None:
-    row = archived.by_path["/gzip/beta.html"]
-    with urllib.request.urlopen(archived.server.url("/gzip/beta.html")) as resp:
+@pytest.mark.parametrize(
+    ("path", "coding"),
+    [
+        ("/gzip/beta.html", "gzip"),
+        ("/br/river-ferry-timetable.html", "br"),
+        ("/zstd/market-square-repaving.html", "zstd"),
+    ],
+)
+def test_encoded_body_is_stored_as_sent_and_read_back_decoded(
+    archived: Archived, path: str, coding: str
+) -> None:
+    row = archived.by_path[path]
+    with urllib.request.urlopen(archived.server.url(path)) as resp:
         wire = resp.read()  # urllib does not decode Content-Encoding
+    plain_path = "/articles/" + path.rsplit("/", 1)[1]
+    with urllib.request.urlopen(archived.server.url(plain_path)) as resp:
+        page = resp.read()  # the same article, not encoded
+    assert wire != page
     record = read_record(archived.warc_dir, (row["warc_file"], row["warc_offset"]))
-    assert ("Content-Encoding", "gzip") in record.http_headers
+    assert ("Content-Encoding", coding) in record.http_headers
     assert record.payload == wire
-    assert record.content == gzip.decompress(wire)
+    assert record.content == page
     assert row["text_chars"] > 200 and row["title"]
 
 
@@ -318,15 +334,19 @@ def test_metadata_records_carry_verdict_and_extraction(archived: Archived) -> No
 def test_independent_readers_accept_the_warcs(archived: Archived) -> None:
     files = archived.warc_files()
     assert files and not list(archived.warc_dir.glob("*.open"))
-    bindir = Path(sys.executable).parent
     for path in files:
         subprocess.run(["gzip", "-t", str(path)], check=True)
-        check = subprocess.run([str(bindir / "warcio"), "check", "-v", str(path)],
-                               capture_output=True, text=True)  # fmt: skip
+        check = subprocess.run([reader("warcio"), "check", "-v", str(path)],
+                               capture_output=True, text=True, env=reader_env())  # fmt: skip
         assert check.returncode == 0, check.stdout + check.stderr
         assert "digest fail" not in check.stdout
-    index = subprocess.run([str(bindir / "cdxj-indexer"), *map(str, files)],
-                           capture_output=True, text=True, check=True)  # fmt: skip
+    index = subprocess.run(
+        [reader("cdxj-indexer"), *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=reader_env(),
+    )
     lines = [line for line in index.stdout.splitlines() if line.strip()]
     alpha = archived.by_path["/articles/alpha.html"]
     hit = [json.loads(line.split(" ", 2)[2]) for line in lines if "articles/alpha.html" in line]
@@ -338,13 +358,12 @@ def test_independent_readers_accept_the_warcs(archived: Archived) -> None:
 
 
 def test_pywb_replays_the_archived_body(archived: Archived, tmp_path: Path) -> None:
-    bindir = Path(sys.executable).parent
-    subprocess.run([str(bindir / "wb-manager"), "init", "morgue"], cwd=tmp_path, check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run([reader("wb-manager"), "init", "morgue"], cwd=tmp_path, check=True,
+                   capture_output=True, env=reader_env())  # fmt: skip
     for path in archived.warc_files():
         shutil.copy(path, tmp_path / "collections" / "morgue" / "archive" / path.name)
-    subprocess.run([str(bindir / "wb-manager"), "reindex", "morgue"], cwd=tmp_path, check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run([reader("wb-manager"), "reindex", "morgue"], cwd=tmp_path, check=True,
+                   capture_output=True, env=reader_env())  # fmt: skip
     from tests.pywb_server import PywbServer
 
     url = archived.server.url("/articles/alpha.html")

@@ -7,7 +7,6 @@ mock server of their own, so that the shared one stays as the other tests expect
 from __future__ import annotations
 
 import subprocess
-import sys
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from archive.models import Capture, Discovery, Page, Source
 from archive.store import CONTRACT_FIELDS
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.mockserver import MockServer
+from tests.readers import reader, reader_env
 
 pytestmark = pytest.mark.slow
 
@@ -235,9 +235,10 @@ def test_recrawl_is_conditional_writes_revisits_and_keeps_changed_versions(
     revisits = {}
     for warc in sorted(warc_dir.glob("*.warc.gz")):
         check = subprocess.run(
-            [str(Path(sys.executable).parent / "warcio"), "check", str(warc)],
+            [reader("warcio"), "check", str(warc)],
             capture_output=True,
             text=True,
+            env=reader_env(),
         )
         assert check.returncode == 0, check.stdout + check.stderr
         for rec_type, headers, _status in _records(warc):

@@ -21,6 +21,7 @@ from archive.demo.server import (
 from archive.models import Capture
 from archive.store import captures_for_run, get_capture
 from tests.conftest import ROOT
+from tests.readers import reader, reader_env
 
 pytestmark = pytest.mark.slow
 
@@ -125,9 +126,11 @@ def test_demo_warcs_pass_warcio_check(demo: Demo) -> None:
     warcs = sorted((demo.data_dir / "warcs").iterdir())
     assert warcs and all(p.name.endswith(".warc.gz") for p in warcs)  # none left .open
     assert {c.warc_file for c in demo.captures} == {p.name for p in warcs}
-    warcio = Path(sys.executable).parent / "warcio"
     check = subprocess.run(
-        [str(warcio), "check", "-v", *map(str, warcs)], capture_output=True, text=True
+        [reader("warcio"), "check", "-v", *map(str, warcs)],
+        capture_output=True,
+        text=True,
+        env=reader_env(),
     )
     assert check.returncode == 0, check.stdout + check.stderr
     assert "digest fail" not in check.stdout

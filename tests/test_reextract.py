@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.liveness_pages import STUB_HTML, article_html, error_html
 from tests.mockserver import MockServer
+from tests.readers import reader, reader_env
 from tests.static_site import Route, StaticSite
 
 pytestmark = pytest.mark.slow
@@ -64,9 +64,8 @@ def test_archive_now_extract_later(tmp_path: Path) -> None:
 
     # The new metadata records are valid WARC, readable by an independent reader.
     warcs = sorted((tmp_path / "data" / "warcs").glob("morgue-extract-*.warc.gz"))
-    warcio = Path(sys.executable).parent / "warcio"
-    check = subprocess.run([str(warcio), "check", "-v", *map(str, warcs)], capture_output=True,
-                           text=True)  # fmt: skip
+    check = subprocess.run([reader("warcio"), "check", "-v", *map(str, warcs)],
+                           capture_output=True, text=True, env=reader_env())  # fmt: skip
     assert warcs and check.returncode == 0, check.stdout + check.stderr
     shown = json.loads(run_morgue(*data, "show", "--json", urls[2]).stdout)
     assert shown["verdict"] == "soft_404"

@@ -27,8 +27,7 @@ from archive.store import save_capture, start_run
 from archive.warc import OPEN_SUFFIX, RecordLocation, WarcWriter, read_record
 from tests.conftest import FAST, ROOT, json_lines, run_morgue
 from tests.mockserver import MockServer
-
-WARCIO = str(Path(sys.executable).parent / "warcio")
+from tests.readers import reader, reader_env
 
 
 def _write_some(directory: Path, count: int) -> tuple[WarcWriter, list[int]]:
@@ -55,7 +54,9 @@ def _torn_member() -> bytes:
 
 
 def _check(path: Path) -> None:
-    proc = subprocess.run([WARCIO, "check", str(path)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [reader("warcio"), "check", str(path)], capture_output=True, text=True, env=reader_env()
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

@@ -1,4 +1,4 @@
-"""The mock news site the tests crawl: "The Valley Courier", served by the standard library only.
+"""The mock news site the tests crawl: "The Valley Courier", on the standard library's server.
 
 Every route a crawler can meet on a bad day has a path here: redirects, error statuses, a request
 that never gets an answer, bodies too large or too compressed, wrong charsets, binary served as
@@ -13,6 +13,7 @@ import hashlib
 import html
 import json
 import random
+import sys
 import threading
 import zlib
 from collections.abc import Callable, Iterator
@@ -23,7 +24,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
+import brotli
+
 from tests.mockserver.news import NEWS_PREFIX_ROUTES, NEWS_ROUTES
+
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:
+    from backports import zstd
+
+# The Content-Encodings Scrapy asks for, as a server would apply them (/gzip/, /br/, /zstd/).
+_ENCODERS: dict[str, Callable[[bytes], bytes]] = {
+    "gzip": lambda data: gzip.compress(data, mtime=0),
+    "br": brotli.compress,
+    "zstd": zstd.compress,
+}
 
 __all__ = [
     "BOMB_INFLATED_SIZE",
@@ -481,11 +496,11 @@ class MockHandler(BaseHTTPRequestHandler):
         if slug is not None:
             self._send(200, article_page(article(slug)))
 
-    def gzip_route(self, rest: str) -> None:
+    def encoded_route(self, coding: str, rest: str) -> None:
         slug = self._slug(rest)
         if slug is not None:
-            data = gzip.compress(article_page(article(slug)).encode("utf-8"), mtime=0)
-            headers = (("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding"))
+            data = _ENCODERS[coding](article_page(article(slug)).encode("utf-8"))
+            headers = (("Content-Encoding", coding), ("Vary", "Accept-Encoding"))
             self._send(200, data, headers=headers)
 
     def chunked_route(self, rest: str) -> None:
@@ -671,7 +686,9 @@ ROUTES: dict[str, Callable[[MockHandler], None]] = {
 }
 PREFIX_ROUTES: tuple[tuple[str, Callable[[MockHandler, str], None]], ...] = (
     ("/articles/", MockHandler.article_route),
-    ("/gzip/", MockHandler.gzip_route),
+    ("/gzip/", lambda handler, rest: handler.encoded_route("gzip", rest)),
+    ("/br/", lambda handler, rest: handler.encoded_route("br", rest)),
+    ("/zstd/", lambda handler, rest: handler.encoded_route("zstd", rest)),
     ("/chunked/", MockHandler.chunked_route),
     ("/redirect/", MockHandler.redirect_route),
     ("/status/", MockHandler.status_route),
