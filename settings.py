@@ -52,6 +52,8 @@ DOWNLOAD_HANDLERS = {
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.robots.ObeyingRobotsTxtMiddleware": 100,
+    # First to see each response: waits for its WARC records (crawler/capture.py).
+    "crawler.capture.AwaitCapture": 950,
 }
 EXTENSIONS = {
     "crawler.capture.WarcCapture": 100,
@@ -82,6 +84,7 @@ EXTRACT_TIMEOUT = 30.0
 STORE_ENABLED = True
 STORE_DB_URL = None  # set from --db / --data-dir
 STORE_RUN_ID = 0  # the runs row this crawl reports into; 0 for none
+STORE_MAX_BATCH = 100  # captures committed in one transaction at most (when that many wait)
 
 # -- Liveness verdicts and soft-404 probes (pipelines.classify.ClassifyPipeline) -------------
 LIVENESS_PROBE_ENABLED = True

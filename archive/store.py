@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urljoin
 
-from sqlalchemy import ColumnElement, Select, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, bindparam, or_, select, update
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -44,6 +44,8 @@ __all__ = [
     "save_capture",
     "save_captures",
     "start_run",
+    "update_page_state",
+    "update_page_states",
 ]
 
 logger = logging.getLogger(__name__)
@@ -152,32 +154,49 @@ def page_key(rec: CaptureRecord) -> str:
     return canonical if url_host(canonical) in hosts else key
 
 
-def _page_id(session: Session, key: str, original_url: str, seen_at: datetime) -> int:
-    """Find or create the page row; safe when another process creates it at the same time."""
-    found = session.scalar(select(Page.id).where(Page.url == key))
-    if found is not None:
-        return found
-    values = {
-        "url": key,
-        "original_url": original_url,
-        "host": url_host(key),
-        "first_seen_at": seen_at,
+def _page_ids(session: Session, batch: list[CaptureRecord]) -> list[int]:
+    """The page row of each record, created where missing; safe against concurrent writers.
+
+    Three statements for the whole batch: read the pages that exist, insert the others (the
+    first record of each supplies its original URL and first-seen time), read those back.
+    """
+    keys = [page_key(rec) for rec in batch]
+    found: dict[str, int] = {
+        url: page
+        for url, page in session.execute(select(Page.url, Page.id).where(Page.url.in_(set(keys))))
     }
-    dialect = session.get_bind().dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-        stmt = insert(Page).values(values).on_conflict_do_nothing(index_elements=["url"])
-        session.execute(stmt)
-    else:
-        try:
-            with session.begin_nested():
-                session.execute(sa_insert(Page).values(values))
-        except IntegrityError:
-            pass  # another writer created it first; read theirs below
-    page_id = session.scalar(select(Page.id).where(Page.url == key))
-    if page_id is None:  # pragma: no cover - only if the row vanished between the two statements
-        raise DatabaseError(f"could not create the page row for {key}")
-    return page_id
+    new: dict[str, dict[str, Any]] = {}
+    for key, rec in zip(keys, batch, strict=True):
+        if key not in found and key not in new:
+            new[key] = {
+                "url": key,
+                "original_url": _clean(rec.url.strip()) or key,
+                "host": url_host(key),
+                "first_seen_at": rec.fetched_at,
+            }
+    if new:
+        dialect = session.get_bind().dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+            stmt = insert(Page).values(list(new.values()))
+            session.execute(stmt.on_conflict_do_nothing(index_elements=["url"]))
+        else:
+            for values in new.values():
+                try:
+                    with session.begin_nested():
+                        session.execute(sa_insert(Page).values(values))
+                except IntegrityError:
+                    pass  # another writer created it first; read theirs below
+        found.update(
+            (url, page)
+            for url, page in session.execute(
+                select(Page.url, Page.id).where(Page.url.in_(list(new)))
+            )
+        )
+    missing = [key for key in keys if key not in found]
+    if missing:  # pragma: no cover - only if a row vanished between the two statements
+        raise DatabaseError(f"could not create the page row for {missing[0]}")
+    return [found[key] for key in keys]
 
 
 def extraction_columns(ext: Extraction | None) -> dict[str, Any]:
@@ -234,40 +253,70 @@ def _capture_row(rec: CaptureRecord, page_id: int) -> Capture:
     )
 
 
-def _save(session: Session, rec: CaptureRecord, rule: StateRule) -> int:
-    key = page_key(rec)
-    page_id = _page_id(session, key, _clean(rec.url.strip()) or key, rec.fetched_at)
-    row = _capture_row(rec, page_id)
-    row.links = [
-        Link(position=i, url=_clean(url) or url, text=_clean(text))
-        for i, (url, text) in enumerate(rec.links)
-    ]
-    session.add(row)
-    session.flush()
-    session.execute(
-        update(Page)
-        .where(Page.id == page_id)
-        .where(or_(Page.last_captured_at.is_(None), Page.last_captured_at < row.fetched_at))
-        .values(last_captured_at=row.fetched_at)
+# Core's view of the pages table, for UPDATEs run once with many parameter sets.
+_PAGES = cast(Table, Page.__table__)
+
+
+def _save_batch(session: Session, batch: list[CaptureRecord], rule: StateRule) -> list[int]:
+    page_ids = _page_ids(session, batch)
+    rows = []
+    for rec, page_id in zip(batch, page_ids, strict=True):
+        row = _capture_row(rec, page_id)
+        row.links = [
+            Link(position=i, url=_clean(url) or url, text=_clean(text))
+            for i, (url, text) in enumerate(rec.links)
+        ]
+        rows.append(row)
+    session.add_all(rows)
+    session.flush()  # one multi-row INSERT per table
+    latest: dict[int, datetime] = {}
+    for row in rows:
+        if row.page_id not in latest or latest[row.page_id] < row.fetched_at:
+            latest[row.page_id] = row.fetched_at
+    pages = _PAGES
+    session.connection().execute(
+        update(pages)
+        .where(pages.c.id == bindparam("b_page"))
+        .where(
+            or_(pages.c.last_captured_at.is_(None), pages.c.last_captured_at < bindparam("b_at"))
+        )
+        .values(last_captured_at=bindparam("b_at")),
+        [{"b_page": page, "b_at": at} for page, at in latest.items()],
     )
-    update_page_state(session, page_id, rule)
-    return row.id
+    update_page_states(session, list(latest), rule)
+    return [row.id for row in rows]
 
 
 def update_page_state(session: Session, page_id: int, rule: StateRule = DEFAULT_RULE) -> None:
     """Derive a page's state from its captures again (``archive.pagestate``)."""
+    update_page_states(session, [page_id], rule)
+
+
+def update_page_states(
+    session: Session, page_ids: list[int], rule: StateRule = DEFAULT_RULE
+) -> None:
+    """Derive the state of each page from its captures again, in two statements."""
+    if not page_ids:
+        return
+    observed: dict[int, list[Observation]] = {page: [] for page in page_ids}
     rows = session.execute(
-        select(Capture.fetched_at, Capture.verdict, Capture.reason, Capture.recovered_from).where(
-            Capture.page_id == page_id
-        )
-    )
-    observations = [
-        Observation(at, verdict, reason, recovered is not None)
-        for at, verdict, reason, recovered in rows
-    ]
-    state, dead_since = derive_state(observations, rule)
-    session.execute(
-        update(Page).where(Page.id == page_id).values(state=state, dead_since=dead_since)
+        select(
+            Capture.page_id, Capture.fetched_at, Capture.verdict, Capture.reason,
+            Capture.recovered_from,
+        ).where(Capture.page_id.in_(page_ids))
+    )  # fmt: skip
+    for page, at, verdict, reason, recovered in rows:
+        observed[page].append(Observation(at, verdict, reason, recovered is not None))
+    pages = _PAGES
+    values = []
+    for page, observations in observed.items():
+        state, dead_since = derive_state(observations, rule)
+        values.append({"b_page": page, "b_state": state, "b_dead": dead_since})
+    session.connection().execute(
+        update(pages)
+        .where(pages.c.id == bindparam("b_page"))
+        .values(state=bindparam("b_state"), dead_since=bindparam("b_dead")),
+        values,
     )
 
 
@@ -287,7 +336,7 @@ def save_captures(
     if not batch:
         return []
     with db.session() as session:
-        ids = [_save(session, rec, rule) for rec in batch]
+        ids = _save_batch(session, batch, rule)
     logger.debug("Saved %d captures", len(ids))
     return ids
 

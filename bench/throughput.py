@@ -1,6 +1,6 @@
 """Throughput and memory: morgue side by side with the extraction ceiling and with wget.
 
-    python bench/throughput.py [N] [--rss-scale] [--skip-wget]
+    python bench/throughput.py [N] [--rss-scale] [--skip-wget] [--gzip-level L]
 
 On this machine, in one run, over the same pages:
 
@@ -171,7 +171,12 @@ def main() -> None:
     parser.add_argument("n", nargs="?", type=int, default=1000, help="article URLs (1000)")
     parser.add_argument("--rss-scale", action="store_true", help="peak RSS at 1,000 and 10,000")
     parser.add_argument("--skip-wget", action="store_true")
+    parser.add_argument(
+        "--gzip-level", type=int, help="WARC_GZIP_LEVEL for morgue (default: its own)"
+    )
     args = parser.parse_args()
+    if args.gzip_level is not None:
+        FAST.extend(["-s", f"WARC_GZIP_LEVEL={args.gzip_level}"])
     bodies = load_bodies()
     n = args.n
     mean_kib = sum(map(len, bodies)) / len(bodies) / 1024

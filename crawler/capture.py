@@ -3,11 +3,18 @@
 It listens to ``response_downloaded``, which fires before any downloader middleware sees the
 response: the body is still content-encoded (``HttpCompressionMiddleware`` at priority 590 has not
 decompressed it nor dropped ``Content-Encoding``), and redirects and retries have not been acted
-on, so every hop and every attempt is archived.
+on, so every hop and every attempt is archived. The records are compressed and written on a
+writer thread (zlib lets go of the GIL, so this runs beside the reactor); the ``AwaitCapture``
+downloader middleware, the first to see each response, waits for them and puts their location
+in ``request.meta``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 from urllib.parse import urljoin, urlsplit
@@ -19,6 +26,7 @@ from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
 from archive.capture import RedirectHop
+from archive.exceptions import WarcError
 from archive.memento import parse_http_date, provenance_headers
 from archive.sources import PriorCapture
 from archive.warc import RecordLocation, WarcWriter, payload_digest
@@ -31,9 +39,12 @@ __all__ = [
     "META_RESPONSE",
     "META_REVISIT",
     "META_STATUS",
+    "AwaitCapture",
     "WarcCapture",
     "find_capture",
 ]
+
+logger = logging.getLogger(__name__)
 
 META_RESPONSE = "morgue_response"  # RecordLocation of the latest response to this request
 META_STATUS = "morgue_status"  # (url, status, content type) of that response
@@ -44,12 +55,33 @@ META_HOPS = "morgue_hops"  # list[RedirectHop] followed so far
 # bytes) is then written as a revisit record pointing at it, and META_REVISIT is set to True.
 META_PRIOR = "morgue_prior"
 META_REVISIT = "morgue_revisit"
+_META_PENDING = "morgue_pending_record"  # Future of the records being written
+
+
+@dataclass(frozen=True, slots=True)
+class _Exchange:
+    """One response and its request, as received: what the writer thread turns into records."""
+
+    url: str
+    method: str
+    request_headers: list[tuple[str, str]]
+    request_body: bytes
+    status: int
+    response_headers: list[tuple[str, str]]
+    body: bytes
+    protocol: str
+    reason: str | None
+    warc_headers: dict[str, str] | None
+    ip_address: str | None
+    prior: PriorCapture | None
 
 
 class WarcCapture:
     def __init__(self, writer: WarcWriter, stats: StatsCollector) -> None:
         self.writer = writer
         self.stats = stats
+        # One thread, so records go into the file in the order the responses came.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-writer")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -76,6 +108,12 @@ class WarcCapture:
         return ext
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
+        """Hand the exchange to the writer thread; ``AwaitCapture`` collects its location.
+
+        The head and the body are taken here, before any middleware changes them; compressing
+        and writing them (several milliseconds for a news page) happen on the writer thread, so
+        that the reactor goes on downloading meanwhile.
+        """
         wire = request.meta.pop(META_WIRE, None)
         if wire is not None:
             reason, headers = wire
@@ -104,45 +142,67 @@ class WarcCapture:
             when = parse_http_date(stamp.decode("latin-1"))
             if when is not None:
                 provenance = provenance_headers(original, when)
-        prior: PriorCapture | None = request.meta.get(META_PRIOR)
-        ip_address = str(response.ip_address) if response.ip_address else None
-        if prior is not None and self._identical(prior, response):
+        exchange = _Exchange(
+            url=response.url,
+            method=request.method,
+            request_headers=request_headers,
+            request_body=request.body,
+            status=response.status,
+            response_headers=headers,
+            body=response.body,
+            protocol=response.protocol or "HTTP/1.1",
+            reason=reason,
+            warc_headers=provenance,
+            ip_address=str(response.ip_address) if response.ip_address else None,
+            prior=request.meta.get(META_PRIOR),
+        )
+        request.meta[_META_PENDING] = self._executor.submit(self._write, exchange)
+
+    def _write(self, ex: _Exchange) -> tuple[RecordLocation, bool, int]:
+        """On the writer thread: the response and request records.
+
+        Returns the response record's location, whether it is a revisit, and the bytes written.
+        """
+        if ex.prior is not None and self._identical(ex.prior, ex.url, ex.status, ex.body):
+            prior = ex.prior
             assert prior.payload_digest is not None
-            resp_loc, _req_loc = self.writer.write_revisit(
-                response.url,
-                method=request.method,
-                request_headers=request_headers,
-                request_body=request.body,
-                status=response.status,
-                response_headers=headers,
+            resp_loc, req_loc = self.writer.write_revisit(
+                ex.url,
+                method=ex.method,
+                request_headers=ex.request_headers,
+                request_body=ex.request_body,
+                status=ex.status,
+                response_headers=ex.response_headers,
                 refers_to_uri=prior.target_uri or prior.url,
                 refers_to_date=prior.warc_date or self.writer.warc_date(),
                 refers_to_id=prior.warc_record_id,
                 digest=prior.payload_digest,
-                protocol=response.protocol or "HTTP/1.1",
-                reason=reason,
-                ip_address=ip_address,
+                protocol=ex.protocol,
+                reason=ex.reason,
+                ip_address=ex.ip_address,
             )
-            request.meta[META_REVISIT] = True
-            self.stats.inc_value("warc/revisits_written")
+            revisit = True
         else:
-            resp_loc, _req_loc = self.writer.write_exchange(
-                response.url,
-                method=request.method,
-                request_headers=request_headers,
-                request_body=request.body,
-                status=response.status,
-                response_headers=headers,
-                body=response.body,
-                protocol=response.protocol or "HTTP/1.1",
-                reason=reason,
-                warc_headers=provenance,
-                ip_address=ip_address,
+            resp_loc, req_loc = self.writer.write_exchange(
+                ex.url,
+                method=ex.method,
+                request_headers=ex.request_headers,
+                request_body=ex.request_body,
+                status=ex.status,
+                response_headers=ex.response_headers,
+                body=ex.body,
+                protocol=ex.protocol,
+                reason=ex.reason,
+                warc_headers=ex.warc_headers,
+                ip_address=ex.ip_address,
             )
-        self.stats.inc_value("warc/records_written", 2)
-        self.stats.inc_value("warc/bytes_written", resp_loc.length + _req_loc.length)
-        request.meta[META_RESPONSE] = resp_loc
+            revisit = False
+        return resp_loc, revisit, resp_loc.length + req_loc.length
+
+    def collected(self, request: Request, response: Response, loc: RecordLocation) -> None:
+        """Back on the reactor: what the rest of the crawl reads about the records written."""
         content_type = response.headers.get(b"Content-Type")
+        request.meta[META_RESPONSE] = loc
         request.meta[META_STATUS] = (
             response.url,
             response.status,
@@ -154,21 +214,19 @@ class WarcCapture:
                 url=response.url,
                 status=response.status,
                 location=urljoin(response.url, location.decode("latin-1")),
-                record=resp_loc,
+                record=loc,
             )
             # A new list: RedirectMiddleware copies meta shallowly into the next request.
             request.meta[META_HOPS] = [*request.meta.get(META_HOPS, []), hop]
 
     @staticmethod
-    def _identical(prior: PriorCapture, response: Response) -> bool:
+    def _identical(prior: PriorCapture, url: str, status: int, body: bytes) -> bool:
         """Whether a re-fetch brought back the payload ``prior`` already holds."""
-        if not prior.payload_digest or response.url != (prior.target_uri or prior.url):
+        if not prior.payload_digest or url != (prior.target_uri or prior.url):
             return False
-        if response.status == 304:
+        if status == 304:
             return True
-        return response.status == prior.http_status and (
-            payload_digest(response.body) == prior.payload_digest
-        )
+        return status == prior.http_status and payload_digest(body) == prior.payload_digest
 
     def write_metadata(
         self, url: str, data: dict[str, object], refers_to: RecordLocation | None
@@ -180,6 +238,7 @@ class WarcCapture:
         return loc
 
     def spider_closed(self, spider: Spider) -> None:
+        self._executor.shutdown(wait=True)
         self.writer.close()
         self.stats.set_value("warc/files_written", len(self.writer.files_written))
 
@@ -191,3 +250,45 @@ def find_capture(crawler: Crawler) -> WarcCapture | None:
         if isinstance(ext, WarcCapture):
             return ext
     return None
+
+
+class AwaitCapture:
+    """Downloader middleware: wait for the records of each response before anything acts on it.
+
+    At priority 950 it is the first to see a response, so the redirect, retry and compression
+    middlewares after it find the record locations in ``request.meta`` as before; meanwhile the
+    reactor serves other downloads.
+    """
+
+    def __init__(self, capture: WarcCapture | None, stats: StatsCollector) -> None:
+        self.capture = capture
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        capture = find_capture(crawler)
+        if capture is None:
+            raise NotConfigured("no WARC capture (WARC_ENABLED is off)")
+        assert crawler.stats is not None
+        return cls(capture, crawler.stats)
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        pending: Future[tuple[RecordLocation, bool, int]] | None = request.meta.pop(
+            _META_PENDING, None
+        )
+        if pending is None or self.capture is None:
+            return response
+        try:
+            loc, revisit, written = await asyncio.wrap_future(pending)
+        except (WarcError, OSError, RuntimeError) as exc:
+            # The page goes on without a record, as when the writer fails on the reactor.
+            logger.error("Could not archive %s: %s", response.url, exc)
+            self.stats.inc_value("warc/write_errors")
+            return response
+        if revisit:
+            request.meta[META_REVISIT] = True
+            self.stats.inc_value("warc/revisits_written")
+        self.stats.inc_value("warc/records_written", 2)
+        self.stats.inc_value("warc/bytes_written", written)
+        self.capture.collected(request, response, loc)
+        return response

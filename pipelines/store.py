@@ -1,13 +1,20 @@
 """Store each capture: a WARC metadata record with verdict and extraction, then a DB row.
 
 The row is written only after its records are on disk, so the DB never points at a record that
-does not exist. Both writes run in a worker thread: a busy database must not stall downloads.
+does not exist. Both writes run on one store thread, off the reactor: a busy database must not
+stall downloads. The thread stores every item waiting when it is free in one transaction, so
+under load the commits (and SQLite's write lock) are shared by many captures, while a lone
+capture waits for nobody. An item is done once its row is committed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import timedelta
 from typing import Any, Self
 
@@ -18,7 +25,7 @@ from scrapy.statscollectors import StatsCollector
 from archive.capture import CaptureRecord
 from archive.db import Database, open_database
 from archive.pagestate import DEFAULT_RULE, StateRule
-from archive.store import save_capture
+from archive.store import save_captures
 from crawler.capture import WarcCapture, find_capture
 from crawler.items import FetchedPage
 
@@ -48,6 +55,80 @@ def metadata_payload(item: FetchedPage) -> dict[str, Any]:
     }
 
 
+class _Batcher:
+    """One thread that stores items, as many at a time as are waiting, in submission order.
+
+    ``prepare`` turns an item into its capture records (writing their WARC metadata records),
+    once; ``save`` commits the records of a batch in one transaction. When a batch fails, its
+    items are saved one by one, so that one bad capture costs no other its row.
+    """
+
+    def __init__(
+        self,
+        prepare: Callable[[FetchedPage], list[CaptureRecord]],
+        save: Callable[[list[CaptureRecord]], None],
+        max_batch: int,
+    ) -> None:
+        self._prepare, self._save = prepare, save
+        self._max_batch = max(1, max_batch)
+        self._queue: queue.Queue[tuple[FetchedPage, Future[None]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="store", daemon=True)
+        self._thread.start()
+
+    def submit(self, item: FetchedPage) -> Future[None]:
+        future: Future[None] = Future()
+        self._queue.put((item, future))
+        return future
+
+    def close(self) -> None:
+        """Store what is queued, then stop the thread."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self._max_batch:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stopping = True
+                    break
+                batch.append(more)
+            self._flush(batch)
+
+    def _flush(self, batch: list[tuple[FetchedPage, Future[None]]]) -> None:
+        ready: list[tuple[list[CaptureRecord], Future[None]]] = []
+        for item, future in batch:
+            try:
+                ready.append((self._prepare(item), future))
+            except Exception as exc:
+                future.set_exception(exc)
+        if len(ready) > 1:
+            try:
+                self._save([record for records, _ in ready for record in records])
+            except Exception:
+                logger.warning("Storing %d captures at once failed; storing them one by one",
+                               len(ready))  # fmt: skip
+            else:
+                for _, future in ready:
+                    future.set_result(None)
+                return
+        for records, future in ready:
+            try:
+                self._save(records)
+            except Exception as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(None)
+
+
 class StorePipeline:
     def __init__(
         self,
@@ -56,12 +137,14 @@ class StorePipeline:
         stats: StatsCollector,
         run_id: int | None,
         rule: StateRule = DEFAULT_RULE,
+        max_batch: int = 100,
     ) -> None:
         self.rule = rule
         self.db = db
         self.capture = capture
         self.stats = stats
         self.run_id = run_id
+        self._batcher = _Batcher(self._records, self._save, max_batch)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -77,24 +160,37 @@ class StorePipeline:
             checks=settings.getint("LIVENESS_DEAD_CHECKS"),
             span=timedelta(days=settings.getfloat("LIVENESS_DEAD_SPAN")),
         )
-        return cls(open_database(url), find_capture(crawler), crawler.stats, run_id, rule)
+        return cls(
+            open_database(url),
+            find_capture(crawler),
+            crawler.stats,
+            run_id,
+            rule,
+            max_batch=settings.getint("STORE_MAX_BATCH"),
+        )
 
     async def process_item(self, item: FetchedPage) -> FetchedPage:
-        await asyncio.to_thread(self._store, item)
+        await asyncio.wrap_future(self._batcher.submit(item))
         return item
 
-    def _store(self, item: FetchedPage) -> None:
-        self._store_one(item)
+    def _records(self, item: FetchedPage) -> list[CaptureRecord]:
+        records = [self._record(item)]
         if item.recovered is not None:
-            self._store_one(item.recovered)
+            records.append(self._record(item.recovered))
+        return records
 
-    def _store_one(self, item: FetchedPage) -> None:
+    def _save(self, records: list[CaptureRecord]) -> None:
+        save_captures(self.db, records, self.rule)
+        self.stats.inc_value("store/captures", len(records))
+        self.stats.inc_value("store/commits")
+
+    def _record(self, item: FetchedPage) -> CaptureRecord:
         metadata = None
         if self.capture is not None:
             metadata = self.capture.write_metadata(
                 item.final_url or item.url, metadata_payload(item), item.response
             )
-        record = CaptureRecord(
+        return CaptureRecord(
             url=item.url,
             fetched_at=item.fetched_at,
             verdict=item.verdict or "unreachable",
@@ -114,8 +210,7 @@ class StorePipeline:
             evidence=list(item.evidence),
             links=[(link.url, link.text) for link in item.links],
         )
-        save_capture(self.db, record, self.rule)
-        self.stats.inc_value("store/captures")
 
     def close_spider(self) -> None:
+        self._batcher.close()
         self.db.close()

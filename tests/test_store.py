@@ -303,6 +303,44 @@ def test_batch_is_one_transaction(database: Database) -> None:
     assert save_captures(database, []) == []
 
 
+def test_a_batch_files_each_capture_under_its_page_with_its_state(database: Database) -> None:
+    # What a busy crawl commits at once: a page met twice, another page, and pages that exist.
+    save_captures(database, [make_record("https://news.example/old", verdict="not_found",
+                                         reason="http_404", fetched_at=T0)])  # fmt: skip
+    batch = [
+        make_record("https://news.example/a", fetched_at=T0 + timedelta(days=1)),
+        make_record("https://news.example/old", verdict="not_found", reason="http_404",
+                    fetched_at=T0 + timedelta(days=9)),
+        make_record("https://news.example/a?utm_source=feed", verdict="not_found",
+                    reason="http_404", fetched_at=T0 + timedelta(days=2)),
+        make_record("https://news.example/b", fetched_at=T0 + timedelta(days=3)),
+    ]  # fmt: skip
+    ids = save_captures(database, batch)
+    assert len(ids) == 4 and ids == sorted(ids)
+    with database.session(readonly=True) as session:
+        captures = {c.id: c for c in session.scalars(select(Capture))}
+        pages = {p.url: p for p in session.scalars(select(Page))}
+        page_of = {cid: captures[cid].page.url for cid in ids}
+        assert set(pages) == {"https://news.example/a", "https://news.example/b",
+                              "https://news.example/old"}  # fmt: skip
+        assert list(page_of.values()) == [
+            "https://news.example/a", "https://news.example/old",
+            "https://news.example/a", "https://news.example/b",
+        ]  # fmt: skip
+        a, old, b = (pages[u] for u in ("https://news.example/a", "https://news.example/old",
+                                         "https://news.example/b"))  # fmt: skip
+        # The newest capture of each page, and the state all its captures give.
+        assert _utc(a.last_captured_at) == T0 + timedelta(days=2)
+        assert (a.state, _utc(a.dead_since)) == ("dead_suspected", T0 + timedelta(days=2))
+        assert (old.state, _utc(old.dead_since)) == ("dead_confirmed", T0)
+        assert (b.state, b.dead_since) == ("alive", None)
+        assert _utc(a.first_seen_at) == T0 + timedelta(days=1)
+
+
+def _utc(when: datetime | None) -> datetime | None:
+    return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
+
+
 def test_runs(database: Database) -> None:
     run_id = start_run(database, "crawl", {"feed": ["https://news.example/rss"], "depth": 2})
     with database.session(readonly=True) as session:
