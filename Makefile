@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 	# module Scrapy decodes br responses with: remove it, as a user's install never has it.
 	$(BIN)/python -m pip uninstall --quiet --yes brotlipy
 	$(BIN)/python -m pip install --quiet --force-reinstall --no-deps 'brotli>=1.1'
+	# The readers (warcio, pywb, py-wacz) decode br with brotlipy: give it a directory of its
+	# own, which tests/readers.py puts first on their path.
+	rm -rf $(VENV)/readers
+	$(BIN)/python -m pip install --quiet --no-deps --target $(VENV)/readers 'brotlipy>=0.7'
 	touch $(STAMP)
 
 demo: install
