@@ -10,12 +10,13 @@ dead article redirected to a home page (whose canonical is the home page) stays 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 from urllib.parse import urljoin
 
-from sqlalchemy import ColumnElement, Select, Table, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, bindparam, func, or_, select, update
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -33,14 +34,17 @@ __all__ = [
     "CAPTURE_FIELDS",
     "CONTRACT_FIELDS",
     "EXTRA_FIELDS",
+    "RunTally",
     "capture_by_record_id",
     "capture_to_json",
     "captures_for_run",
     "captures_for_url",
     "finish_run",
     "get_capture",
+    "iter_captures_for_run",
     "latest_capture",
     "page_key",
+    "run_tally",
     "save_capture",
     "save_captures",
     "start_run",
@@ -391,6 +395,60 @@ def captures_for_url(db: Database, url: str) -> list[Capture]:
 def captures_for_run(db: Database, run_id: int) -> list[Capture]:
     """The captures a run stored, in the order it stored them."""
     return _captures(db, select(Capture).where(Capture.run_id == run_id).order_by(Capture.id))
+
+
+def iter_captures_for_run(
+    db: Database, run_id: int, *, chunk: int = 500, limit: int | None = None
+) -> Iterator[list[Capture]]:
+    """The captures of a run in storing order, ``chunk`` at a time, each chunk read on its own.
+
+    For runs of any size: memory holds one chunk, not the run (a scheduled crawl can store
+    hundreds of thousands of pages, with their texts).
+    """
+    after, left = 0, limit
+    while left is None or left > 0:
+        size = chunk if left is None else min(chunk, left)
+        stmt = (
+            select(Capture)
+            .where(Capture.run_id == run_id, Capture.id > after)
+            .order_by(Capture.id)
+            .limit(size)
+        )
+        batch = _captures(db, stmt)
+        if not batch:
+            return
+        yield batch
+        after = batch[-1].id
+        if left is not None:
+            left -= len(batch)
+        if len(batch) < size:
+            return
+
+
+@dataclass(frozen=True, slots=True)
+class RunTally:
+    """What a run stored, counted in the database: pages fetched (recovered copies apart)."""
+
+    pages: int
+    verdicts: dict[str, int]
+    recovered: int
+
+
+def run_tally(db: Database, run_id: int) -> RunTally:
+    with db.session(readonly=True) as session:
+        rows = session.execute(
+            select(Capture.verdict, Capture.recovered_from.is_not(None), func.count())
+            .where(Capture.run_id == run_id)
+            .group_by(Capture.verdict, Capture.recovered_from.is_not(None))
+        ).all()
+    verdicts: dict[str, int] = {}
+    recovered = 0
+    for verdict, is_copy, count in rows:
+        if is_copy:
+            recovered += count
+        else:
+            verdicts[verdict] = verdicts.get(verdict, 0) + count
+    return RunTally(sum(verdicts.values()), verdicts, recovered)
 
 
 def _iso_utc(value: datetime) -> str:

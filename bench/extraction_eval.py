@@ -224,7 +224,7 @@ def _mean(values: list[float] | list[bool]) -> float:
 
 
 def report(pages: list[GoldPage], plain: Scores, ours: Scores, show_losses: int) -> None:
-    def row(name: str, a: float, b: float, fmt: str = "{:.3f}") -> None:
+    def row(name: str, a: float, b: float, fmt: str = "{:.4f}") -> None:
         mark = "+" if b > a else ("=" if b == a else "-")
         print(f"{name:<24}{fmt.format(a):>12}{fmt.format(b):>12}  {mark}")
 

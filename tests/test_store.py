@@ -24,8 +24,10 @@ from archive.store import (
     captures_for_url,
     finish_run,
     get_capture,
+    iter_captures_for_run,
     latest_capture,
     page_key,
+    run_tally,
     save_capture,
     save_captures,
     start_run,
@@ -360,6 +362,29 @@ def test_runs(database: Database) -> None:
         finish_run(database, run_id, "done", {})
     with pytest.raises(DatabaseError, match="no run"):
         finish_run(database, run_id + 99, "failed", {})
+
+
+def test_a_run_is_read_back_a_chunk_at_a_time_and_counted(database: Database) -> None:
+    run = start_run(database, "crawl", {})
+    other = start_run(database, "crawl", {})
+    recs = [
+        make_record(f"https://news.example/{i}", run_id=run, verdict=v, reason=r)
+        for i, (v, r) in enumerate(
+            [("ok", "http_200"), ("not_found", "http_404"), ("ok", "http_200"),
+             ("soft_404", "error_stub"), ("ok", "http_200")]
+        )
+    ]  # fmt: skip
+    recs.append(make_record("https://news.example/1", run_id=run, recovered_from="https://wb/1"))
+    ids = save_captures(database, recs)
+    save_captures(database, [make_record("https://news.example/x", run_id=other)])
+    chunks = list(iter_captures_for_run(database, run, chunk=2))
+    assert [len(c) for c in chunks] == [2, 2, 2]
+    assert [c.id for chunk in chunks for c in chunk] == ids
+    assert [c.id for chunk in iter_captures_for_run(database, run, chunk=2, limit=3)
+            for c in chunk] == ids[:3]  # fmt: skip
+    tally = run_tally(database, run)
+    assert tally.pages == 5 and tally.recovered == 1
+    assert tally.verdicts == {"ok": 3, "not_found": 1, "soft_404": 1}
 
 
 def test_odd_text_is_stored(database: Database) -> None:

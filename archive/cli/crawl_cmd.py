@@ -7,7 +7,7 @@ import socket
 import sys
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -29,7 +29,7 @@ from archive.sources import (
     reconcile_published,
     sources_of_pages,
 )
-from archive.store import capture_to_json, captures_for_run, finish_run, start_run
+from archive.store import capture_to_json, finish_run, iter_captures_for_run, run_tally, start_run
 from archive.urls import validate_url
 
 from .archive_cmd import EXTRACT_LATER, ExtractWhen, OutputFormat
@@ -121,8 +121,8 @@ def crawl(
     overrides: Mapping[str, Any],
     *,
     progress: str = "none",
-) -> tuple[list[dict[str, Any]], CrawlSummary, CrawlResult]:
-    """Run one crawl in a child process; returns its captures (contract rows) and summary.
+) -> tuple[CrawlSummary, CrawlResult]:
+    """Run one crawl in a child process; returns its summary (``run_rows`` gives its captures).
 
     ``progress``: ``bar`` for a live display on a terminal, ``lines`` for one log line per page
     on stderr, ``none`` for silence.
@@ -160,17 +160,14 @@ def crawl(
         result = _run(job, progress)
         link_discoveries(db)
         reconcile_published(db, run_id)
-        captures = captures_for_run(db, run_id)
-        listed = sources_of_pages(db, (c.page_id for c in captures))
-        # The contract fields, then the sources that listed each page (feeds, sitemaps, sites).
-        rows = [{**capture_to_json(c), "sources": listed.get(c.page_id, [])} for c in captures]
+        tally = run_tally(db, run_id)
         stats = result.stats
         summary = CrawlSummary(
             run_id=run_id,
             status=_status(result),
-            pages=sum(1 for c in captures if not c.recovered_from),
-            verdicts=dict(Counter(c.verdict for c in captures if not c.recovered_from)),
-            recovered=sum(1 for c in captures if c.recovered_from),
+            pages=tally.pages,
+            verdicts=tally.verdicts,
+            recovered=tally.recovered,
             revisits=int(stats.get("warc/revisits_written", 0)),
             skipped_archived=int(stats.get("sources/skipped_archived", 0)),
             entries=int(stats.get("sources/entries", 0)),
@@ -185,7 +182,20 @@ def crawl(
         raise ArchiveError(
             f"the crawl process failed (exit status {result.returncode}); see {job.log_file}"
         )
-    return rows, summary, result
+    return summary, result
+
+
+def run_rows(db_url: str, run_id: int, limit: int | None = None) -> Iterator[dict[str, Any]]:
+    """The contract rows of a run's captures, in storing order, read a chunk at a time."""
+    db = open_database(db_url)
+    try:
+        for captures in iter_captures_for_run(db, run_id, limit=limit):
+            listed = sources_of_pages(db, (c.page_id for c in captures))
+            # The contract fields, then the sources that listed each page.
+            for c in captures:
+                yield {**capture_to_json(c), "sources": listed.get(c.page_id, [])}
+    finally:
+        db.close()
 
 
 def _run(job: CrawlJob, progress: str) -> CrawlResult:
@@ -402,16 +412,18 @@ def crawl_command(
         overrides.update(EXTRACT_LATER)
     paths = resolve_paths(ctx, data_dir, db)
     progress = "bar" if sys.stderr.isatty() else "lines"
-    rows, summary, result = crawl(paths, spec, overrides, progress=progress)
+    summary, result = crawl(paths, spec, overrides, progress=progress)
     if output is OutputFormat.json:
-        print_json_lines(rows)
+        print_json_lines(run_rows(paths.db_url, summary.run_id))
         print(summary.line(), file=sys.stderr)
     else:
         console = Console()
+        rows = list(run_rows(paths.db_url, summary.run_id, limit=TABLE_ROWS))
         if rows:
-            console.print(captures_table(rows[:TABLE_ROWS]))
-            if len(rows) > TABLE_ROWS:
-                console.print(f"... and {len(rows) - TABLE_ROWS} more captures")
+            console.print(captures_table(rows))
+            stored = summary.pages + summary.recovered
+            if stored > len(rows):
+                console.print(f"... and {stored - len(rows)} more captures")
         console.print(summary.line())
     if result.interrupted:
         raise typer.Exit(130)
