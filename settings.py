@@ -72,7 +72,7 @@ WARC_ENABLED = True
 WARC_DIR = None  # set from --data-dir: DATA_DIR/warcs
 WARC_PREFIX = "morgue"
 WARC_MAX_SIZE = 1_000_000_000
-WARC_GZIP_LEVEL = 6
+WARC_GZIP_LEVEL = 4
 WARC_IS_PART_OF = ""
 
 # -- Extraction (pipelines.extract.ExtractPipeline) ------------------------------------------

@@ -4,7 +4,7 @@ Writes every corpus page as a response record (plus its request) with archive.wa
 at each level and prints MB/s of page bytes and the compressed size. Falls back to generated
 pages when the corpus is absent.
 
-    .venv/bin/python bench/warc_write.py [--levels 1,6,9] [--repeat 3]
+    .venv/bin/python bench/warc_write.py [--levels 1,4,6,9] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def load_pages() -> list[tuple[str, bytes]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--levels", default="1,6,9")
+    parser.add_argument("--levels", default="1,4,6,9")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     pages = load_pages()
