@@ -67,6 +67,9 @@ ITEM_PIPELINES = {
     "pipelines.store.StorePipeline": 800,
 }
 
+# -- The crawl's process (crawler.run) -------------------------------------------------------
+CRAWL_SWITCH_INTERVAL = 0.0001  # seconds; sys.setswitchinterval (Python's default: 0.005)
+
 # -- WARC capture (crawler.capture.WarcCapture) ----------------------------------------------
 WARC_ENABLED = True
 WARC_DIR = None  # set from --data-dir: DATA_DIR/warcs

@@ -219,7 +219,14 @@ class WarcWriter:
         record = self._serializer.create_warcinfo_record(name, info)
         record.rec_headers.replace_header("Content-Type", "application/warc-fields")
         self._warcinfo_id = record.rec_headers.get_header("WARC-Record-ID")
-        self._write_member(record)
+        member = self._member(record)
+        try:
+            self._file.write(member)
+            self._file.flush()
+        except OSError as exc:
+            raise WarcError(f"cannot write to {name}: {exc}") from exc
+        self.records_written += 1
+        self.bytes_written += len(member)
 
     def close(self) -> None:
         """Close the current file and drop its ``.open`` suffix."""
@@ -254,26 +261,10 @@ class WarcWriter:
 
     # -- records -----------------------------------------------------------------------------
 
-    def _write_member(self, record: Any) -> RecordLocation:
-        assert self._file is not None and self._name is not None
+    def _member(self, record: Any) -> bytes:
         raw = self._serializer.serialize(record)
         compressor = zlib.compressobj(self.gzip_level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
-        member = compressor.compress(raw) + compressor.flush()
-        offset = self._file.tell()
-        try:
-            self._file.write(member)
-            self._file.flush()
-        except OSError as exc:
-            raise WarcError(f"cannot write to {self._name}: {exc}") from exc
-        self.records_written += 1
-        self.bytes_written += len(member)
-        return RecordLocation(
-            file=self._name,
-            offset=offset,
-            length=len(member),
-            record_id=record.rec_headers.get_header("WARC-Record-ID"),
-            payload_digest=record.rec_headers.get_header("WARC-Payload-Digest"),
-        )
+        return compressor.compress(raw) + compressor.flush()
 
     def _write_group(self, records: Sequence[Any]) -> list[RecordLocation]:
         with self._lock:
@@ -283,11 +274,34 @@ class WarcWriter:
                 self._close_locked()
             if self._file is None:
                 self._open()
-            locations = []
+            assert self._file is not None and self._name is not None
+            members = []
             for record in records:
                 if self._warcinfo_id:
                     record.rec_headers.replace_header("WARC-Warcinfo-ID", self._warcinfo_id)
-                locations.append(self._write_member(record))
+                members.append(self._member(record))
+            offset = self._file.tell()
+            # One write and one flush for the group: on the writer thread each call into the OS
+            # lets go of the GIL, and taking it back means waiting for the reactor thread.
+            try:
+                self._file.write(b"".join(members))
+                self._file.flush()
+            except OSError as exc:
+                raise WarcError(f"cannot write to {self._name}: {exc}") from exc
+            locations = []
+            for record, member in zip(records, members, strict=True):
+                locations.append(
+                    RecordLocation(
+                        file=self._name,
+                        offset=offset,
+                        length=len(member),
+                        record_id=record.rec_headers.get_header("WARC-Record-ID"),
+                        payload_digest=record.rec_headers.get_header("WARC-Payload-Digest"),
+                    )
+                )
+                offset += len(member)
+            self.records_written += len(members)
+            self.bytes_written += sum(len(m) for m in members)
             return locations
 
     def _response_record(

@@ -22,6 +22,7 @@ def test_every_setting_is_documented() -> None:
 
 def test_custom_settings_are_prefixed() -> None:
     prefixes = (
+        "CRAWL_",
         "WARC_",
         "EXTRACT_",
         "STORE_",
