@@ -76,6 +76,7 @@ WARC_DIR = None  # set from --data-dir: DATA_DIR/warcs
 WARC_PREFIX = "morgue"
 WARC_MAX_SIZE = 1_000_000_000
 WARC_GZIP_LEVEL = 4
+WARC_WRITE_THREADS = 2  # threads compressing and writing records
 WARC_IS_PART_OF = ""
 
 # -- Extraction (pipelines.extract.ExtractPipeline) ------------------------------------------

@@ -129,8 +129,8 @@ class WarcWriter:
     """Writes records into rotating WARC files in one directory.
 
     ``hostname``, ``now`` and ``new_record_id`` are the seams a test overrides to get byte-exact
-    output. Thread-safe: a group of records (request, response, metadata) is written under a lock
-    into the same file.
+    output. Thread-safe: several threads may write at once, each group of records (request and
+    response, or metadata) written whole and together into one file.
     """
 
     def __init__(
@@ -266,7 +266,27 @@ class WarcWriter:
         compressor = zlib.compressobj(self.gzip_level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
         return compressor.compress(raw) + compressor.flush()
 
+    def _members(self, records: Sequence[Any], warcinfo_id: str | None) -> list[bytes]:
+        members = []
+        for record in records:
+            if warcinfo_id:
+                record.rec_headers.replace_header("WARC-Warcinfo-ID", warcinfo_id)
+            stream = getattr(record, "raw_stream", None)
+            if stream is not None:
+                stream.seek(0)  # serialised again after a rotation: read the payload anew
+            members.append(self._member(record))
+        return members
+
     def _write_group(self, records: Sequence[Any]) -> list[RecordLocation]:
+        # Records are serialised and compressed outside the lock, so that writer threads
+        # compress side by side (zlib lets go of the GIL); the lock covers the file only.
+        with self._lock:
+            if self._sealed:
+                raise WarcError("the WARC writer is sealed: the crawl was stopped")
+            if self._file is None:
+                self._open()
+            warcinfo_id = self._warcinfo_id
+        members = self._members(records, warcinfo_id)
         with self._lock:
             if self._sealed:
                 raise WarcError("the WARC writer is sealed: the crawl was stopped")
@@ -275,11 +295,8 @@ class WarcWriter:
             if self._file is None:
                 self._open()
             assert self._file is not None and self._name is not None
-            members = []
-            for record in records:
-                if self._warcinfo_id:
-                    record.rec_headers.replace_header("WARC-Warcinfo-ID", self._warcinfo_id)
-                members.append(self._member(record))
+            if self._warcinfo_id != warcinfo_id:  # another file since: name its warcinfo
+                members = self._members(records, self._warcinfo_id)
             offset = self._file.tell()
             # One write and one flush for the group: on the writer thread each call into the OS
             # lets go of the GIL, and taking it back means waiting for the reactor thread.

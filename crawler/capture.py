@@ -3,10 +3,10 @@
 It listens to ``response_downloaded``, which fires before any downloader middleware sees the
 response: the body is still content-encoded (``HttpCompressionMiddleware`` at priority 590 has not
 decompressed it nor dropped ``Content-Encoding``), and redirects and retries have not been acted
-on, so every hop and every attempt is archived. The records are compressed and written on a
-writer thread (zlib lets go of the GIL, so this runs beside the reactor); the ``AwaitCapture``
-downloader middleware, the first to see each response, waits for them and puts their location
-in ``request.meta``.
+on, so every hop and every attempt is archived. The records are compressed and written on
+writer threads (``WARC_WRITE_THREADS``; zlib lets go of the GIL, so they run beside the
+reactor); the ``AwaitCapture`` downloader middleware, the first to see each response, waits for
+them and puts their location in ``request.meta``.
 """
 
 from __future__ import annotations
@@ -77,11 +77,13 @@ class _Exchange:
 
 
 class WarcCapture:
-    def __init__(self, writer: WarcWriter, stats: StatsCollector) -> None:
+    def __init__(self, writer: WarcWriter, stats: StatsCollector, threads: int = 2) -> None:
         self.writer = writer
         self.stats = stats
-        # One thread, so records go into the file in the order the responses came.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-writer")
+        # Threads compress side by side; each exchange's records stay together in the file.
+        self._executor = ThreadPoolExecutor(
+            max_workers=max(1, threads), thread_name_prefix="warc-writer"
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -102,7 +104,7 @@ class WarcCapture:
                 "isPartOf": settings.get("WARC_IS_PART_OF") or "",
             },
         )
-        ext = cls(writer, crawler.stats)
+        ext = cls(writer, crawler.stats, settings.getint("WARC_WRITE_THREADS"))
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext

@@ -8,6 +8,7 @@ import hashlib
 import itertools
 import subprocess
 import sys
+import threading
 import zlib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -234,3 +235,65 @@ def test_a_sealed_writer_closes_its_file_and_refuses_more(tmp_path: Path) -> Non
         writer.write_metadata("http://news.test/b", {"verdict": "ok"})
     assert not list(tmp_path.glob("*" + OPEN_SUFFIX))  # no new file was started
     assert read_record(tmp_path, (loc.file, loc.offset)).target_uri.endswith("//news.test/a")
+
+
+def test_threads_writing_at_once_keep_each_exchange_whole_and_in_its_file(
+    tmp_path: Path,
+) -> None:
+    # Small files: rotations happen while other threads have records compressed for the old one.
+    writer = WarcWriter(tmp_path, max_size=20_000)
+    bodies = {
+        f"http://news.test/{t}/{i}": bytes([t, i]) * 2_000 for t in range(4) for i in range(25)
+    }
+    written: dict[str, object] = {}
+
+    def work(thread: int) -> None:
+        for i in range(25):
+            url = f"http://news.test/{thread}/{i}"
+            resp, _ = writer.write_exchange(
+                url,
+                method="GET",
+                request_headers=[("Host", "news.test")],
+                request_body=b"",
+                status=200,
+                response_headers=[("Content-Type", "text/plain")],
+                body=bodies[url],
+            )
+            writer.write_metadata(url, {"n": i}, refers_to=resp.record_id)
+            written[url] = resp
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    writer.close()
+
+    assert len(writer.files_written) > 5
+    for url, loc in written.items():
+        record = read_record(tmp_path, loc)  # type: ignore[arg-type]
+        assert record.target_uri == url and record.payload == bodies[url]
+        assert loc.payload_digest == sha1_b32(bodies[url])  # type: ignore[attr-defined]
+    seen = 0
+    for name in writer.files_written:
+        with open(tmp_path / name, "rb") as fh:
+            records = [
+                (r.rec_type, r.rec_headers.get_header("WARC-Record-ID"),
+                 r.rec_headers.get_header("WARC-Warcinfo-ID"),
+                 r.rec_headers.get_header("WARC-Concurrent-To"))
+                for r in ArchiveIterator(fh)
+            ]  # fmt: skip
+        assert records[0][0] == "warcinfo"
+        info_id = records[0][1]
+        assert all(rec[2] == info_id for rec in records[1:]), name
+        for before, rec in itertools.pairwise(records):
+            if rec[0] == "request":  # right after the response it belongs to
+                assert before[0] == "response" and rec[3] == before[1]
+        seen += sum(1 for rec in records if rec[0] == "response")
+        proc = subprocess.run(
+            [sys.executable, "-m", "warcio.cli", "check", str(tmp_path / name)],
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert seen == len(written) == 100
