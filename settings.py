@@ -69,6 +69,7 @@ ITEM_PIPELINES = {
 
 # -- The crawl's process (crawler.run) -------------------------------------------------------
 CRAWL_SWITCH_INTERVAL = 0.0001  # seconds; sys.setswitchinterval (Python's default: 0.005)
+CRAWL_MALLOC_MMAP_THRESHOLD = 262144  # bytes; glibc's, fixed (0: glibc's sliding default)
 
 # -- WARC capture (crawler.capture.WarcCapture) ----------------------------------------------
 WARC_ENABLED = True
