@@ -219,14 +219,7 @@ class WarcWriter:
         record = self._serializer.create_warcinfo_record(name, info)
         record.rec_headers.replace_header("Content-Type", "application/warc-fields")
         self._warcinfo_id = record.rec_headers.get_header("WARC-Record-ID")
-        member = self._member(record)
-        try:
-            self._file.write(member)
-            self._file.flush()
-        except OSError as exc:
-            raise WarcError(f"cannot write to {name}: {exc}") from exc
-        self.records_written += 1
-        self.bytes_written += len(member)
+        self._append_locked([record], [self._member(record)])
 
     def close(self) -> None:
         """Close the current file and drop its ``.open`` suffix."""
@@ -277,49 +270,55 @@ class WarcWriter:
             members.append(self._member(record))
         return members
 
+    def _ready_locked(self) -> str | None:
+        """Make sure a file with room is open; returns its warcinfo record's id."""
+        if self._sealed:
+            raise WarcError("the WARC writer is sealed: the crawl was stopped")
+        if self._file is not None and self._file.tell() >= self.max_size:
+            self._close_locked()
+        if self._file is None:
+            self._open()
+        return self._warcinfo_id
+
+    def _append_locked(self, records: Sequence[Any], members: list[bytes]) -> list[RecordLocation]:
+        """Append compressed records to the current file: one write and one flush for all.
+
+        On a writer thread each call into the OS lets go of the GIL, and taking it back means
+        waiting for the reactor thread.
+        """
+        assert self._file is not None and self._name is not None
+        offset = self._file.tell()
+        try:
+            self._file.write(b"".join(members))
+            self._file.flush()
+        except OSError as exc:
+            raise WarcError(f"cannot write to {self._name}: {exc}") from exc
+        locations = []
+        for record, member in zip(records, members, strict=True):
+            locations.append(
+                RecordLocation(
+                    file=self._name,
+                    offset=offset,
+                    length=len(member),
+                    record_id=record.rec_headers.get_header("WARC-Record-ID"),
+                    payload_digest=record.rec_headers.get_header("WARC-Payload-Digest"),
+                )
+            )
+            offset += len(member)
+        self.records_written += len(members)
+        self.bytes_written += sum(len(m) for m in members)
+        return locations
+
     def _write_group(self, records: Sequence[Any]) -> list[RecordLocation]:
         # Records are serialised and compressed outside the lock, so that writer threads
         # compress side by side (zlib lets go of the GIL); the lock covers the file only.
         with self._lock:
-            if self._sealed:
-                raise WarcError("the WARC writer is sealed: the crawl was stopped")
-            if self._file is None:
-                self._open()
-            warcinfo_id = self._warcinfo_id
+            warcinfo_id = self._ready_locked()
         members = self._members(records, warcinfo_id)
         with self._lock:
-            if self._sealed:
-                raise WarcError("the WARC writer is sealed: the crawl was stopped")
-            if self._file is not None and self._file.tell() >= self.max_size:
-                self._close_locked()
-            if self._file is None:
-                self._open()
-            assert self._file is not None and self._name is not None
-            if self._warcinfo_id != warcinfo_id:  # another file since: name its warcinfo
+            if self._ready_locked() != warcinfo_id:  # another file since: name its warcinfo
                 members = self._members(records, self._warcinfo_id)
-            offset = self._file.tell()
-            # One write and one flush for the group: on the writer thread each call into the OS
-            # lets go of the GIL, and taking it back means waiting for the reactor thread.
-            try:
-                self._file.write(b"".join(members))
-                self._file.flush()
-            except OSError as exc:
-                raise WarcError(f"cannot write to {self._name}: {exc}") from exc
-            locations = []
-            for record, member in zip(records, members, strict=True):
-                locations.append(
-                    RecordLocation(
-                        file=self._name,
-                        offset=offset,
-                        length=len(member),
-                        record_id=record.rec_headers.get_header("WARC-Record-ID"),
-                        payload_digest=record.rec_headers.get_header("WARC-Payload-Digest"),
-                    )
-                )
-                offset += len(member)
-            self.records_written += len(members)
-            self.bytes_written += sum(len(m) for m in members)
-            return locations
+            return self._append_locked(records, members)
 
     def _response_record(
         self,
