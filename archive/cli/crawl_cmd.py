@@ -186,8 +186,11 @@ def crawl(
 
 
 def run_rows(db_url: str, run_id: int, limit: int | None = None) -> Iterator[dict[str, Any]]:
-    """The contract rows of a run's captures, in storing order, read a chunk at a time."""
-    db = open_database(db_url)
+    """The contract rows of a run's captures, in storing order, read a chunk at a time.
+
+    For after ``crawl``, which has brought the schema up to date: no migration check again.
+    """
+    db = open_database(db_url, migrate=False)
     try:
         for captures in iter_captures_for_run(db, run_id, limit=limit):
             listed = sources_of_pages(db, (c.page_id for c in captures))
