@@ -16,7 +16,6 @@ import fcntl
 import logging
 import os
 import socket
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +28,7 @@ from archive.models import Capture, Run
 from archive.sitemaps import parse_date
 from archive.sources import PriorCapture
 from archive.warc import OPEN_SUFFIX
+from archive.warcscan import complete_length
 
 __all__ = [
     "RecoveredFile",
@@ -40,48 +40,12 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_CHUNK = 1 << 16
-
 
 @dataclass(frozen=True, slots=True)
 class RecoveredFile:
     name: str  # final name (without ".open")
     size_before: int
     size_after: int
-
-
-def complete_length(path: Path) -> int:
-    """Bytes of ``path`` taken up by whole gzip members, from the start."""
-    end = 0
-    pos = 0
-    decomp = zlib.decompressobj(zlib.MAX_WBITS | 16)
-    member_start = 0
-    try:
-        with open(path, "rb") as fh:
-            pending = b""
-            while True:
-                if not pending:
-                    pending = fh.read(_CHUNK)
-                    if not pending:
-                        break
-                    pos += len(pending)
-                data = pending
-                pending = b""
-                while data:
-                    decomp.decompress(data, _CHUNK)
-                    while decomp.unconsumed_tail:
-                        decomp.decompress(decomp.unconsumed_tail, _CHUNK)
-                    if decomp.eof:
-                        rest = decomp.unused_data
-                        end = pos - len(rest) - len(pending)
-                        member_start = end
-                        decomp = zlib.decompressobj(zlib.MAX_WBITS | 16)
-                        data = rest
-                    else:
-                        data = b""
-    except zlib.error:
-        logger.info("Corrupt gzip member at %d in %s", member_start, path)
-    return end
 
 
 def _unlocked(path: Path) -> bool:

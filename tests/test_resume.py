@@ -22,9 +22,10 @@ from warcio.archiveiterator import ArchiveIterator
 from archive.capture import CaptureRecord
 from archive.db import open_database
 from archive.models import Capture, Run
-from archive.resume import complete_length, finalise_stale_warcs, recover_interrupted
+from archive.resume import finalise_stale_warcs, recover_interrupted
 from archive.store import save_capture, start_run
 from archive.warc import OPEN_SUFFIX, RecordLocation, WarcWriter, read_record
+from archive.warcscan import complete_length
 from tests.conftest import FAST, ROOT, json_lines, run_morgue
 from tests.mockserver import MockServer
 from tests.readers import reader, reader_env
