@@ -60,6 +60,9 @@ class ExtractOutcome:
     reason: str
     text_chars: int
     error: str | None
+    #: The WARC record could not be read back: the capture was left as it was, but for its
+    #: ``extract_error``.
+    unreadable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,8 @@ def pending_captures(db: Database, selection: Selection) -> list[int]:
             Capture.http_status < 300,
         )
     )
+    # A record known to be gone (morgue verify) cannot be read: nothing to extract.
+    stmt = stmt.where(Capture.record_error.is_(None))
     if not selection.all:
         stmt = stmt.where(Capture.text.is_(None), Capture.extract_error.is_(None))
     if selection.verdicts:
@@ -99,10 +104,19 @@ def pending_captures(db: Database, selection: Selection) -> list[int]:
         return list(session.scalars(stmt))
 
 
+class _Unreadable(str):
+    """An error message saying the record could not be read (not that extraction failed)."""
+
+    __slots__ = ()
+
+
 def _extract_job(job: _Job) -> tuple[int, ExtractResult | None, str | None]:
     """In a worker: read the response record and extract it."""
     try:
         record = read_record(Path(job.warc_dir), (job.warc_file, job.warc_offset))
+    except ArchiveError as exc:
+        return job.capture_id, None, _Unreadable(f"cannot read the archived page: {exc}")
+    try:
         ctype = job.content_type
         if ctype and ctype.split(";", 1)[0].strip().lower() not in _HTML_TYPES:
             return job.capture_id, None, None
@@ -249,6 +263,14 @@ def _store(
         if capture is None:  # deleted meanwhile
             return ExtractOutcome(capture_id, "", "", "", "", 0, "capture deleted")
         before = capture.verdict
+        if isinstance(error, _Unreadable):
+            # What the record gave before stays: text, verdict and links are not replaced by
+            # the nothing a damaged file gives now.
+            capture.extract_error = str(error)
+            return ExtractOutcome(
+                capture_id, capture.url, before, capture.verdict, capture.reason,
+                capture.text_chars, capture.extract_error, unreadable=True,
+            )  # fmt: skip
         baseline = _baseline(session, capture.final_url or capture.url, baselines)
         _apply(capture, result, error, baseline)
         if writer is not None:
