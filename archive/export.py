@@ -34,7 +34,7 @@ from archive.db import Database
 from archive.exceptions import InvalidInput, WarcError
 from archive.models import Capture
 from archive.query import CaptureQuery, iter_query
-from archive.store import capture_to_json
+from archive.store import capture_by_record_id, capture_to_json
 from archive.warc import OPEN_SUFFIX
 from archive.warcscan import Damage, scan
 
@@ -169,6 +169,20 @@ class _RecordCopier:
             fh.close()
 
 
+def _copy_original(db: Database, copier: _RecordCopier, headers: dict[str, str]) -> None:
+    """A revisit replays from the record it refers to: that record goes in the package too."""
+    seen: set[str] = set()
+    while headers.get("WARC-Type") == "revisit":
+        refers = headers.get("WARC-Refers-To")
+        if not refers or refers in seen:
+            return
+        seen.add(refers)
+        original = capture_by_record_id(db, refers)
+        if original is None:
+            return  # morgue verify reports it
+        headers = copier.copy(original.warc_file, original.warc_offset, original.warc_length)
+
+
 def _wacz_tool() -> list[str]:
     return [sys.executable, "-m", "archive.wacz_tool"]
 
@@ -202,6 +216,7 @@ def export_wacz(
                         copier.copy(hop.get("warc_file"), hop.get("warc_offset"),
                                     hop.get("warc_length"))  # fmt: skip
                     response = copier.copy(c.warc_file, c.warc_offset, c.warc_length)
+                    _copy_original(db, copier, response)
                     copier.copy(c.metadata_warc_file, c.metadata_warc_offset,
                                 c.metadata_warc_length)  # fmt: skip
                     if not response:

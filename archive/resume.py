@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
 from archive.db import Database
 from archive.models import Capture, Run
@@ -130,29 +130,39 @@ def finalise_stale_warcs(warc_dir: Path) -> list[RecoveredFile]:
 
 
 def mark_past_cut(db: Database, files: Iterable[RecoveredFile]) -> int:
-    """Set ``record_error`` on the captures whose records a cut took; returns how many."""
+    """Set ``record_error`` on the captures whose response record a cut took (returns how
+    many), and clear the pointers of those whose metadata record it took: the row holds what
+    that record held."""
     count = 0
     with db.session() as session:
         for item in files:
             if item.size_after >= item.size_before:
                 continue
-            past = or_(
-                (Capture.warc_file == item.name)
-                & (Capture.warc_offset + Capture.warc_length > item.size_after),
-                (Capture.metadata_warc_file == item.name)
-                & (Capture.metadata_warc_offset + Capture.metadata_warc_length > item.size_after),
-            )
             message = (
                 f"{item.name} ends at {item.size_after}: the record was cut off when the "
                 "process writing it died"
             )
             result = session.execute(
                 update(Capture)
-                .where(past, Capture.record_error.is_(None))
+                .where(
+                    Capture.warc_file == item.name,
+                    Capture.warc_offset + Capture.warc_length > item.size_after,
+                    Capture.record_error.is_(None),
+                )
                 .values(record_error=message)
                 .execution_options(synchronize_session=False)
             )
             marked = int(getattr(result, "rowcount", 0) or 0)
+            session.execute(
+                update(Capture)
+                .where(
+                    Capture.metadata_warc_file == item.name,
+                    Capture.metadata_warc_offset + Capture.metadata_warc_length > item.size_after,
+                )
+                .values(metadata_warc_file=None, metadata_warc_offset=None,
+                        metadata_warc_length=None, metadata_record_id=None)
+                .execution_options(synchronize_session=False)
+            )  # fmt: skip
             if marked:
                 logger.warning("%d captures lost their record when %s was cut", marked, item.name)
             count += marked

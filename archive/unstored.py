@@ -39,14 +39,14 @@ from sqlalchemy import select
 
 from archive.capture import CaptureRecord, RedirectHop
 from archive.db import Database
-from archive.exceptions import InvalidURL
+from archive.exceptions import ArchiveError, InvalidURL
 from archive.extract import Extraction
 from archive.liveness import verdict_for_status
 from archive.models import Capture, Discovery, Probe, Run
 from archive.sitemaps import parse_date
 from archive.store import save_captures
 from archive.urls import normalise_url
-from archive.warc import RecordLocation
+from archive.warc import OPEN_SUFFIX, RecordLocation, read_record
 from archive.warcscan import ScannedRecord, scan
 
 __all__ = [
@@ -87,8 +87,23 @@ def run_of_warcinfo(record: ScannedRecord) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def _wanted(headers: dict[str, str]) -> bool:
-    return headers.get("warc-type") in ("warcinfo", "metadata")
+def _is_warcinfo(headers: dict[str, str]) -> bool:
+    return headers.get("warc-type") == "warcinfo"
+
+
+_KEPT_HEADERS = ("warc-type", "warc-record-id", "warc-target-uri", "warc-date",
+                 "warc-payload-digest", "warc-refers-to")  # fmt: skip
+
+
+def _slim(rec: ScannedRecord) -> ScannedRecord:
+    """What indexing needs of a response record, for a whole file's worth in memory."""
+    return ScannedRecord(
+        rec.offset,
+        rec.length,
+        {k: v for k, v in rec.headers.items() if k in _KEPT_HEADERS},
+        rec.http_status,
+        [(k, v) for k, v in rec.http_headers if k.lower() in ("content-type", "location")],
+    )
 
 
 def _location(name: str, rec: ScannedRecord) -> RecordLocation:
@@ -126,20 +141,21 @@ class UnstoredFinder:
 
     def scan_file(self, path: Path, *, skip_runs: Iterable[int] = ()) -> None:
         """Scan one closed WARC file (``skip_runs``: runs still writing, left alone)."""
-        self.add_file(path.name, scan(path, digests=False, keep=_wanted), skip_runs=skip_runs)
+        self.add_file(path, scan(path, digests=False, keep=_is_warcinfo), skip_runs=skip_runs)
 
     def add_file(
         self,
-        name: str,
+        path: Path,
         items: Iterable[ScannedRecord | object],
         *,
         skip_runs: Iterable[int] = (),
     ) -> None:
         """Take the scanned records of one file (damage is skipped over: what it hides is
-        gone)."""
+        gone). Only the headers it needs of each response are kept."""
+        name = path.name.removesuffix(OPEN_SUFFIX)
         responses: dict[str, tuple[str, ScannedRecord]] = {}
         ordered: list[ScannedRecord] = []
-        metadata: list[tuple[RecordLocation, str, dict[str, Any]]] = []
+        metadata: list[tuple[RecordLocation, str]] = []
         run_id: int | None = None
         for item in items:
             if not isinstance(item, ScannedRecord):
@@ -148,22 +164,21 @@ class UnstoredFinder:
             if kind == "warcinfo" and run_id is None:
                 run_id = run_of_warcinfo(item)
             elif kind in ("response", "revisit") and item.record_id:
-                responses[item.record_id] = (name, item)
-                ordered.append(item)
-            elif kind == "metadata" and item.payload:
-                data = _json(item.payload)
+                slim = _slim(item)
+                responses[item.record_id] = (name, slim)
+                ordered.append(slim)
+            elif kind == "metadata":
                 refers = item.headers.get("warc-refers-to") or item.headers.get(
                     "warc-concurrent-to"
                 )
-                # A later extraction's record refers to a capture that has its row already.
-                if data is not None and refers and data.get("pass") != "extract":
-                    metadata.append((_location(name, item), refers, data))
+                if refers:
+                    metadata.append((_location(name, item), refers))
         if run_id is not None and run_id in set(skip_runs):
             self._previous = {}
             return
         known = {**self._previous, **responses}
         stored = self._stored_ids(list(responses))
-        self._from_metadata(metadata, known, stored, run_id)
+        self._from_metadata(path.parent, metadata, known, stored, run_id)
         taken = {u.response.record_id for u in self.found if u.response.record_id}
         if run_id is not None and run_id in self.pages_of:
             self._pages(name, ordered, stored | taken, run_id)
@@ -198,29 +213,30 @@ class UnstoredFinder:
 
     def _from_metadata(
         self,
-        metadata: list[tuple[RecordLocation, str, dict[str, Any]]],
+        warc_dir: Path,
+        metadata: list[tuple[RecordLocation, str]],
         known: dict[str, tuple[str, ScannedRecord]],
         stored: set[str],
         run_id: int | None,
     ) -> None:
-        refs = [rid for _, rid, _ in metadata if rid not in stored]
+        refs = [rid for _, rid in metadata if rid not in stored and rid in known]
         missing = set(refs) - self._stored_ids(refs)
-        for loc, rid, data in metadata:
-            if rid not in missing or rid not in known:
+        for loc, rid in metadata:
+            if rid not in missing:
+                continue
+            try:
+                data = _json(read_record(warc_dir, loc).payload)
+            except ArchiveError as exc:
+                logger.warning("Cannot read the metadata record at %s:%d: %s",
+                               loc.file, loc.offset, exc)  # fmt: skip
+                continue
+            # A later extraction's record refers to a capture that had its row.
+            if data is None or data.get("pass") == "extract":
                 continue
             missing.discard(rid)
             name, rec = known[rid]
-            self.found.append(
-                Unstored(
-                    str(data.get("url") or rec.target_uri or ""),
-                    name,
-                    rec,
-                    run_id,
-                    "metadata",
-                    data,
-                    loc,
-                )
-            )
+            url = str(data.get("url") or rec.target_uri or "")
+            self.found.append(Unstored(url, name, rec, run_id, "metadata", data, loc))
 
     def _pages(
         self, name: str, ordered: list[ScannedRecord], referenced: set[str], run_id: int

@@ -34,6 +34,7 @@ __all__ = [
 
 _CHUNK = 1 << 20  # compressed bytes read at a time
 _OUT = 1 << 20  # decompressed bytes produced at a time
+_FEED = 1 << 16  # compressed bytes given to zlib at a time
 _MAX_HEAD = 1 << 20  # a WARC or HTTP head longer than this is damage, not a record
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _HTTP_TYPES = ("response", "request", "revisit")
@@ -286,6 +287,9 @@ def scan(
 
 
 class _Scanner:
+    """Reads the file into a buffer that is never copied: zlib is fed slices of it, at most
+    ``_FEED`` bytes at a time, so that what it copies past a member's end stays small."""
+
     def __init__(
         self,
         fh: BinaryIO,
@@ -298,63 +302,69 @@ class _Scanner:
         self.digests = digests
         self.keep = keep
         self.max_keep = max_keep
-        self.pending = b""  # bytes read past the current position
-        self.read_end = start  # file offset just past ``pending``
+        self.buf = b""  # bytes read from the file, from offset ``base`` on
+        self.base = start
+        self.at = 0  # index in ``buf`` of the current position
 
     @property
     def pos(self) -> int:
-        return self.read_end - len(self.pending)
+        return self.base + self.at
 
     def _fill(self, want: int) -> bool:
-        """Have at least ``want`` bytes pending if the file has them."""
-        while len(self.pending) < want:
-            chunk = self.fh.read(_CHUNK)
+        """Have at least ``want`` bytes from the current position if the file has them."""
+        if len(self.buf) - self.at >= want:
+            return True
+        rest = self.buf[self.at :]
+        self.base += self.at
+        self.at = 0
+        chunks = [rest]
+        have = len(rest)
+        while have < want:
+            chunk = self.fh.read(max(_CHUNK, want - have))
             if not chunk:
-                return False
-            self.pending += chunk
-            self.read_end += len(chunk)
-        return True
+                break
+            chunks.append(chunk)
+            have += len(chunk)
+        self.buf = b"".join(chunks)
+        return have >= want
 
     def run(self) -> Iterator[ScannedRecord | Damage]:
         while True:
             if not self._fill(1):
                 return
             start = self.pos
-            if not self._fill(3) or not self.pending.startswith(_GZIP_MAGIC):
+            if not self._fill(3) or not self.buf.startswith(_GZIP_MAGIC, self.at):
                 yield self._skip(start, "not_gzip", "bytes that are no gzip member")
                 continue
-            found = self._member(start)
-            yield found
+            yield self._member(start)
 
     def _member(self, start: int) -> ScannedRecord | Damage:
         parser = _RecordParser(start, self.digests, self.keep, self.max_keep)
         inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
-        data, self.pending = self.pending, b""
+        view = memoryview(self.buf)
         try:
             while True:
-                if not data:
-                    data = self.fh.read(_CHUNK)
-                    if not data:
+                if self.at >= len(self.buf):
+                    view.release()
+                    if not self._fill(1):
                         parser.feed(inflater.flush())
-                        if inflater.eof:
-                            data = inflater.unused_data
-                            break
-                        self.pending = b""
-                        return Damage(
-                            start, self.read_end - start, "cut", "the file ends inside this record"
-                        )
-                    self.read_end += len(data)
-                parser.feed(inflater.decompress(data, _OUT))
+                        if not inflater.eof:
+                            return Damage(start, self.pos - start, "cut",
+                                          "the file ends inside this record")  # fmt: skip
+                        break
+                    view = memoryview(self.buf)
+                piece = view[self.at : self.at + _FEED]
+                parser.feed(inflater.decompress(piece, _OUT))
                 if inflater.eof:
-                    data = inflater.unused_data
+                    self.at += len(piece) - len(inflater.unused_data)
                     break
                 # Only what zlib has not consumed yet: after the end of a member it would keep
                 # everything given to it, and a loop over that tail would never end.
-                data = inflater.unconsumed_tail
+                self.at += len(piece) - len(inflater.unconsumed_tail)
         except zlib.error as exc:
-            self.pending = data
+            view.release()
             return self._skip(start, "corrupt", f"gzip data does not inflate ({exc})")
-        self.pending = data
+        view.release()
         end = self.pos
         result = parser.finish(end - start)
         if isinstance(result, str):
@@ -363,25 +373,25 @@ class _Scanner:
 
     def _skip(self, start: int, kind: str, detail: str) -> Damage:
         """Move past damage starting at ``start`` to the next member that holds a record."""
-        self.pending = self.pending[max(0, start + 1 - (self.read_end - len(self.pending))) :]
+        self.at = max(self.at, start + 1 - self.base)
         while True:
             if not self._fill(3):
-                self.pending = b""
-                return Damage(start, self.read_end - start, kind, detail)
-            at = self.pending.find(_GZIP_MAGIC)
-            if at < 0:
-                self.pending = self.pending[-2:]
+                self.at = len(self.buf)
+                return Damage(start, self.pos - start, kind, detail)
+            found = self.buf.find(_GZIP_MAGIC, self.at)
+            if found < 0:
+                self.at = len(self.buf) - 2
                 continue
-            self.pending = self.pending[at:]
+            self.at = found
             if self._starts_record():
                 return Damage(start, self.pos - start, kind, detail)
-            self.pending = self.pending[1:]
+            self.at += 1
 
     def _starts_record(self) -> bool:
         self._fill(4096)
         inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
         try:
-            head = inflater.decompress(self.pending[:4096], 16)
+            head = inflater.decompress(self.buf[self.at : self.at + 4096], 16)
         except zlib.error:
             return False
         return head.startswith(b"WARC/")

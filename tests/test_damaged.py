@@ -52,7 +52,14 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
     data_dir = tmp_path_factory.mktemp("damaged") / "data"
     with CorpusSite(PAGES) as site:
         proc = run_morgue(
-            "--data-dir", str(data_dir), "archive", "--format", "json", *FAST, *site.article_urls
+            "--data-dir",
+            str(data_dir),
+            "archive",
+            "--format",
+            "json",
+            *FAST,
+            *site.article_urls,
+            timeout=600,  # the machine may be shared
         )
     assert proc.returncode == 0, proc.stderr
     rows = json_lines(proc.stdout)

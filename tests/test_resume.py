@@ -30,6 +30,7 @@ from tests.conftest import FAST, ROOT, json_lines, run_morgue
 from tests.corpus import CorpusSite
 from tests.mockserver import MockServer
 from tests.readers import reader, reader_env
+from tests.verified import assert_archive_verified
 
 
 def _write_some(directory: Path, count: int) -> tuple[WarcWriter, list[int]]:
@@ -193,6 +194,7 @@ def test_sigkill_mid_crawl_then_resume(tmp_path: Path) -> None:
                 if r.rec_type == "response" and "/articles/" in uri and "/morgue-" not in uri:
                     responses[uri] += 1
     assert len(responses) == count and set(responses.values()) == {1}
+    assert_archive_verified(tmp_path)
 
 
 @pytest.mark.slow
@@ -232,6 +234,7 @@ def test_ctrl_c_finishes_in_flight_pages_and_records_the_run_interrupted(
         stored = session.scalars(select(Capture)).all()
     assert run.status == "interrupted"
     assert len(stored) == len(rows)
+    assert_archive_verified(tmp_path)
 
 
 @pytest.mark.slow
@@ -275,6 +278,12 @@ def test_ctrl_c_twice_stops_at_once_with_every_warc_closed(tmp_path: Path) -> No
         assert capture.warc_file and capture.warc_offset is not None
         record = read_record(warc_dir, (capture.warc_file, capture.warc_offset))
         assert record.target_uri == capture.url
+    # Pages in flight were written and not stored: verify names them, --repair indexes them.
+    check = run_morgue("--data-dir", str(tmp_path), "verify", "--format", "json")
+    assert {f["problem"] for f in json_lines(check.stdout)} <= {"unstored"}
+    repair = run_morgue("--data-dir", str(tmp_path), "verify", "--repair")
+    assert repair.returncode == 0, repair.stdout + repair.stderr
+    assert_archive_verified(tmp_path)
 
 
 def _children(pid: int) -> list[int]:
@@ -345,4 +354,4 @@ def test_kill_9_of_the_crawl_child_mid_site_crawl_of_real_pages(tmp_path: Path) 
             assert dict(record.warc_headers)["WARC-Refers-To"] in ids
         else:
             assert record.rec_type == "response" and record.content
-    # (verified with morgue verify below, once it exists)
+    assert_archive_verified(tmp_path)
