@@ -15,14 +15,16 @@ from archive.models import Capture, Run
 from archive.resume import recover_interrupted
 from archive.sources import SourceEntry, record_discoveries, register_source
 from archive.store import save_capture, start_run
-from archive.warc import OPEN_SUFFIX, WarcWriter, read_record
+from archive.warc import OPEN_SUFFIX, RecordLocation, WarcWriter, read_record
 from tests.corpus import corpus_pages
 
 BASE = "http://127.0.0.1:9"
 DEAD_PID = 2**22 + 4321  # no process has it
 
 
-def _exchange(writer: WarcWriter, url: str, status: int, body: bytes, **headers: str) -> object:
+def _exchange(
+    writer: WarcWriter, url: str, status: int, body: bytes, **headers: str
+) -> RecordLocation:
     resp, _req = writer.write_exchange(
         url,
         method="GET",
@@ -108,3 +110,41 @@ def test_each_kill_point_between_write_and_store(tmp_path: Path, db_url: str) ->
         # Once done, resumption finds nothing more.
         again = recover_interrupted(db, warc_dir)
         assert not again.did_something
+
+
+def test_extract_reads_a_revisit_from_the_record_it_refers_to(tmp_path: Path) -> None:
+    """A revisit record holds no body: `morgue extract --all` (and the extraction of indexed
+    captures) reads the original's, and so keeps the revisit's text."""
+    from archive.reextract import extract_archived
+
+    page = corpus_pages(limit=1)[0]
+    url = f"{BASE}/news/story.html"
+    with open_database(f"sqlite:///{tmp_path / 'db.sqlite3'}") as db:
+        writer = WarcWriter(tmp_path, prefix="t")
+        original = _exchange(writer, url, 200, page.html)
+        revisit, _ = writer.write_revisit(
+            url, method="GET", request_headers=[], request_body=b"", status=200,
+            response_headers=[("Content-Type", "text/html")], refers_to_uri=url,
+            refers_to_date=writer.warc_date(), refers_to_id=original.record_id,
+            digest=original.payload_digest,
+        )  # fmt: skip
+        writer.close()
+        ids = [
+            save_capture(
+                db,
+                CaptureRecord(
+                    url=url,
+                    fetched_at=writer.now(),
+                    verdict="ok",
+                    reason="http_200",
+                    http_status=200,
+                    content_type="text/html",
+                    response=loc,
+                ),
+            )
+            for loc in (original, revisit)
+        ]
+        outcomes = list(extract_archived(db, tmp_path, ids, workers=1))
+        assert {o.capture_id: o.error for o in outcomes} == {ids[0]: None, ids[1]: None}
+        chars = {o.capture_id: o.text_chars for o in outcomes}
+        assert chars[ids[1]] == chars[ids[0]] > 500

@@ -107,7 +107,7 @@ def _summary(report: VerifyReport, repair: bool) -> str:
     checked = (
         f"checked {report.files} WARC file(s) ({megabytes:.1f} MB, {report.records} records), "
         f"{report.captures} capture(s) and {report.probes} probe(s) in {report.seconds:.1f} s "
-        f"({rate:.0f} MB/s)"
+        f"({rate:.1f} MB/s)"
     )
     notes = []
     if report.in_use:
