@@ -308,12 +308,13 @@ def test_kill_9_of_the_crawl_child_mid_site_crawl_of_real_pages(tmp_path: Path) 
     half-way: the next crawl finishes, indexes what the dead one wrote and never stored (no
     page fetched twice, no revisit of a record without a row), and every file is valid."""
     count = 30
-    with CorpusSite(count, delay=0.05) as site:
+    # Each article takes 0.3 s and two are fetched at a time: the kill falls half-way.
+    with CorpusSite(count, delay=0.3) as site:
         args = ["--data-dir", str(tmp_path), "crawl", "--site", site.url("/"), "--no-recover",
                 *FAST]  # fmt: skip
         env = {k: v for k, v in os.environ.items() if not k.startswith("MORGUE_")}
         cli = subprocess.Popen(
-            [sys.executable, "-m", "archive", *args, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4"],
+            [sys.executable, "-m", "archive", *args, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         db_path = tmp_path / "morgue.sqlite3"
