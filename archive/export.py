@@ -34,10 +34,12 @@ from archive.db import Database
 from archive.exceptions import InvalidInput, WarcError
 from archive.models import Capture
 from archive.query import CaptureQuery, iter_query
-from archive.store import capture_to_json
+from archive.store import capture_by_record_id, capture_to_json
 from archive.warc import OPEN_SUFFIX
+from archive.warcscan import Damage, scan
 
 __all__ = [
+    "IndexResult",
     "WaczResult",
     "export_jsonl",
     "export_wacz",
@@ -167,6 +169,20 @@ class _RecordCopier:
             fh.close()
 
 
+def _copy_original(db: Database, copier: _RecordCopier, headers: dict[str, str]) -> None:
+    """A revisit replays from the record it refers to: that record goes in the package too."""
+    seen: set[str] = set()
+    while headers.get("WARC-Type") == "revisit":
+        refers = headers.get("WARC-Refers-To")
+        if not refers or refers in seen:
+            return
+        seen.add(refers)
+        original = capture_by_record_id(db, refers)
+        if original is None:
+            return  # morgue verify reports it
+        headers = copier.copy(original.warc_file, original.warc_offset, original.warc_length)
+
+
 def _wacz_tool() -> list[str]:
     return [sys.executable, "-m", "archive.wacz_tool"]
 
@@ -200,6 +216,7 @@ def export_wacz(
                         copier.copy(hop.get("warc_file"), hop.get("warc_offset"),
                                     hop.get("warc_length"))  # fmt: skip
                     response = copier.copy(c.warc_file, c.warc_offset, c.warc_length)
+                    _copy_original(db, copier, response)
                     copier.copy(c.metadata_warc_file, c.metadata_warc_offset,
                                 c.metadata_warc_length)  # fmt: skip
                     if not response:
@@ -246,19 +263,98 @@ def warc_files(warc_dir: Path, *, include_open: bool = False) -> list[Path]:
     return found
 
 
-def write_cdxj_index(warc_dir: Path, dest: Path, *, include_open: bool = False) -> tuple[int, int]:
-    """Index the WARC files into a sorted CDXJ file; returns (files, index lines)."""
-    from cdxj_indexer.main import write_cdx_index  # imported when used: it loads surt, tldextract
+@dataclass(frozen=True, slots=True)
+class IndexResult:
+    files: int
+    lines: int
+    #: ``file:offset`` of each stretch of a file that holds no readable record (a record cut
+    #: short, gzip data that does not inflate): what the index could not include.
+    unreadable: list[str]
+
+
+class _Stretch(io.RawIOBase):
+    """Bytes ``start`` to ``end`` of a WARC file, as a file whose ``tell`` is the position in
+    the whole file: the indexer records the offsets a reader will seek to."""
+
+    def __init__(self, path: Path, start: int, end: int) -> None:
+        super().__init__()
+        self.path = path
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed with this object
+        self._fh.seek(start)
+        self._pos, self._end = start, end
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        want = min(len(buffer), self._end - self._pos)
+        if want <= 0:
+            return 0
+        data = self._fh.read(want)
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._pos
+
+    def __fspath__(self) -> str:  # the name the index gives, relative to the WARC directory
+        return str(self.path)
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+def _readable_stretches(path: Path) -> tuple[list[tuple[int, int]], list[str]]:
+    """The stretches of ``path`` made of whole records, and where each damaged one starts."""
+    stretches: list[tuple[int, int]] = []
+    damaged: list[str] = []
+    start: int | None = None
+    end = 0
+    for item in scan(path, digests=False):
+        if isinstance(item, Damage):
+            if start is not None:
+                stretches.append((start, end))
+            start = None
+            damaged.append(f"{path.name}:{item.offset}")
+        else:
+            start = item.offset if start is None else start
+            end = item.end
+    if start is not None:
+        stretches.append((start, end))
+    return stretches, damaged
+
+
+def write_cdxj_index(warc_dir: Path, dest: Path, *, include_open: bool = False) -> IndexResult:
+    """Index the WARC files into a sorted CDXJ file.
+
+    A damaged stretch of a file (a record cut short, data that does not inflate) is left out
+    and named in the result; the records before and after it are indexed.
+    """
+    from cdxj_indexer.main import CDXJIndexer  # imported when used: it loads surt, tldextract
 
     files = warc_files(warc_dir, include_open=include_open)
     if not files:
         raise InvalidInput(f"no WARC files in {warc_dir}")
-    opts = {"sort": True, "records": _INDEXED_RECORDS, "dir_root": str(Path(warc_dir))}
-    with _replacing(dest) as fh:
-        try:
-            write_cdx_index(fh, [str(path) for path in files], opts)
-        except Exception as exc:  # the indexer raises plain errors on a damaged file
-            raise WarcError(f"cannot index {warc_dir}: {exc}") from exc
+    inputs: list[_Stretch] = []
+    unreadable: list[str] = []
+    try:
+        for path in files:
+            stretches, damaged = _readable_stretches(path)
+            unreadable += damaged
+            inputs += [_Stretch(path, start, end) for start, end in stretches]
+        opts = {"sort": True, "records": _INDEXED_RECORDS, "dir_root": str(Path(warc_dir))}
+        with _replacing(dest) as fh:
+            try:
+                CDXJIndexer(fh, inputs, **opts).process_all()
+            except Exception as exc:  # the indexer raises plain errors on a damaged file
+                raise WarcError(f"cannot index {warc_dir}: {exc}") from exc
+    except OSError as exc:
+        raise WarcError(f"cannot read {warc_dir}: {exc.strerror or exc}") from exc
+    finally:
+        for stretch in inputs:
+            stretch.close()
     with open(dest, encoding="utf-8") as fh:
         lines = sum(1 for line in fh if line.strip())
-    return len(files), lines
+    return IndexResult(len(files), lines, unreadable)

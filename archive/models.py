@@ -129,6 +129,9 @@ class Run(Base):
     finished_at: Mapped[datetime | None]
     args: Mapped[dict[str, Any] | None]
     stats: Mapped[dict[str, Any] | None]
+    # When the records its WARC files hold were last reconciled with the DB (archive.resume):
+    # set once a run that did not finish has had its unstored records indexed.
+    reconciled_at: Mapped[datetime | None]
 
     def __repr__(self) -> str:
         return f"Run(id={self.id!r}, kind={self.kind!r}, status={self.status!r})"
@@ -143,6 +146,8 @@ class Capture(Base):
         # Hash indexes on PostgreSQL: btree entries are limited to ~2.7 kB, URLs are not.
         Index("ix_captures_url", "url", postgresql_using="hash"),
         Index("ix_captures_final_url", "final_url", postgresql_using="hash"),
+        # Revisits name their original by record id; verification looks records up by it.
+        Index("ix_captures_warc_record_id", "warc_record_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -189,6 +194,9 @@ class Capture(Base):
     metadata_warc_offset: Mapped[int | None] = mapped_column(BigInteger)
     metadata_warc_length: Mapped[int | None] = mapped_column(BigInteger)
     metadata_record_id: Mapped[str | None] = mapped_column(Text)
+    # Why the response record cannot be read back (the file is gone, cut short or damaged),
+    # set by `morgue verify --repair` and resumption; None while it reads back whole.
+    record_error: Mapped[str | None] = mapped_column(Text)
 
     page: Mapped[Page] = relationship(back_populates="captures")
     links: Mapped[list[Link]] = relationship(

@@ -60,6 +60,9 @@ class ExtractOutcome:
     reason: str
     text_chars: int
     error: str | None
+    #: The WARC record could not be read back: the capture was left as it was, but for its
+    #: ``extract_error``.
+    unreadable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,9 @@ class _Job:
     warc_offset: int
     url: str
     content_type: str | None
+    #: Where else the same payload is (captures with the same payload digest): a revisit
+    #: record holds no body, the record it refers to does.
+    same_payload: tuple[tuple[str, int], ...] = ()
 
 
 def pending_captures(db: Database, selection: Selection) -> list[int]:
@@ -83,6 +89,8 @@ def pending_captures(db: Database, selection: Selection) -> list[int]:
             Capture.http_status < 300,
         )
     )
+    # A record known to be gone (morgue verify) cannot be read: nothing to extract.
+    stmt = stmt.where(Capture.record_error.is_(None))
     if not selection.all:
         stmt = stmt.where(Capture.text.is_(None), Capture.extract_error.is_(None))
     if selection.verdicts:
@@ -99,10 +107,25 @@ def pending_captures(db: Database, selection: Selection) -> list[int]:
         return list(session.scalars(stmt))
 
 
+class _Unreadable(str):
+    """An error message saying the record could not be read (not that extraction failed)."""
+
+    __slots__ = ()
+
+
 def _extract_job(job: _Job) -> tuple[int, ExtractResult | None, str | None]:
     """In a worker: read the response record and extract it."""
     try:
         record = read_record(Path(job.warc_dir), (job.warc_file, job.warc_offset))
+        for place in job.same_payload:
+            if record.rec_type != "revisit":
+                break
+            record = read_record(Path(job.warc_dir), place)
+    except ArchiveError as exc:
+        return job.capture_id, None, _Unreadable(f"cannot read the archived page: {exc}")
+    if record.rec_type == "revisit":
+        return job.capture_id, None, _Unreadable("a revisit whose original is not in the archive")
+    try:
         ctype = job.content_type
         if ctype and ctype.split(";", 1)[0].strip().lower() not in _HTML_TYPES:
             return job.capture_id, None, None
@@ -226,11 +249,35 @@ def _jobs(db: Database, warc_dir: Path, capture_ids: list[int]) -> list[_Job]:
                 Capture.final_url,
                 Capture.url,
                 Capture.content_type,
+                Capture.payload_digest,
             ).where(Capture.id.in_(capture_ids))
         ).all()
+        digests = sorted({row[6] for row in rows if row[6]})
+        places: dict[str, list[tuple[int, str, int]]] = {}
+        for start in range(0, len(digests), 500):
+            for cid, digest, wfile, offset in session.execute(
+                select(Capture.id, Capture.payload_digest, Capture.warc_file, Capture.warc_offset)
+                .where(
+                    Capture.payload_digest.in_(digests[start : start + 500]),
+                    Capture.warc_file.is_not(None),
+                    Capture.record_error.is_(None),
+                )
+                .order_by(Capture.id)
+            ):  # fmt: skip
+                found = places.setdefault(digest or "", [])
+                if len(found) < 4 and wfile is not None and offset is not None:
+                    found.append((cid, wfile, offset))
     return [
-        _Job(cid, str(warc_dir), wfile, offset, final or url, ctype)
-        for cid, wfile, offset, final, url, ctype in sorted(rows)
+        _Job(
+            cid,
+            str(warc_dir),
+            wfile,
+            offset,
+            final or url,
+            ctype,
+            tuple((f, o) for other, f, o in places.get(digest or "", []) if other != cid)[:3],
+        )
+        for cid, wfile, offset, final, url, ctype, digest in sorted(rows)
         if wfile is not None and offset is not None
     ]
 
@@ -249,6 +296,14 @@ def _store(
         if capture is None:  # deleted meanwhile
             return ExtractOutcome(capture_id, "", "", "", "", 0, "capture deleted")
         before = capture.verdict
+        if isinstance(error, _Unreadable):
+            # What the record gave before stays: text, verdict and links are not replaced by
+            # the nothing a damaged file gives now.
+            capture.extract_error = str(error)
+            return ExtractOutcome(
+                capture_id, capture.url, before, capture.verdict, capture.reason,
+                capture.text_chars, capture.extract_error, unreadable=True,
+            )  # fmt: skip
         baseline = _baseline(session, capture.final_url or capture.url, baselines)
         _apply(capture, result, error, baseline)
         if writer is not None:

@@ -1,13 +1,17 @@
-"""Clean up after a crawl that was killed: finish its WARC files, make the DB agree with them.
+"""After a crash: finish the WARC files a dead process left, make the DB agree with them.
 
 A WARC writer holds an exclusive ``flock`` on its ``*.warc.gz.open`` file until it closes it, so a
-``.open`` file that can be locked belongs to no live process. Such a file is cut back to its last
-whole gzip member (each record is one member, so this drops at most a half-written record) and
-renamed to its final name; capture rows pointing past the cut are removed (their URLs are then
-not archived, and the next crawl fetches them again). Response records no capture points at
-(``orphan_responses``) let that crawl re-fetch their URLs as revisits. Crawl runs whose process
-is gone are marked ``interrupted`` (only those started on this host: a pid means nothing
-elsewhere).
+``.open`` file that can be locked belongs to no live process. Such a file is cut back to the end
+of its last whole record (each record is one gzip member, so this drops at most a half-written
+one) and renamed to its final name. A capture row pointing past the cut keeps its row and its
+text and gets ``record_error`` (its page then counts as not archived, and the next crawl fetches
+it again). Runs whose process is gone are marked ``interrupted`` (only those started on this
+host: a pid means nothing elsewhere). Records that a run which did not finish wrote and never
+stored are indexed as captures of that run (``archive.unstored``), once per run
+(``runs.reconciled_at``).
+
+``recover_interrupted`` is what ``morgue crawl`` runs first; ``morgue verify --repair``
+(``archive.verify``) does the same over the whole archive with these same functions.
 """
 
 from __future__ import annotations
@@ -16,31 +20,33 @@ import fcntl
 import logging
 import os
 import socket
-import zlib
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, or_, select, update
-from warcio.archiveiterator import ArchiveIterator
+from sqlalchemy import select, update
 
 from archive.db import Database
 from archive.models import Capture, Run
-from archive.sitemaps import parse_date
-from archive.sources import PriorCapture
+from archive.unstored import UnstoredFinder, index_unstored, run_of_warcinfo
 from archive.warc import OPEN_SUFFIX
+from archive.warcscan import ScannedRecord, complete_length, scan
 
 __all__ = [
     "RecoveredFile",
-    "complete_length",
+    "Recovery",
+    "extract_indexed",
     "finalise_stale_warcs",
-    "orphan_responses",
+    "finalise_warc",
+    "held_by_writer",
+    "live_runs",
+    "mark_past_cut",
     "recover_interrupted",
+    "warc_run",
 ]
 
 logger = logging.getLogger(__name__)
-
-_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,81 +56,117 @@ class RecoveredFile:
     size_after: int
 
 
-def complete_length(path: Path) -> int:
-    """Bytes of ``path`` taken up by whole gzip members, from the start."""
-    end = 0
-    pos = 0
-    decomp = zlib.decompressobj(zlib.MAX_WBITS | 16)
-    member_start = 0
-    try:
-        with open(path, "rb") as fh:
-            pending = b""
-            while True:
-                if not pending:
-                    pending = fh.read(_CHUNK)
-                    if not pending:
-                        break
-                    pos += len(pending)
-                data = pending
-                pending = b""
-                while data:
-                    decomp.decompress(data, _CHUNK)
-                    while decomp.unconsumed_tail:
-                        decomp.decompress(decomp.unconsumed_tail, _CHUNK)
-                    if decomp.eof:
-                        rest = decomp.unused_data
-                        end = pos - len(rest) - len(pending)
-                        member_start = end
-                        decomp = zlib.decompressobj(zlib.MAX_WBITS | 16)
-                        data = rest
-                    else:
-                        data = b""
-    except zlib.error:
-        logger.info("Corrupt gzip member at %d in %s", member_start, path)
-    return end
+@dataclass(slots=True)
+class Recovery:
+    """What resumption did."""
+
+    files: list[RecoveredFile] = field(default_factory=list)
+    marked: int = 0  # rows whose record the cut took (record_error set)
+    interrupted: list[int] = field(default_factory=list)  # runs found dead
+    indexed: int = 0  # unstored captures given their row
+    extracted: int = 0  # of those, extracted from their record
+
+    @property
+    def did_something(self) -> bool:
+        return bool(self.files or self.marked or self.interrupted or self.indexed)
 
 
-def _unlocked(path: Path) -> bool:
-    """True when no process holds the writer's lock on ``path``."""
+def held_by_writer(path: Path) -> bool:
+    """True when a live process holds the writer's lock on ``path``."""
     try:
         with open(path, "rb") as fh:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
-                return False
+                return True
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-            return True
+            return False
     except OSError:
         return False
 
 
+def warc_run(path: Path) -> int | None:
+    """The run that wrote ``path``, from its first record (``warcinfo``)."""
+    try:
+        for item in scan(path, digests=False, keep=lambda h: h.get("warc-type") == "warcinfo"):
+            return run_of_warcinfo(item) if isinstance(item, ScannedRecord) else None
+    except OSError:
+        return None
+    return None
+
+
+def finalise_warc(path: Path) -> RecoveredFile:
+    """Cut a WARC file back to the end of its last whole record and, for a ``.open`` file,
+    give it its final name (an empty one is removed)."""
+    size = path.stat().st_size
+    keep = complete_length(path)
+    if keep < size:
+        with open(path, "r+b") as fh:
+            fh.truncate(keep)
+    final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
+    if keep == 0:
+        path.unlink()
+        logger.warning("Removed empty WARC file %s", path.name)
+    elif final != path:
+        os.replace(path, final)
+        logger.warning(
+            "Closed WARC file %s left by a dead process (%d of %d bytes kept)",
+            final.name, keep, size,
+        )  # fmt: skip
+    elif keep < size:
+        logger.warning("Cut %s back to its last whole record (%d of %d bytes)", path, keep, size)
+    return RecoveredFile(final.name, size, keep)
+
+
 def finalise_stale_warcs(warc_dir: Path) -> list[RecoveredFile]:
     """Truncate and close every ``.open`` WARC file in ``warc_dir`` that no writer holds."""
-    done: list[RecoveredFile] = []
     if not warc_dir.is_dir():
-        return done
-    for path in sorted(warc_dir.glob(f"*{OPEN_SUFFIX}")):
-        if not _unlocked(path):
-            continue
-        size = path.stat().st_size
-        keep = complete_length(path)
-        final = path.with_name(path.name[: -len(OPEN_SUFFIX)])
-        if keep < size:
-            with open(path, "r+b") as fh:
-                fh.truncate(keep)
-        if keep == 0:
-            path.unlink()
-            logger.warning("Removed empty WARC file %s left by a killed crawl", path.name)
-        else:
-            os.replace(path, final)
-            logger.warning(
-                "Closed WARC file %s left by a killed crawl (%d of %d bytes kept)",
-                final.name,
-                keep,
-                size,
+        return []
+    return [
+        finalise_warc(path)
+        for path in sorted(warc_dir.glob(f"*{OPEN_SUFFIX}"))
+        if not held_by_writer(path)
+    ]
+
+
+def mark_past_cut(db: Database, files: Iterable[RecoveredFile]) -> int:
+    """Set ``record_error`` on the captures whose response record a cut took (returns how
+    many), and clear the pointers of those whose metadata record it took: the row holds what
+    that record held."""
+    count = 0
+    with db.session() as session:
+        for item in files:
+            if item.size_after >= item.size_before:
+                continue
+            message = (
+                f"{item.name} ends at {item.size_after}: the record was cut off when the "
+                "process writing it died"
             )
-        done.append(RecoveredFile(final.name, size, keep))
-    return done
+            result = session.execute(
+                update(Capture)
+                .where(
+                    Capture.warc_file == item.name,
+                    Capture.warc_offset + Capture.warc_length > item.size_after,
+                    Capture.record_error.is_(None),
+                )
+                .values(record_error=message)
+                .execution_options(synchronize_session=False)
+            )
+            marked = int(getattr(result, "rowcount", 0) or 0)
+            session.execute(
+                update(Capture)
+                .where(
+                    Capture.metadata_warc_file == item.name,
+                    Capture.metadata_warc_offset + Capture.metadata_warc_length > item.size_after,
+                )
+                .values(metadata_warc_file=None, metadata_warc_offset=None,
+                        metadata_warc_length=None, metadata_record_id=None)
+                .execution_options(synchronize_session=False)
+            )  # fmt: skip
+            if marked:
+                logger.warning("%d captures lost their record when %s was cut", marked, item.name)
+            count += marked
+    return count
 
 
 def _pid_alive(pid: int) -> bool:
@@ -137,90 +179,101 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def recover_interrupted(db: Database, warc_dir: Path) -> list[RecoveredFile]:
-    """Finalise stale WARC files, drop captures pointing past their end, close dead runs."""
-    recovered = finalise_stale_warcs(warc_dir)
-    with db.session() as session:
-        for item in recovered:
-            removed = session.execute(
-                delete(Capture)
-                .where(
-                    or_(
-                        (Capture.warc_file == item.name)
-                        & (Capture.warc_offset + Capture.warc_length > item.size_after),
-                        (Capture.metadata_warc_file == item.name)
-                        & (
-                            Capture.metadata_warc_offset + Capture.metadata_warc_length
-                            > item.size_after
-                        ),
-                    )
-                )
-                .execution_options(synchronize_session=False)
-            )
-            count = int(getattr(removed, "rowcount", 0) or 0)
-            if count:
-                logger.warning("Removed %d captures whose records %s lost", count, item.name)
-        running = session.execute(
-            select(Run.id, Run.args).where(Run.status == "running", Run.kind == "crawl")
-        ).all()
-        host = socket.gethostname()
-        for run_id, args in running:
-            pid = (args or {}).get("pid")
-            if (args or {}).get("host") != host:
-                continue  # another machine's crawl: its pid means nothing here
-            if isinstance(pid, int) and not _pid_alive(pid):
-                session.execute(update(Run).where(Run.id == run_id).values(status="interrupted"))
-                logger.warning("Run %d was interrupted (its process is gone)", run_id)
-    return recovered
+def _dead(run: Run, host: str) -> bool:
+    args = run.args or {}
+    pid = args.get("pid")
+    return args.get("host") == host and isinstance(pid, int) and not _pid_alive(pid)
 
 
-def orphan_responses(
-    db: Database, warc_dir: Path, files: list[RecoveredFile]
-) -> list[PriorCapture]:
-    """Response records of recovered files that no capture points at: pages the killed crawl had
-    fetched and written but not yet stored. The next crawl re-fetches those URLs as re-visits of
-    these records, so that their payload is not archived a second time."""
-    found: list[PriorCapture] = []
-    for item in files:
-        path = warc_dir / item.name
-        if not path.exists():
-            continue
-        try:
-            with open(path, "rb") as fh:
-                it = ArchiveIterator(fh)
-                for record in it:
-                    if record.rec_type != "response" or record.http_headers is None:
-                        continue
-                    headers = record.rec_headers
-                    http = {k.lower(): v for k, v in record.http_headers.headers}
-                    when = parse_date(headers.get_header("WARC-Date"))
-                    found.append(
-                        PriorCapture(
-                            url=headers.get_header("WARC-Target-URI") or "",
-                            fetched_at=when or datetime.now(UTC),
-                            http_status=int(record.http_headers.get_statuscode() or 0) or None,
-                            warc_file=item.name,
-                            warc_offset=it.get_record_offset(),
-                            warc_record_id=headers.get_header("WARC-Record-ID"),
-                            payload_digest=headers.get_header("WARC-Payload-Digest"),
-                            warc_date=headers.get_header("WARC-Date"),
-                            target_uri=headers.get_header("WARC-Target-URI"),
-                            etag=http.get("etag"),
-                            last_modified=http.get("last-modified"),
-                        )
-                    )
-        except Exception as exc:  # warcio raises assorted errors on a damaged file
-            logger.warning("Cannot read %s for orphan records: %s", item.name, exc)
-    if not found:
-        return found
-    ids = [p.warc_record_id for p in found if p.warc_record_id]
-    stored: set[str | None] = set()
+def live_runs(db: Database, warc_dir: Path) -> set[int]:
+    """Runs that may still be writing: ``running`` and not known dead. A run that records no
+    process (``morgue archive``) is live while a WARC file it writes is held open."""
+    host = socket.gethostname()
     with db.session(readonly=True) as session:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            stored.update(
-                session.scalars(
-                    select(Capture.warc_record_id).where(Capture.warc_record_id.in_(chunk))
-                )
+        running = list(session.scalars(select(Run).where(Run.status == "running")))
+    live = {run.id for run in running if not _dead(run, host) and (run.args or {}).get("pid")}
+    unknown = {run.id for run in running if not (run.args or {}).get("pid")}
+    if unknown and warc_dir.is_dir():
+        for path in warc_dir.glob(f"*{OPEN_SUFFIX}"):
+            if held_by_writer(path):
+                run_id = warc_run(path)
+                if run_id in unknown:
+                    live.add(run_id)
+    return live
+
+
+def _close_dead_runs(db: Database) -> list[int]:
+    host = socket.gethostname()
+    closed = []
+    with db.session() as session:
+        for run in session.scalars(select(Run).where(Run.status == "running")):
+            if _dead(run, host):
+                run.status = "interrupted"
+                closed.append(run.id)
+                logger.warning("Run %d was interrupted (its process is gone)", run.id)
+    return closed
+
+
+def _runs_to_reconcile(db: Database) -> dict[int, datetime]:
+    with db.session(readonly=True) as session:
+        rows = session.execute(
+            select(Run.id, Run.started_at).where(
+                Run.status.in_(("interrupted", "failed")), Run.reconciled_at.is_(None)
             )
-    return [p for p in found if p.warc_record_id not in stored and p.payload_digest and p.url]
+        ).all()
+    return {run_id: started for run_id, started in rows}
+
+
+def _files_since(warc_dir: Path, since: datetime) -> list[Path]:
+    """Closed WARC files written to since ``since`` (their modification time says so)."""
+    if not warc_dir.is_dir():
+        return []
+    cutoff = (since - timedelta(seconds=5)).timestamp()
+    return sorted(p for p in warc_dir.glob("*.warc.gz") if p.stat().st_mtime >= cutoff)
+
+
+def extract_indexed(db: Database, warc_dir: Path, capture_ids: list[int]) -> int:
+    """Extract and judge captures indexed from their records, as ``morgue extract`` does;
+    returns how many were extracted."""
+    if not capture_ids:
+        return 0
+    from archive import USER_AGENT
+    from archive.reextract import extract_archived
+    from archive.warc import WarcWriter
+
+    writer = WarcWriter(
+        warc_dir, prefix="morgue-extract", info={"http-header-user-agent": USER_AGENT}
+    )
+    try:
+        return sum(1 for _ in extract_archived(db, warc_dir, capture_ids, writer=writer))
+    finally:
+        writer.close()
+
+
+def recover_interrupted(db: Database, warc_dir: Path, *, extract: bool = True) -> Recovery:
+    """Finish what dead processes left: close their WARC files, mark the rows a cut took, close
+    their runs, index what they wrote and never stored (and extract it, unless ``extract`` is
+    off). Runs of live processes and files held by a writer are left alone."""
+    report = Recovery()
+    report.files = finalise_stale_warcs(warc_dir)
+    report.marked = mark_past_cut(db, report.files)
+    report.interrupted = _close_dead_runs(db)
+    runs = _runs_to_reconcile(db)
+    if not runs:
+        return report
+    finder = UnstoredFinder(db, pages_of=runs)
+    live = live_runs(db, warc_dir)
+    for path in _files_since(warc_dir, min(runs.values())):
+        try:
+            finder.scan_file(path, skip_runs=live)
+        except OSError as exc:
+            logger.warning("Cannot read %s: %s", path.name, exc)
+    ids = index_unstored(db, finder.found)
+    report.indexed = len(finder.found)
+    if extract:
+        report.extracted = extract_indexed(db, warc_dir, ids)
+    with db.session() as session:
+        session.execute(
+            update(Run).where(Run.id.in_(list(runs))).values(reconciled_at=datetime.now(UTC))
+        )
+    return report

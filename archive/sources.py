@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,8 +31,6 @@ __all__ = [
     "SourceEntry",
     "link_discoveries",
     "prior_captures",
-    "prior_from_json",
-    "prior_to_json",
     "reconcile_published",
     "record_discoveries",
     "register_source",
@@ -72,17 +70,6 @@ class PriorCapture:
     target_uri: str | None = None
     etag: str | None = None
     last_modified: str | None = None
-
-
-def prior_to_json(prior: PriorCapture) -> dict[str, Any]:
-    """A ``PriorCapture`` as JSON, to hand to a crawl process."""
-    data = asdict(prior)
-    data["fetched_at"] = prior.fetched_at.isoformat()
-    return data
-
-
-def prior_from_json(data: dict[str, Any]) -> PriorCapture:
-    return PriorCapture(**{**data, "fetched_at": datetime.fromisoformat(data["fetched_at"])})
 
 
 def with_validators(warc_dir: Path, prior: PriorCapture) -> PriorCapture:
@@ -206,6 +193,8 @@ def prior_captures(db: Database, urls: Sequence[str]) -> dict[str, PriorCapture]
                 Capture.verdict == "ok",
                 Capture.recovered_from.is_(None),
                 Capture.warc_file.is_not(None),
+                # A capture whose record is gone archived nothing: fetch the page again.
+                Capture.record_error.is_(None),
             )
             .order_by(Capture.fetched_at.desc(), Capture.id.desc())
         ).all()

@@ -36,6 +36,7 @@ from warcio.warcwriter import BaseWARCWriter
 from archive import __version__
 from archive.contentcoding import decode_content
 from archive.exceptions import WarcError
+from archive.warcscan import check_record, read_member
 
 __all__ = [
     "DEFAULT_GZIP_LEVEL",
@@ -531,38 +532,53 @@ class ReadRecord:
 
 
 def read_record(directory: Path, location: RecordLocation | tuple[str, int]) -> ReadRecord:
-    """Read one record at a recorded offset, from the closed file or its ``.open`` twin."""
+    """Read one record at a recorded offset, from the closed file or its ``.open`` twin.
+
+    Raises ``WarcError`` naming ``file:offset`` when no whole, sound record is there: the file
+    is missing, cut short inside the record, its gzip data does not inflate, or the record's
+    digests do not match its bytes. A damaged record is never returned as an empty one.
+    """
     name, offset = (
         (location.file, location.offset) if isinstance(location, RecordLocation) else location
     )
     path = Path(directory) / name
     if not path.exists() and (Path(directory) / (name + OPEN_SUFFIX)).exists():
         path = Path(directory) / (name + OPEN_SUFFIX)
+    where = f"{name}:{offset}"
     try:
         with open(path, "rb") as fh:
-            fh.seek(offset)
-            for record in ArchiveIterator(fh):
-                payload = record.raw_stream.read()
-                content = payload
-                if record.http_headers is not None:
-                    content = decode_content(
-                        payload, record.http_headers.get_header("Content-Encoding")
-                    )
-                return ReadRecord(
-                    rec_type=record.rec_type,
-                    target_uri=record.rec_headers.get_header("WARC-Target-URI"),
-                    warc_headers=list(record.rec_headers.headers),
-                    http_status=(
-                        int(record.http_headers.get_statuscode())
-                        if record.http_headers is not None and record.rec_type == "response"
-                        else None
-                    ),
-                    http_headers=(list(record.http_headers.headers) if record.http_headers else []),
-                    payload=payload,
-                    content=content,
-                )
+            data = read_member(fh, offset)
     except OSError as exc:
-        raise WarcError(f"cannot read {path}: {exc}") from exc
-    except Exception as exc:  # warcio raises assorted errors on a bad offset or a broken file
-        raise WarcError(f"no WARC record at {name}:{offset}: {exc}") from exc
-    raise WarcError(f"no WARC record at {name}:{offset}")
+        raise WarcError(f"cannot read {where}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise WarcError(f"no readable WARC record at {where}: {exc}") from exc
+    try:
+        problems = check_record(data, offset).problems
+    except ValueError as exc:
+        raise WarcError(f"no readable WARC record at {where}: {exc}") from exc
+    if problems:
+        raise WarcError(f"the WARC record at {where} is damaged: {problems[0]}")
+    try:
+        for record in ArchiveIterator(io.BytesIO(data)):
+            payload = record.raw_stream.read()
+            content = payload
+            if record.http_headers is not None:
+                content = decode_content(
+                    payload, record.http_headers.get_header("Content-Encoding")
+                )
+            return ReadRecord(
+                rec_type=record.rec_type,
+                target_uri=record.rec_headers.get_header("WARC-Target-URI"),
+                warc_headers=list(record.rec_headers.headers),
+                http_status=(
+                    int(record.http_headers.get_statuscode())
+                    if record.http_headers is not None and record.rec_type == "response"
+                    else None
+                ),
+                http_headers=(list(record.http_headers.headers) if record.http_headers else []),
+                payload=payload,
+                content=content,
+            )
+    except Exception as exc:  # warcio raises assorted errors on a record it cannot parse
+        raise WarcError(f"no readable WARC record at {where}: {exc}") from exc
+    raise WarcError(f"no WARC record at {where}")

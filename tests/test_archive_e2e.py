@@ -18,6 +18,7 @@ from archive.warc import read_record
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.mockserver import MockServer
 from tests.readers import reader, reader_env
+from tests.verified import assert_archive_verified
 
 pytestmark = pytest.mark.slow
 
@@ -372,3 +373,8 @@ def test_pywb_replays_the_archived_body(archived: Archived, tmp_path: Path) -> N
     with PywbServer(tmp_path) as pywb:
         replayed = pywb.fetch_raw("morgue", url)
     assert replayed == original
+
+
+def test_morgue_verify_finds_the_archive_sound(archived: Archived) -> None:
+    """Redirects, retries, error bodies, a gzip bomb, a binary page: nothing verify objects to."""
+    assert_archive_verified(archived.data_dir)

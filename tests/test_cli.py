@@ -193,7 +193,9 @@ def test_show_two_views_at_once(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["archive"], ["show"], ["demo"], ["db", "upgrade"]], ids=" ".join
+    "command",
+    [[], ["archive"], ["show"], ["demo"], ["db", "upgrade"], ["verify"]],
+    ids=" ".join,
 )
 def test_help_has_an_example(command: list[str], tmp_path: Path) -> None:
     proc = morgue(*command, "--help", env={"COLUMNS": "120"})

@@ -24,6 +24,7 @@ from archive.store import CONTRACT_FIELDS
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.mockserver import MockServer
 from tests.readers import reader, reader_env
+from tests.verified import assert_archive_verified
 
 pytestmark = pytest.mark.slow
 
@@ -110,6 +111,7 @@ def test_feed_crawl_archives_each_entry_once_and_keeps_entry_dates(
     assert again == []
     assert [p for p in fetched_paths(news_server) if p.startswith("/news/20")] == []
     assert "/news/feed.xml" in fetched_paths(news_server)
+    assert_archive_verified(tmp_path, db_url)
 
 
 def test_sitemap_index_from_robots_txt_stores_news_tags(
@@ -279,6 +281,7 @@ def test_recrawl_is_conditional_writes_revisits_and_keeps_changed_versions(
         assert len(pages) == len(set(pages)) == 5  # one page per article
         captures = session.scalars(select(Capture)).all()
         assert len(captures) == 10
+    assert_archive_verified(tmp_path)  # revisits and their originals included
 
 
 @pytest.mark.parametrize(

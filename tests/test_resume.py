@@ -22,12 +22,15 @@ from warcio.archiveiterator import ArchiveIterator
 from archive.capture import CaptureRecord
 from archive.db import open_database
 from archive.models import Capture, Run
-from archive.resume import complete_length, finalise_stale_warcs, recover_interrupted
+from archive.resume import finalise_stale_warcs, recover_interrupted
 from archive.store import save_capture, start_run
 from archive.warc import OPEN_SUFFIX, RecordLocation, WarcWriter, read_record
+from archive.warcscan import complete_length
 from tests.conftest import FAST, ROOT, json_lines, run_morgue
+from tests.corpus import CorpusSite
 from tests.mockserver import MockServer
 from tests.readers import reader, reader_env
+from tests.verified import assert_archive_verified
 
 
 def _write_some(directory: Path, count: int) -> tuple[WarcWriter, list[int]]:
@@ -84,7 +87,7 @@ def test_stale_open_file_is_truncated_to_whole_records_and_closed(tmp_path: Path
     assert kinds == ["warcinfo"] + ["response", "request"] * 3
 
 
-def test_recovery_drops_captures_that_point_past_the_cut(tmp_path: Path, db_url: str) -> None:
+def test_recovery_marks_captures_that_point_past_the_cut(tmp_path: Path, db_url: str) -> None:
     writer, offsets = _write_some(tmp_path, 2)
     name = writer.current_file
     assert name is not None
@@ -109,13 +112,16 @@ def test_recovery_drops_captures_that_point_past_the_cut(tmp_path: Path, db_url:
                     run_id=run_id,
                 ),
             )
-        recovered = recover_interrupted(db, tmp_path)
-        assert [r.name for r in recovered] == [stale_name]
+        recovery = recover_interrupted(db, tmp_path)
+        assert [r.name for r in recovery.files] == [stale_name] and recovery.marked == 1
         with db.session(readonly=True) as session:
-            urls = session.scalars(select(Capture.url)).all()
+            rows = session.execute(select(Capture.url, Capture.record_error)).all()
             run = session.get(Run, run_id)
-        assert urls == ["https://courier.example/0"]
-        assert run is not None and run.status == "interrupted"
+        # The row whose record was cut off is kept, and says so; the other reads back.
+        assert sorted(rows)[0] == ("https://courier.example/0", None)
+        assert sorted(rows)[1][0] == "https://courier.example/1"
+        assert stale_name in (sorted(rows)[1][1] or "")
+        assert run is not None and run.status == "interrupted" and run.reconciled_at is not None
     _check(tmp_path / stale_name)
 
 
@@ -178,7 +184,7 @@ def test_sigkill_mid_crawl_then_resume(tmp_path: Path) -> None:
         size = (warc_dir / capture.warc_file).stat().st_size
         assert capture.warc_offset + (capture.warc_length or 0) <= size
     # No payload twice in the WARC files: pages the killed crawl had written but not stored
-    # were fetched again as revisits of those records.
+    # were indexed from their records, not fetched again.
     responses: Counter[str] = Counter()
     for path in warc_dir.glob("*.warc.gz"):
         with open(path, "rb") as fh:
@@ -188,6 +194,7 @@ def test_sigkill_mid_crawl_then_resume(tmp_path: Path) -> None:
                 if r.rec_type == "response" and "/articles/" in uri and "/morgue-" not in uri:
                     responses[uri] += 1
     assert len(responses) == count and set(responses.values()) == {1}
+    assert_archive_verified(tmp_path)
 
 
 @pytest.mark.slow
@@ -227,6 +234,7 @@ def test_ctrl_c_finishes_in_flight_pages_and_records_the_run_interrupted(
         stored = session.scalars(select(Capture)).all()
     assert run.status == "interrupted"
     assert len(stored) == len(rows)
+    assert_archive_verified(tmp_path)
 
 
 @pytest.mark.slow
@@ -270,3 +278,81 @@ def test_ctrl_c_twice_stops_at_once_with_every_warc_closed(tmp_path: Path) -> No
         assert capture.warc_file and capture.warc_offset is not None
         record = read_record(warc_dir, (capture.warc_file, capture.warc_offset))
         assert record.target_uri == capture.url
+    # Pages in flight were written and not stored: verify names them, --repair indexes them.
+    check = run_morgue("--data-dir", str(tmp_path), "verify", "--format", "json")
+    assert {f["problem"] for f in json_lines(check.stdout)} <= {"unstored"}
+    repair = run_morgue("--data-dir", str(tmp_path), "verify", "--repair")
+    assert repair.returncode == 0, repair.stdout + repair.stderr
+    assert_archive_verified(tmp_path)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_kill_9_of_the_crawl_child_mid_site_crawl_of_real_pages(tmp_path: Path) -> None:
+    """Real-size pages (records inflating past 64 KiB), the crawl process killed with SIGKILL
+    half-way: the next crawl finishes, indexes what the dead one wrote and never stored (no
+    page fetched twice, no revisit of a record without a row), and every file is valid."""
+    count = 30
+    # Each article takes 0.3 s and two are fetched at a time: the kill falls half-way.
+    with CorpusSite(count, delay=0.3) as site:
+        args = ["--data-dir", str(tmp_path), "crawl", "--site", site.url("/"), "--no-recover",
+                *FAST]  # fmt: skip
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MORGUE_")}
+        cli = subprocess.Popen(
+            [sys.executable, "-m", "archive", *args, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        db_path = tmp_path / "morgue.sqlite3"
+        deadline = time.monotonic() + 120
+        while _captures(db_path) < 8 and time.monotonic() < deadline and cli.poll() is None:
+            time.sleep(0.05)
+        crawlers = [p for p in _children(cli.pid) if "crawler.run" in _cmdline(p)]
+        assert crawlers, "no crawl process to kill"
+        os.kill(crawlers[0], signal.SIGKILL)
+        cli.communicate(timeout=60)
+        killed_at = _captures(db_path)
+        assert 8 <= killed_at < count + 1, "the crawl was not killed mid-way"
+        warc_dir = tmp_path / "warcs"
+        assert list(warc_dir.glob("*" + OPEN_SUFFIX)), "a killed crawl leaves its WARC file open"
+        fetched_before = len(site.article_requests())
+
+        proc = run_morgue(*args, "--format", "json", timeout=180)
+        assert proc.returncode == 0, proc.stderr
+        fetched_again = site.article_requests()[fetched_before:]
+    assert list(warc_dir.glob("*" + OPEN_SUFFIX)) == []
+    for path in warc_dir.glob("*.warc.gz"):
+        _check(path)
+        assert subprocess.run(["gzip", "-t", str(path)]).returncode == 0
+    with open_database(f"sqlite:///{db_path}") as db, db.session(readonly=True) as session:
+        captures = session.scalars(select(Capture)).all()
+        runs = session.scalars(select(Run).order_by(Run.id)).all()
+    assert [r.status for r in runs][-1] == "finished" and runs[0].status != "running"
+    articles = Counter(c.url for c in captures if "/story-" in c.url)
+    assert len(articles) == count and set(articles.values()) == {1}
+    # What the dead run had fetched was not fetched again.
+    first = {c.url for c in captures if c.run_id == runs[0].id}
+    assert not {site.url(p) for p in fetched_again} & first
+    ids = {c.warc_record_id for c in captures}
+    for capture in captures:
+        assert capture.warc_file and capture.warc_offset is not None
+        record = read_record(warc_dir, (capture.warc_file, capture.warc_offset))
+        if record.rec_type == "revisit":
+            assert dict(record.warc_headers)["WARC-Refers-To"] in ids
+        else:
+            assert record.rec_type == "response" and record.content
+    assert_archive_verified(tmp_path)

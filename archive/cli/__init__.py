@@ -31,6 +31,7 @@ from . import (
     schedule_cmd,
     show_cmd,
     stats_cmd,
+    verify_cmd,
 )
 from .options import DataDirOption, DbOption
 
@@ -107,6 +108,7 @@ _COMMANDS = (
     recheck_cmd,
     links_cmd,
     schedule_cmd,
+    verify_cmd,
 )
 for _module in (*_COMMANDS, demo_cmd, db_cmd):
     _module.register(app)

@@ -21,11 +21,10 @@ from archive.durations import format_duration, parse_duration, parse_since
 from archive.exceptions import ArchiveError, InvalidInput
 from archive.frontier import compile_patterns
 from archive.memento import check_timegate
-from archive.resume import orphan_responses, recover_interrupted
+from archive.resume import Recovery, recover_interrupted
 from archive.schedule import SCHEDULE_RUN_ENV, attach_run
 from archive.sources import (
     link_discoveries,
-    prior_to_json,
     reconcile_published,
     sources_of_pages,
 )
@@ -130,8 +129,10 @@ def crawl(
     db = open_database(paths.db_url)
     started = time.monotonic()
     try:
-        recovered = recover_interrupted(db, paths.warc_dir)
-        orphans = orphan_responses(db, paths.warc_dir, recovered)
+        # What a crashed or killed run left: its files closed, its unstored pages indexed.
+        recovery = recover_interrupted(db, paths.warc_dir)
+        if recovery.did_something and progress != "none":
+            stderr_console().print(_recovery_line(recovery))
         args = {
             **spec.spider_args(),
             "settings": dict(overrides),
@@ -151,9 +152,6 @@ def crawl(
             **overrides,
         }
         spider_args = spec.spider_args()
-        if orphans:
-            # Pages a killed crawl wrote but did not store: re-fetched as revisits of those records.
-            spider_args["orphans"] = [prior_to_json(o) for o in orphans]
         job = CrawlJob(
             "sources", spider_args, settings, log_file=paths.log_dir / f"run-{run_id}.log"
         )
@@ -183,6 +181,19 @@ def crawl(
             f"the crawl process failed (exit status {result.returncode}); see {job.log_file}"
         )
     return summary, result
+
+
+def _recovery_line(recovery: Recovery) -> str:
+    done = []
+    if recovery.files:
+        done.append(f"{len(recovery.files)} WARC file(s) closed")
+    if recovery.interrupted:
+        done.append(f"{len(recovery.interrupted)} run(s) marked interrupted")
+    if recovery.indexed:
+        done.append(f"{recovery.indexed} page(s) they had written but not stored indexed")
+    if recovery.marked:
+        done.append(f"{recovery.marked} capture(s) whose record was cut off marked")
+    return "after an interrupted run: " + ", ".join(done)
 
 
 def run_rows(db_url: str, run_id: int, limit: int | None = None) -> Iterator[dict[str, Any]]:

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from archive import USER_AGENT
 from archive.db import open_existing_database
+from archive.exceptions import ArchiveError
 from archive.reextract import ExtractOutcome, Selection, extract_archived, pending_captures
 from archive.store import finish_run, start_run
 from archive.warc import WarcWriter
@@ -124,6 +125,13 @@ def extract_command(
         database.close()
     if output is OutputFormat.table:
         _summary(outcomes, elapsed)
+    unreadable = [o for o in outcomes if o.unreadable]
+    if unreadable:
+        raise ArchiveError(
+            f"{len(unreadable)} capture(s) could not be read back from their WARC records and "
+            f"kept their text, e.g. capture {unreadable[0].capture_id}: {unreadable[0].error} "
+            "(morgue verify checks the whole archive)"
+        )
 
 
 def _with_progress(stream: object, total: int) -> list[ExtractOutcome]:
@@ -160,7 +168,7 @@ def _summary(outcomes: list[ExtractOutcome], elapsed: float) -> None:
     verdicts = Counter(o.verdict for o in outcomes)
     shown = ", ".join(f"{n} {v}" for v, n in verdicts.most_common())
     console.print(f"{len(outcomes)} captures extracted in {elapsed:.1f} s ({rate:.1f}/s): {shown}")
-    errors = [o for o in outcomes if o.error]
+    errors = [o for o in outcomes if o.error and not o.unreadable]
     if errors:
         console.print(f"{len(errors)} could not be extracted, e.g. capture {errors[0].capture_id}: "
                       f"{errors[0].error}")  # fmt: skip

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from archive.exceptions import WarcError
 from archive.export import write_cdxj_index
 
 from .options import DataDirOption, DbOption, resolve_paths
@@ -43,7 +44,8 @@ def index_command(
     File names in the index are relative to DATA_DIR/warcs, so pywb replays the archive in
     place: a pywb config.yaml naming `index_paths: DATA_DIR/indexes/` and `archive_paths:
     DATA_DIR/warcs/` for a collection, then `wayback`, and the archive is browsable (README.md,
-    "Replaying in pywb"). Run it again after new captures.
+    "Replaying in pywb"). Run it again after new captures. A damaged record is left out and
+    named, and the command then exits with status 1.
 
     Examples:
 
@@ -53,8 +55,15 @@ def index_command(
     """
     paths = resolve_paths(ctx, data_dir, db)
     dest = output or paths.data_dir / "indexes" / "index.cdxj"
-    files, lines = write_cdxj_index(paths.warc_dir, dest, include_open=include_open)
-    message = f"Indexed {files} WARC file(s), {lines} record(s), into {dest}"
+    result = write_cdxj_index(paths.warc_dir, dest, include_open=include_open)
+    if result.unreadable:
+        shown = ", ".join(result.unreadable[:3]) + (", ..." if len(result.unreadable) > 3 else "")
+        raise WarcError(
+            f"indexed {result.lines} record(s) of {result.files} WARC file(s) into {dest}, but "
+            f"{len(result.unreadable)} damaged record(s) could not be read: {shown} "
+            "(morgue verify names them all)"
+        )
+    message = f"Indexed {result.files} WARC file(s), {result.lines} record(s), into {dest}"
     Console(stderr=True, soft_wrap=True).print(message)
 
 

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from archive.db import open_existing_database
-from archive.exceptions import InvalidInput
+from archive.exceptions import InvalidInput, WarcError
 from archive.extract import decode_html
 from archive.models import Capture
 from archive.store import capture_by_record_id, capture_to_json, get_capture, latest_capture
@@ -36,6 +36,7 @@ def capture_details(capture: Capture) -> dict[str, Any]:
             "redirects": capture.redirects or [],
             "metadata_record_id": capture.metadata_record_id,
             "run_id": capture.run_id,
+            "record_error": capture.record_error,
         }
     )
     return details
@@ -87,6 +88,10 @@ def show_command(
                 raise InvalidInput(
                     f"capture {capture.id} has no archived response ({capture.reason})"
                 )
+            if capture.record_error:
+                raise WarcError(
+                    f"capture {capture.id}'s archived page is lost: {capture.record_error}"
+                )
             record = read_record(paths.warc_dir, (capture.warc_file, capture.warc_offset))
             seen = {capture.warc_record_id}
             while record.rec_type == "revisit":
@@ -94,7 +99,8 @@ def show_command(
                 refers_to = dict(record.warc_headers).get("WARC-Refers-To")
                 original = capture_by_record_id(database, refers_to) if refers_to else None
                 if original is None or original.warc_record_id in seen:
-                    raise InvalidInput(
+                    # Damage to the archive, not bad input (morgue verify --repair mends it).
+                    raise WarcError(
                         f"capture {capture.id} is a revisit of {refers_to or 'an unknown record'}, "
                         "which is not in this archive"
                     )

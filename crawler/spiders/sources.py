@@ -34,7 +34,6 @@ from archive.sources import (
     PriorCapture,
     SourceEntry,
     prior_captures,
-    prior_from_json,
     record_discoveries,
     register_source,
     with_validators,
@@ -76,7 +75,6 @@ class SourcesSpider(Spider):
         allow: Sequence[str] | str | None = None,
         deny: Sequence[str] | str | None = None,
         recrawl_after: float | str | None = None,
-        orphans: list[dict[str, Any]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -95,14 +93,6 @@ class SourcesSpider(Spider):
             deny=compile_patterns(_as_list(deny)),
         )
         self.links = LinkExtractor(unique=True)
-        # Response records a killed crawl wrote but never stored (archive.resume), by URL.
-        self.orphans: dict[str, PriorCapture] = {}
-        for data in orphans or []:
-            orphan = prior_from_json(data)
-            try:
-                self.orphans.setdefault(normalise_url(orphan.url), orphan)
-            except InvalidURL:
-                continue
         self.seen: set[str] = set()  # normalised URLs requested (or skipped) in this crawl
         self.sources_seen: set[str] = set()  # feeds and sitemaps requested in this crawl
         self.max_sources = 1000
@@ -318,11 +308,6 @@ class SourcesSpider(Spider):
             if prior is not None and not self._due(prior):
                 self._inc("skipped_archived")
                 continue
-            if prior is None and self.orphans:
-                # Written by a killed crawl but never stored: fetch it, as a revisit if unchanged.
-                prior = self.orphans.get(normalise_url(url))
-                if prior is not None:
-                    self._inc("orphans_refetched")
             if prior is not None and self.warc_dir:
                 prior = await asyncio.to_thread(with_validators, self._warc_path(), prior)
             request = self._page_request(url, depth=depth, site=site, prior=prior)
