@@ -33,11 +33,13 @@ from archive import __version__
 from archive.db import Database
 from archive.exceptions import InvalidInput, WarcError
 from archive.models import Capture
+from archive.probe_sharing import is_probe_url
 from archive.query import CaptureQuery, iter_query
 from archive.store import capture_to_json
 from archive.warc import OPEN_SUFFIX
 
 __all__ = [
+    "IndexResult",
     "WaczResult",
     "export_jsonl",
     "export_wacz",
@@ -246,8 +248,55 @@ def warc_files(warc_dir: Path, *, include_open: bool = False) -> list[Path]:
     return found
 
 
-def write_cdxj_index(warc_dir: Path, dest: Path, *, include_open: bool = False) -> tuple[int, int]:
-    """Index the WARC files into a sorted CDXJ file; returns (files, index lines)."""
+class _WithoutProbes:
+    """A text writer that passes CDXJ lines on, except those of soft-404 probes."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self.left_out = 0
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            if _is_probe_line(line):
+                self.left_out += 1
+            else:
+                self.out.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self._partial:
+            self.write("\n")
+        self.out.flush()
+
+
+def _is_probe_line(line: str) -> bool:
+    if "morgue-" not in line:  # every probe URL has it; most lines do not: skip the JSON
+        return False
+    try:
+        fields = json.loads(line.split(" ", 2)[2])
+    except (IndexError, ValueError):
+        return False
+    return isinstance(fields, dict) and is_probe_url(str(fields.get("url") or ""))
+
+
+@dataclass(frozen=True, slots=True)
+class IndexResult:
+    files: int
+    lines: int
+    probes_left_out: int = 0
+
+
+def write_cdxj_index(
+    warc_dir: Path, dest: Path, *, include_open: bool = False, include_probes: bool = False
+) -> IndexResult:
+    """Index the WARC files into a sorted CDXJ file.
+
+    The soft-404 probes (sibling URLs made not to exist, ``archive.probe_sharing``) stay in the
+    WARC files but are left out of the index unless ``include_probes``: they are no pages of
+    the site, and a replay's URL listing would be full of them.
+    """
     from cdxj_indexer.main import write_cdx_index  # imported when used: it loads surt, tldextract
 
     files = warc_files(warc_dir, include_open=include_open)
@@ -255,10 +304,13 @@ def write_cdxj_index(warc_dir: Path, dest: Path, *, include_open: bool = False) 
         raise InvalidInput(f"no WARC files in {warc_dir}")
     opts = {"sort": True, "records": _INDEXED_RECORDS, "dir_root": str(Path(warc_dir))}
     with _replacing(dest) as fh:
+        out = fh if include_probes else _WithoutProbes(fh)
         try:
-            write_cdx_index(fh, [str(path) for path in files], opts)
+            write_cdx_index(out, [str(path) for path in files], opts)
         except Exception as exc:  # the indexer raises plain errors on a damaged file
             raise WarcError(f"cannot index {warc_dir}: {exc}") from exc
+        out.flush()
     with open(dest, encoding="utf-8") as fh:
         lines = sum(1 for line in fh if line.strip())
-    return len(files), lines
+    left_out = out.left_out if isinstance(out, _WithoutProbes) else 0
+    return IndexResult(len(files), lines, left_out)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import re
 import subprocess
 import sys
@@ -50,7 +51,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.static_site import Route, StaticSite
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = Path(
+    os.environ.get("MORGUE_CORPUS") or Path(__file__).resolve().parents[2] / "shared" / "corpus"
+)
 
 SEEN = [  # (language, title, message): wording the rules know
     ("en", "Page not found", "Sorry, the page you were looking for could not be found."),

@@ -35,6 +35,14 @@ def index_command(
             "with that suffix, so re-index once they are closed.",
         ),
     ] = False,
+    include_probes: Annotated[
+        bool,
+        typer.Option(
+            "--include-probes",
+            help="Index the soft-404 probes too (the sibling URLs made not to exist that "
+            "morgue fetches to learn a site's error page); they are left out by default.",
+        ),
+    ] = False,
     data_dir: DataDirOption = None,
     db: DbOption = None,
 ) -> None:
@@ -43,7 +51,8 @@ def index_command(
     File names in the index are relative to DATA_DIR/warcs, so pywb replays the archive in
     place: a pywb config.yaml naming `index_paths: DATA_DIR/indexes/` and `archive_paths:
     DATA_DIR/warcs/` for a collection, then `wayback`, and the archive is browsable (README.md,
-    "Replaying in pywb"). Run it again after new captures.
+    "Replaying in pywb"). Run it again after new captures. The soft-404 probes stay in the
+    WARC files but not in the index, unless --include-probes.
 
     Examples:
 
@@ -53,8 +62,12 @@ def index_command(
     """
     paths = resolve_paths(ctx, data_dir, db)
     dest = output or paths.data_dir / "indexes" / "index.cdxj"
-    files, lines = write_cdxj_index(paths.warc_dir, dest, include_open=include_open)
-    message = f"Indexed {files} WARC file(s), {lines} record(s), into {dest}"
+    result = write_cdxj_index(
+        paths.warc_dir, dest, include_open=include_open, include_probes=include_probes
+    )
+    message = f"Indexed {result.files} WARC file(s), {result.lines} record(s), into {dest}"
+    if result.probes_left_out:
+        message += f"; {result.probes_left_out} probe record(s) left out (--include-probes)"
     Console(stderr=True, soft_wrap=True).print(message)
 
 
