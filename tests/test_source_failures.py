@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
+from archive.cli.schedule_cmd import _failed_sources
 from archive.db import open_database
 from archive.models import Run
 from archive.outcomes import SourceOutcome, all_failed, failed_roots, run_notes
@@ -223,3 +224,26 @@ def test_run_notes_word_the_counts() -> None:
         "2 pages with no text found: they may need a browser (needs_browser)"
     ]
     assert run_notes({}) == []
+
+
+@pytest.mark.slow
+def test_schedule_list_shows_the_source_a_scheduled_crawl_could_not_read(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    refused = f"http://127.0.0.1:{closed_port()}/rss.xml"
+    added = run_morgue(
+        "--data-dir", data, "schedule", "add", "wire", "--every", "1h",
+        "--", "--feed", refused, "--no-recover", *FAST,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    due = run_morgue("--data-dir", data, "schedule", "run-due", "--format", "json")
+    (ran,) = json_lines(due.stdout)
+    assert ran["status"] == "failed"  # the crawl exited 1: no source could be read
+    listed = run_morgue("--data-dir", data, "schedule", "list", "--format", "json")
+    (info,) = json_lines(listed.stdout)
+    assert info["last_run"]["failed_sources"] == [
+        {"kind": "feed", "url": refused, "reason": "connection_refused"}
+    ]
+    # The table's "last run" column ends with it (its width is the tables' business).
+    assert _failed_sources(info["last_run"]["failed_sources"]) == (
+        f"; failed: feed {refused} (connection_refused)"
+    )
