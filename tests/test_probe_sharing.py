@@ -60,6 +60,7 @@ def site() -> Iterator[DatedSite]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # two crawls of real-size pages: minutes, not seconds, on a busy machine
 def test_a_feed_over_dated_directories_makes_two_probes_with_the_same_verdicts(
     tmp_path: Path, site: DatedSite
 ) -> None:
