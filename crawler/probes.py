@@ -81,19 +81,30 @@ class HostProbes:
                 return Baseline.from_json(stored.result)
         pattern = await self._pattern(url)
         # The first directories of a pattern are probed; the others wait for their answers.
-        while not pattern.evidence.decided and len(pattern.probing) >= PROBES_TO_AGREE:
+        while (
+            pattern.probing
+            and not pattern.evidence.decided
+            and (len(pattern.probing) + len(pattern.evidence.seen) >= PROBES_TO_AGREE)
+        ):
             await asyncio.wait(list(pattern.probing))
         if pattern.evidence.shared is not None:
             self.stats.inc_value("liveness/probe_shared")
             return pattern.evidence.shared
-        task = asyncio.ensure_future(self._fetch_probe(host, prefix, url))
+        task = asyncio.ensure_future(self._probe_into(pattern, host, prefix, url))
         pattern.probing.add(task)
+        return await asyncio.shield(task)
+
+    async def _probe_into(self, pattern: _Pattern, host: str, prefix: str, url: str) -> Baseline:
+        """Probe one directory and add its answer to the pattern's evidence, before the task
+        is done: a page waiting for it then finds the evidence up to date."""
         try:
-            target, baseline = await asyncio.shield(task)
+            target, baseline = await self._fetch_probe(host, prefix, url)
+            pattern.evidence.observe(prefix, target, baseline)
+            return baseline
         finally:
-            pattern.probing.discard(task)
-        pattern.evidence.observe(prefix, target, baseline)
-        return baseline
+            current = asyncio.current_task()
+            if current is not None:
+                pattern.probing.discard(current)
 
     async def _pattern(self, url: str) -> _Pattern:
         """The evidence about ``url``'s pattern: what this crawl saw, and the DB before it."""
@@ -182,4 +193,4 @@ class _Pattern:
     def __init__(self) -> None:
         self.evidence = PatternEvidence()
         self.loaded = asyncio.Event()  # the DB's evidence has been read
-        self.probing: set[asyncio.Future[tuple[str, Baseline]]] = set()
+        self.probing: set[asyncio.Future[Baseline]] = set()
