@@ -39,6 +39,7 @@ class CrawlResult:
     stats: dict[str, Any] = field(default_factory=dict)
     finish_reason: str | None = None
     interrupted: bool = False
+    log_file: Path | None = None  # the crawl's log, which the summary names
 
 
 def run_crawl_process(
@@ -67,7 +68,7 @@ def run_crawl_process(
         )
     except OSError as exc:
         raise ArchiveError(f"cannot start the crawler: {exc}") from exc
-    result = CrawlResult(returncode=0)
+    result = CrawlResult(returncode=0, log_file=job.log_file)
     assert child.stdin is not None and child.stdout is not None
     try:
         child.stdin.write(payload)

@@ -33,6 +33,7 @@ from archive import __version__
 from archive.db import Database
 from archive.exceptions import InvalidInput, WarcError
 from archive.models import Capture
+from archive.probe_sharing import is_probe_url
 from archive.query import CaptureQuery, iter_query
 from archive.store import capture_by_record_id, capture_to_json
 from archive.warc import OPEN_SUFFIX
@@ -263,6 +264,39 @@ def warc_files(warc_dir: Path, *, include_open: bool = False) -> list[Path]:
     return found
 
 
+class _WithoutProbes:
+    """A text writer that passes CDXJ lines on, except those of soft-404 probes."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self.left_out = 0
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            if _is_probe_line(line):
+                self.left_out += 1
+            else:
+                self.out.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self._partial:
+            self.write("\n")
+        self.out.flush()
+
+
+def _is_probe_line(line: str) -> bool:
+    if "morgue-" not in line:  # every probe URL has it; most lines do not: skip the JSON
+        return False
+    try:
+        fields = json.loads(line.split(" ", 2)[2])
+    except (IndexError, ValueError):
+        return False
+    return isinstance(fields, dict) and is_probe_url(str(fields.get("url") or ""))
+
+
 @dataclass(frozen=True, slots=True)
 class IndexResult:
     files: int
@@ -270,6 +304,7 @@ class IndexResult:
     #: ``file:offset`` of each stretch of a file that holds no readable record (a record cut
     #: short, gzip data that does not inflate): what the index could not include.
     unreadable: list[str]
+    probes_left_out: int = 0
 
 
 class _Stretch(io.RawIOBase):
@@ -326,11 +361,16 @@ def _readable_stretches(path: Path) -> tuple[list[tuple[int, int]], list[str]]:
     return stretches, damaged
 
 
-def write_cdxj_index(warc_dir: Path, dest: Path, *, include_open: bool = False) -> IndexResult:
+def write_cdxj_index(
+    warc_dir: Path, dest: Path, *, include_open: bool = False, include_probes: bool = False
+) -> IndexResult:
     """Index the WARC files into a sorted CDXJ file.
 
     A damaged stretch of a file (a record cut short, data that does not inflate) is left out
-    and named in the result; the records before and after it are indexed.
+    and named in the result; the records before and after it are indexed. The soft-404 probes
+    (sibling URLs made not to exist, ``archive.probe_sharing``) stay in the WARC files but are
+    left out of the index unless ``include_probes``: they are no pages of the site, and a
+    replay's URL listing would be full of them.
     """
     from cdxj_indexer.main import CDXJIndexer  # imported when used: it loads surt, tldextract
 
@@ -346,10 +386,12 @@ def write_cdxj_index(warc_dir: Path, dest: Path, *, include_open: bool = False) 
             inputs += [_Stretch(path, start, end) for start, end in stretches]
         opts = {"sort": True, "records": _INDEXED_RECORDS, "dir_root": str(Path(warc_dir))}
         with _replacing(dest) as fh:
+            out = fh if include_probes else _WithoutProbes(fh)
             try:
-                CDXJIndexer(fh, inputs, **opts).process_all()
+                CDXJIndexer(out, inputs, **opts).process_all()
             except Exception as exc:  # the indexer raises plain errors on a damaged file
                 raise WarcError(f"cannot index {warc_dir}: {exc}") from exc
+            out.flush()
     except OSError as exc:
         raise WarcError(f"cannot read {warc_dir}: {exc.strerror or exc}") from exc
     finally:
@@ -357,4 +399,5 @@ def write_cdxj_index(warc_dir: Path, dest: Path, *, include_open: bool = False) 
             stretch.close()
     with open(dest, encoding="utf-8") as fh:
         lines = sum(1 for line in fh if line.strip())
-    return IndexResult(len(files), lines, unreadable)
+    left_out = out.left_out if isinstance(out, _WithoutProbes) else 0
+    return IndexResult(len(files), lines, unreadable, left_out)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import calendar
 import logging
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
@@ -15,7 +16,7 @@ import feedparser
 
 from archive.sources import SourceEntry
 
-__all__ = ["parse_feed"]
+__all__ = ["FeedDocument", "parse_feed", "read_feed"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,12 +36,26 @@ def _language(entry: feedparser.FeedParserDict, feed_language: str | None) -> st
     return str(language or feed_language or "") or None
 
 
+@dataclass(frozen=True, slots=True)
+class FeedDocument:
+    """A document read as a feed: its entries, and whether it is a feed at all (an HTML page
+    or a 404 body gives no entries either, for another reason)."""
+
+    entries: list[SourceEntry]
+    is_feed: bool
+
+
 def parse_feed(body: bytes, url: str) -> list[SourceEntry]:
     """The entries of an RSS or Atom document, in feed order, with links made absolute.
 
     An entry without a usable http(s) link is left out; a document that is not a feed gives an
     empty list.
     """
+    return read_feed(body, url).entries
+
+
+def read_feed(body: bytes, url: str) -> FeedDocument:
+    """``parse_feed``, telling an empty feed from a document that is no feed."""
     parsed = feedparser.parse(body, response_headers={"content-location": url})
     feed = parsed.get("feed") or {}
     feed_language = feed.get("language") if isinstance(feed, dict) else None
@@ -64,6 +79,8 @@ def parse_feed(body: bytes, url: str) -> list[SourceEntry]:
                 language=_language(entry, feed_language),
             )
         )
-    if not entries and parsed.get("bozo"):
+    # feedparser names the format it recognised (rss20, atom10...), and none for anything else.
+    is_feed = bool(parsed.get("version"))
+    if not entries and not is_feed:
         logger.info("Not a feed: %s (%s)", url, parsed.get("bozo_exception"))
-    return entries
+    return FeedDocument(entries, is_feed)

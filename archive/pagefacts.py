@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
+
 __all__ = ["ARTICLE_TYPES", "AnchorFact", "PageFacts", "page_facts"]
 
 # schema.org types that say "this page is one article".
@@ -42,6 +44,17 @@ _CHALLENGE_RE = re.compile(
     r"challenge-platform|cf-chl|cf_chl|_Incapsula_Resource|captcha-delivery\.com|px-captcha",
     re.IGNORECASE,
 )
+# Elements whose content a reader never sees as text.
+_HIDDEN_TAGS = frozenset({"script", "style", "noscript", "template"})
+# Visible text is counted up to this many characters (not spaces): enough to tell a page that
+# shows almost nothing from one that shows something, without walking a long page to its end.
+VISIBLE_CHARS_CAP = 1000
+# The element a script application renders into (React, Next.js, Nuxt, Vue, Gatsby, AngularJS).
+_APP_ROOTS = (
+    "//body//*[@id='root' or @id='app' or @id='__next' or @id='__nuxt' or @id='___gatsby' "
+    "or @ng-view or @ui-view or @data-reactroot]"
+)
+_JS_WORD_RE = re.compile(r"javascript", re.IGNORECASE)
 
 
 def _clean(value: str | None, limit: int = 500) -> str | None:
@@ -75,6 +88,13 @@ class PageFacts:
     prose: tuple[str, ...] = field(default=())
     # The page runs a bot-detection challenge (Cloudflare, Imperva, DataDome, PerimeterX...).
     bot_challenge: bool = False
+    # Script elements that run code (JSON data blocks and templates left out).
+    scripts: int = 0
+    # Characters (not spaces) of text a reader sees in the body, up to VISIBLE_CHARS_CAP.
+    visible_chars: int = 0
+    # The page is a script application's shell: an empty mount element (#root, #app, #__next,
+    # ng-view...), or a <noscript> asking for JavaScript.
+    app_shell: bool = False
 
     @property
     def article_markup(self) -> bool:
@@ -187,6 +207,7 @@ def page_facts(tree: Any, url: str) -> PageFacts:
     """Read a parsed page's facts; ``url`` resolves relative links."""
     types, free = _jsonld(tree)
     robots = " ".join(tree.xpath("//meta[@name='robots' or @name='googlebot']/@content")).lower()
+    visible = _visible_chars(tree)
     return PageFacts(
         title=_first(tree, "//title"),
         h1=_first(tree, "//body//h1"),
@@ -200,7 +221,43 @@ def page_facts(tree: Any, url: str) -> PageFacts:
         anchors=_anchors(tree, url),
         prose=_prose(tree),
         bot_challenge=_challenge(tree),
+        scripts=sum(1 for script in tree.iter("script") if _is_code(script.get("type"))),
+        visible_chars=visible,
+        # A page that shows that much text is no empty shell: spare it the search.
+        app_shell=visible < VISIBLE_CHARS_CAP and _app_shell(tree),
     )
+
+
+def _is_code(script_type: str | None) -> bool:
+    """A script element that runs code: not a JSON data block (JSON-LD...) or a template."""
+    kind = (script_type or "").lower()
+    return "json" not in kind and "template" not in kind
+
+
+def _visible_chars(tree: Any, cap: int = VISIBLE_CHARS_CAP) -> int:
+    """Characters (spaces left out) of the body's visible text, counted up to ``cap``."""
+    body = tree.find("body")
+    if body is None:
+        return 0
+    total = 0
+    walker = etree.iterwalk(body, events=("start",))
+    for _, element in walker:
+        if element is not body and element.tail:
+            total += len("".join(element.tail.split()))
+        if not isinstance(element.tag, str) or element.tag in _HIDDEN_TAGS:
+            walker.skip_subtree()  # a comment's or a script's text is not shown
+        elif element.text:
+            total += len("".join(element.text.split()))
+        if total >= cap:
+            return cap
+    return total
+
+
+def _app_shell(tree: Any) -> bool:
+    for root in tree.xpath(_APP_ROOTS):
+        if len("".join(root.text_content().split())) < 100:
+            return True
+    return any(_JS_WORD_RE.search(n.text_content() or "") for n in tree.xpath("//noscript"))
 
 
 def _challenge(tree: Any) -> bool:

@@ -29,6 +29,8 @@ from archive.extract_pool import ExtractPool
 from archive.liveness import verdict_for_status
 from archive.models import Capture, Link, Page, Probe
 from archive.pagestate import DEFAULT_RULE, StateRule
+from archive.probe_sharing import shared_baseline
+from archive.probes import host_probe_rows
 from archive.soft404 import Baseline, judge, known_stub_paragraphs, probe_key, strip_appended_stub
 from archive.store import extraction_columns, update_page_state
 from archive.warc import RecordLocation, WarcWriter, read_record
@@ -145,7 +147,10 @@ def _baseline(session: Any, url: str, cache: dict[tuple[str, str], Baseline | No
             .order_by(Probe.probed_at.desc())
             .limit(1)
         ).first()
-        cache[key] = Baseline.from_json(probe.result) if probe and probe.result else None
+        if probe is not None and probe.result:
+            cache[key] = Baseline.from_json(probe.result)
+        else:  # a directory the crawl did not probe: what its pattern's probes agreed on
+            cache[key] = shared_baseline(url, host_probe_rows(session, key[0]))[1]
     return cache[key]
 
 

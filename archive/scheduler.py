@@ -42,6 +42,9 @@ __all__ = ["RunOutcome", "Scheduler", "run_due", "run_schedule"]
 
 logger = logging.getLogger(__name__)
 
+#: Failed sources of a scheduled run kept in its stats (the run's own summary has them all).
+FAILED_SOURCES_KEPT = 5
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -164,6 +167,11 @@ def _record(
             "new_entries": summary.get("new_entries", 0),
             "errors": summary.get("errors", 0) + (0 if returncode == 0 else 1),
             "duration_s": round((finished - started).total_seconds(), 3),
+            # So that `schedule list` shows a source that keeps failing, and why.
+            "failed_sources": [
+                {key: failed.get(key) for key in ("kind", "url", "reason")}
+                for failed in (summary.get("failed_sources") or [])[:FAILED_SOURCES_KEPT]
+            ],
         }
         row.finished_at = finished
         row.status = status

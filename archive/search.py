@@ -4,8 +4,11 @@ A search is parsed here, once, into a small tree and rendered for the engine in 
 
 - SQLite: an FTS5 table ``captures_fts`` (columns ``title``, ``text``) whose content lives in
   ``captures`` ("external content"), kept in sync by the triggers ``captures_ai``,
-  ``captures_ad`` and ``captures_au``. The names follow sqlite-utils, so datasette offers search
-  on the ``captures`` table out of the box. Tokenizer ``unicode61 remove_diacritics 2``.
+  ``captures_ad`` and ``captures_au``. Tokenizer ``unicode61 remove_diacritics 2``. The names
+  follow sqlite-utils, and the content table is written ``content="captures"``, double-quoted:
+  sqlite-utils and datasette find a table's FTS table by matching its DDL against
+  ``content="TABLE"`` or ``content=[TABLE]`` (not ``content='TABLE'``), so ``sqlite-utils
+  search`` and datasette's search box work on ``captures`` as they are (migration 0007).
 - PostgreSQL: a stored generated column ``captures.search_vector`` (``tsvector``, text search
   configuration ``simple``, title weighted ``A`` and text ``B``) with a GIN index.
 
@@ -277,7 +280,8 @@ def to_tsquery(node: Node) -> str:
 
 _SQLITE_CREATE = (
     f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
-    "title, text, content='captures', content_rowid='id', "
+    # Double quotes, not single: see the module docstring (what sqlite-utils and datasette match).
+    'title, text, content="captures", content_rowid="id", '
     "tokenize='unicode61 remove_diacritics 2')",
     f"CREATE TRIGGER captures_ai AFTER INSERT ON captures BEGIN "
     f"INSERT INTO {FTS_TABLE}(rowid, title, text) VALUES (new.id, new.title, new.text); END",

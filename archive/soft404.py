@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from archive.browserhint import NEEDS_BROWSER, needs_browser
 from archive.pagefacts import PageFacts
 
 __all__ = [
@@ -379,6 +380,10 @@ def judge(
         return Judgement("soft_404", "error_stub", confidence, tuple(evidence))
     if stub_text and not facts.article_markup:
         return Judgement("soft_404", "error_stub", 0.8, tuple(evidence))
+    if needs_browser(facts, text):
+        # Live, but what it holds was not seen: its scripts write it (archive.browserhint).
+        evidence.append(NEEDS_BROWSER)
+        return Judgement("ok", "", 0.5, tuple(evidence))
     return Judgement("ok", "", 0.9 if chars >= THIN_TEXT else 0.7, tuple(evidence))
 
 

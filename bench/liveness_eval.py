@@ -27,6 +27,10 @@ printed per group.
 
 ``--with-acceptance`` adds the ``acceptance`` pages as live pages only, to count false alarms on
 every real live page; they are for measuring, never for tuning.
+
+``--dated`` files each case of a page in a date directory of its own (``/pN/2026/11/DD/``), as
+news sites do, so that the probes of a page's directories are shared (archive.probe_sharing):
+the same figures must come out, with fewer probes (printed from the crawl's stats).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import re
 import subprocess
 import sys
@@ -50,7 +55,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.static_site import Route, StaticSite
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = Path(
+    os.environ.get("MORGUE_CORPUS") or Path(__file__).resolve().parents[2] / "shared" / "corpus"
+)
 
 SEEN = [  # (language, title, message): wording the rules know
     ("en", "Page not found", "Sorry, the page you were looking for could not be found."),
@@ -191,7 +198,7 @@ def stub_page(body: bytes, title: str, message: str, live_text: str | None) -> b
 
 
 def build(
-    dev: list[dict], extra: list[dict]
+    dev: list[dict], extra: list[dict], dated: bool = False
 ) -> tuple[dict[str, Route], dict[str, Route], list[Case], dict[str, bytes], dict[str, bytes]]:
     soft: dict[str, Route] = {"/": Route(body=b"<html><body><h1>Home</h1></body></html>")}
     hard: dict[str, Route] = {"/": Route(body=b"<html><body><h1>Home</h1></body></html>")}
@@ -202,6 +209,10 @@ def build(
     from archive.extract import extract_page
 
     skipped = 0
+
+    def at(prefix: str, day: int, name: str) -> str:
+        return f"{prefix}2026/11/{day:02d}/{name}" if dated else f"{prefix}{name}"
+
     for i, row in enumerate(dev + extra):
         body = read_page(row)
         prefix = f"/p{i}/"
@@ -214,7 +225,7 @@ def build(
             if not clean_error_page(body, live_text, probe_page):
                 skipped += 1
                 continue  # no believable error page can be made from it
-        live = f"{prefix}story-{i}.html"
+        live = at(prefix, 1, f"story-{i}.html")
         soft[live] = hard[live] = Route(body=body)
         cases.append(Case(f"S{live}", "live", "ok"))
         cases.append(Case(f"H{live}", "live", "ok"))
@@ -225,25 +236,25 @@ def build(
         notice_group, (_l2, notice_title, notice) = messages[(i + 5) % len(messages)]
         soft_errors[prefix] = error_page(body, title, message, with_404)
         hard_errors[prefix] = error_page(body, title, message, with_404)
-        removed = f"{prefix}removed-{i}.html"
+        removed = at(prefix, 2, f"removed-{i}.html")
         soft[removed] = Route(body=soft_errors[prefix])
         cases.append(Case(f"S{removed}", "error_200", "soft_404", group))
         # On H the removal notice differs from the 404 page: wording and structure must tell.
         hard[removed] = Route(body=error_page(body, notice_title, notice, i % 3 == 1))
         cases.append(Case(f"H{removed}", "error_200", "soft_404", notice_group))
-        gone = f"{prefix}gone-{i}.html"
+        gone = at(prefix, 3, f"gone-{i}.html")
         hard[gone] = Route(404, hard_errors[prefix])
         cases.append(Case(f"H{gone}", "error_404", "not_found", group))
-        stubbed = f"{prefix}stub-{i}.html"
+        stubbed = at(prefix, 4, f"stub-{i}.html")
         soft[stubbed] = Route(body=stub_page(body, title, message, live_text))
         cases.append(Case(f"S{stubbed}", "stub", "ok", group, message))
         hard[stubbed] = Route(body=stub_page(body, title, message, live_text))
         cases.append(Case(f"H{stubbed}", "stub", "ok", group, message))
-        moved = f"{prefix}moved-{i}.html"
+        moved = at(prefix, 5, f"moved-{i}.html")
         soft[moved] = Route.redirect("/")
         cases.append(Case(f"S{moved}", "redirect_home", "soft_404"))
         status, verdict = HARD[i % len(HARD)]
-        status_path = f"{prefix}status-{i}.html"
+        status_path = at(prefix, 6, f"status-{i}.html")
         hard[status_path] = Route(status, b"<html><body><h1>Error</h1></body></html>")
         cases.append(Case(f"H{status_path}", "hard", verdict))
     print(f"{skipped} dev pages skipped: their article could not be cut out to make an error page")
@@ -281,7 +292,11 @@ def run(cases: list[Case], soft: StaticSite, hard: StaticSite) -> dict[str, dict
 
         db = sqlite3.connect(Path(tmp) / "data" / "morgue.sqlite3")
         texts = dict(db.execute("SELECT id, text FROM captures").fetchall())
+        stats = json.loads(db.execute("SELECT stats FROM runs").fetchone()[0] or "{}")
         db.close()
+    shared = stats.get("liveness/probe_shared", 0)
+    print(f"probes: {stats.get('liveness/probes', 0)} fetched, "
+          f"{shared} directories shared a pattern's answer")  # fmt: skip
     print(f"archived {len(urls)} URLs in {elapsed:.1f} s ({len(urls) / elapsed:.1f} URLs/s)\n")
     out: dict[str, dict] = {}
     for row in rows:
@@ -350,6 +365,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, default=None, help="dev pages to use (default all)")
     parser.add_argument(
+        "--dated", action="store_true", help="each case in a date directory of its own"
+    )
+    parser.add_argument(
         "--with-acceptance",
         action="store_true",
         help="add the acceptance pages as live pages (false alarms only)",
@@ -358,7 +376,7 @@ def main() -> None:
     if not (CORPUS / "manifest.jsonl").is_file():
         sys.exit(f"no corpus at {CORPUS}")
     dev, extra = load_pages(args.with_acceptance, args.limit)
-    soft_routes, hard_routes, cases, soft_errors, hard_errors = build(dev, extra)
+    soft_routes, hard_routes, cases, soft_errors, hard_errors = build(dev, extra, args.dated)
     print(f"{len(dev)} dev pages, {len(extra)} acceptance pages (live only), {len(cases)} cases")
     soft = StaticSite(routes=soft_routes, fallback_for=_unknown(soft_errors, 200))
     hard = StaticSite(routes=hard_routes, fallback_for=_unknown(hard_errors, 404))

@@ -14,7 +14,7 @@ from scrapy.exceptions import (
 from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 
-__all__ = ["failure_reason"]
+__all__ = ["exception_reason", "failure_reason"]
 
 _BY_TYPE: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
     ((CannotResolveHostError, tx_error.DNSLookupError), "dns"),
@@ -38,6 +38,12 @@ _BY_TYPE: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
 def failure_reason(failure: Failure) -> tuple[str, str]:
     """Return (reason code, one-line message) for a failed request."""
     exc = failure.value
+    assert exc is not None  # a Failure always holds the exception it was made from
+    return exception_reason(exc)
+
+
+def exception_reason(exc: BaseException) -> tuple[str, str]:
+    """``failure_reason`` of an exception a download raised (``engine.download_async``)."""
     message = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
     if isinstance(exc, IgnoreRequest):
         text = str(exc).lower()

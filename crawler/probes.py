@@ -4,6 +4,11 @@ One probe per (host, prefix) per crawl, shared by every page under that prefix (
 wait for the same probe), and kept in the DB (``archive.probes``) so that later crawls reuse it
 until it is ``LIVENESS_PROBE_MAX_AGE`` days old. The probe request goes through Scrapy like any
 other, so its response is archived in the WARC too.
+
+Directories of one URL pattern (``/news/2024/05/03/`` and ``/news/2024/05/04/``: dates and
+numbers generalised, ``archive.probe_sharing``) share one answer once the probes of two of them
+agreed, in this crawl or in the DB: the first directories of a pattern are probed (at most two
+at a time, the others wait for their answers), the rest reuse it (``liveness/probe_shared``).
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from scrapy.statscollectors import StatsCollector
 
 from archive.db import Database
 from archive.exceptions import ExtractError
-from archive.probes import recent_probe, save_probe
+from archive.probe_sharing import PROBES_TO_AGREE, PatternEvidence, probe_pattern
+from archive.probes import host_probes, recent_probe, save_probe
 from archive.soft404 import Baseline, probe_key, probe_url
 from crawler.capture import META_RESPONSE
 from crawler.pool import ExtractionPool
@@ -49,6 +55,7 @@ class HostProbes:
         self.stats = stats
         self.max_age = max_age
         self._known: dict[tuple[str, str], asyncio.Future[Baseline | None]] = {}
+        self._patterns: dict[tuple[str, str], _Pattern] = {}
 
     async def baseline(self, url: str) -> Baseline | None:
         """What the host of ``url`` serves under the same prefix for a URL that cannot exist."""
@@ -72,6 +79,52 @@ class HostProbes:
             if stored is not None and stored.result is not None:
                 self.stats.inc_value("liveness/probe_reused")
                 return Baseline.from_json(stored.result)
+        pattern = await self._pattern(url)
+        # The first directories of a pattern are probed; the others wait for their answers.
+        while (
+            pattern.probing
+            and not pattern.evidence.decided
+            and (len(pattern.probing) + len(pattern.evidence.seen) >= PROBES_TO_AGREE)
+        ):
+            await asyncio.wait(list(pattern.probing))
+        if pattern.evidence.shared is not None:
+            self.stats.inc_value("liveness/probe_shared")
+            return pattern.evidence.shared
+        task = asyncio.ensure_future(self._probe_into(pattern, host, prefix, url))
+        pattern.probing.add(task)
+        return await asyncio.shield(task)
+
+    async def _probe_into(self, pattern: _Pattern, host: str, prefix: str, url: str) -> Baseline:
+        """Probe one directory and add its answer to the pattern's evidence, before the task
+        is done: a page waiting for it then finds the evidence up to date."""
+        try:
+            target, baseline = await self._fetch_probe(host, prefix, url)
+            pattern.evidence.observe(prefix, target, baseline)
+            return baseline
+        finally:
+            current = asyncio.current_task()
+            if current is not None:
+                pattern.probing.discard(current)
+
+    async def _pattern(self, url: str) -> _Pattern:
+        """The evidence about ``url``'s pattern: what this crawl saw, and the DB before it."""
+        key = probe_pattern(url)
+        pattern = self._patterns.get(key)
+        if pattern is not None:
+            await pattern.loaded.wait()
+            return pattern
+        pattern = self._patterns[key] = _Pattern()
+        try:
+            if self.db is not None:
+                stored = await asyncio.to_thread(host_probes, self.db, key[0], self.max_age)
+                for prefix, target, baseline in stored:
+                    if probe_pattern(target) == key:
+                        pattern.evidence.observe(prefix, target, baseline)
+        finally:
+            pattern.loaded.set()
+        return pattern
+
+    async def _fetch_probe(self, host: str, prefix: str, url: str) -> tuple[str, Baseline]:
         target = probe_url(url)
         # Redirects are followed: where the host sends an unknown URL is part of the answer.
         request = Request(target, meta={META_PROBE: True}, dont_filter=True)
@@ -106,7 +159,7 @@ class HostProbes:
                 result=baseline.to_json(),
                 record=response.meta.get(META_RESPONSE),
             )
-        return baseline
+        return target, baseline
 
     async def _baseline(self, response: Response) -> Baseline:
         title: str | None = None
@@ -130,3 +183,14 @@ class HostProbes:
 
     def cached(self) -> dict[tuple[str, str], Any]:
         return {k: f.result() for k, f in self._known.items() if f.done()}
+
+
+class _Pattern:
+    """One host's URL pattern in this crawl: its evidence, and the probes of it in flight."""
+
+    __slots__ = ("evidence", "loaded", "probing")
+
+    def __init__(self) -> None:
+        self.evidence = PatternEvidence()
+        self.loaded = asyncio.Event()  # the DB's evidence has been read
+        self.probing: set[asyncio.Future[Baseline]] = set()

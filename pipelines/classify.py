@@ -18,6 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from scrapy.statscollectors import StatsCollector
 
+from archive.browserhint import NEEDS_BROWSER
 from archive.db import Database, open_database
 from archive.liveness import verdict_for_failure, verdict_for_status
 from archive.soft404 import (
@@ -114,6 +115,8 @@ class ClassifyPipeline:
         if judgement.verdict == "ok" and item.extraction is not None:
             self._strip_stub(item, baseline)
         self.stats.inc_value(f"liveness/verdict/{judgement.verdict}")
+        if NEEDS_BROWSER in judgement.evidence:
+            self.stats.inc_value(f"liveness/{NEEDS_BROWSER}")
         return item
 
     def _wants_probe(self, item: FetchedPage) -> bool:

@@ -16,7 +16,7 @@ from typing import Self
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
@@ -34,6 +34,7 @@ from archive.memento import (
     timegate_url,
 )
 from crawler.capture import META_MEMENTO_OF, META_RESPONSE
+from crawler.failures import exception_reason
 from crawler.items import FetchedPage
 from crawler.pool import ExtractionPool, find_pool
 from pipelines.classify import classify_page
@@ -43,6 +44,21 @@ __all__ = ["RecoverPipeline", "header_pairs"]
 logger = logging.getLogger(__name__)
 
 _NO_REDIRECT = {"dont_redirect": True, "handle_httpstatus_all": True}
+# Answers of a web archive that say it failed or refused us, not that it has no copy: the
+# lookup failed (counted and named in the summary), the page may well be archived.
+_REFUSED = frozenset({401, 403, 407, 429})
+
+
+class LookupFailed(Exception):
+    """The web archive could not be asked: ``reason`` is a code of ``archive.outcomes``."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def _archive_failure(status: int) -> str | None:
+    return f"http_{status}" if status >= 500 or status in _REFUSED else None
 
 
 def header_pairs(response: Response) -> list[tuple[str, str]]:
@@ -81,15 +97,21 @@ class RecoverPipeline:
         self.stats.inc_value("memento/lookups")
         try:
             item.recovered = await self._recover(item)
-        except (IgnoreRequest, OSError, ExtractError) as exc:
-            self.stats.inc_value("memento/error")
-            logger.info("Memento lookup failed for %s: %s", item.url, exc)
+        except LookupFailed as exc:
+            self._failed(item.url, exc.reason, str(exc))
+        except ExtractError as exc:
+            self._failed(item.url, "extract_error", str(exc))
         except Exception as exc:  # a download failure of any kind: the page stays dead
-            self.stats.inc_value("memento/error")
-            logger.info("Memento lookup failed for %s: %s: %s", item.url, type(exc).__name__, exc)
+            self._failed(item.url, *exception_reason(exc))
         if item.recovered is not None:
             self.stats.inc_value("memento/recovered")
         return item
+
+    def _failed(self, url: str, reason: str, message: str) -> None:
+        """Counted by reason (``memento/failed/REASON``): the crawl's summary names them."""
+        self.stats.inc_value("memento/error")
+        self.stats.inc_value(f"memento/failed/{reason}")
+        logger.warning("Memento lookup failed for %s: %s (%s)", url, message, reason)
 
     async def _download(self, request: Request) -> Response:
         assert self.crawler.engine is not None
@@ -109,6 +131,9 @@ class RecoverPipeline:
             response.status, header_pairs(response), url=response.url
         )
         if not answer.found:
+            failure = _archive_failure(response.status)
+            if failure is not None:
+                raise LookupFailed(failure, f"the TimeGate answered HTTP {response.status}")
             self.stats.inc_value("memento/not_archived")
             return None
         chosen = choose_memento(answer, dead_since)
@@ -131,6 +156,9 @@ class RecoverPipeline:
         memento = MementoAnswer.from_response(
             response.status, header_pairs(response), url=response.url
         )
+        failure = _archive_failure(response.status)
+        if not memento.is_memento and failure is not None:
+            raise LookupFailed(failure, f"the archive answered HTTP {response.status}")
         if not memento.is_memento or response.status != 200:
             # An archived 404 or redirect, or a page of the archive's own: no recovery.
             self.stats.inc_value("memento/rejected")

@@ -243,4 +243,4 @@ def test_sqlite_file_is_searchable_by_ordinary_tools(sqlite_url: str) -> None:
     finally:
         plain.close()
     assert rows == [("River flood warning issued",)]
-    assert "content='captures'" in config
+    assert 'content="captures"' in config

@@ -16,6 +16,7 @@ from archive.crawl_process import CrawlJob, CrawlResult, run_crawl_process
 from archive.db import open_database
 from archive.exceptions import ArchiveError, InvalidInput
 from archive.memento import check_timegate
+from archive.outcomes import run_notes
 from archive.store import capture_to_json, captures_for_run, finish_run, start_run
 from archive.urls import validate_url
 
@@ -226,6 +227,10 @@ def archive_command(
         print_json_lines(rows)
     else:
         Console().print(captures_table(rows))
+    # Failed Memento lookups and pages that may need a browser: on stderr, stdout is the rows.
+    notes = run_notes(result.stats)
+    if notes:
+        print("\n".join([*notes, f"log: {result.log_file}"]), file=sys.stderr)
     if result.interrupted:
         stderr_console().print(
             f"interrupted: {len(rows)} of {len(url_list)} URLs archived", style="yellow"

@@ -7,7 +7,7 @@ import socket
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -21,6 +21,7 @@ from archive.durations import format_duration, parse_duration, parse_since
 from archive.exceptions import ArchiveError, InvalidInput
 from archive.frontier import compile_patterns
 from archive.memento import check_timegate
+from archive.outcomes import SourceOutcome, all_failed, memento_failures, run_notes
 from archive.resume import Recovery, recover_interrupted
 from archive.schedule import SCHEDULE_RUN_ENV, attach_run
 from archive.sources import (
@@ -38,6 +39,9 @@ from .render import VERDICT_STYLES, captures_table, print_json_lines, stderr_con
 __all__ = ["CrawlSpec", "CrawlSummary", "crawl", "register"]
 
 TABLE_ROWS = 50  # captures listed in table mode; the summary counts them all
+LISTED_FAILURES = 20  # failed sources named one by one in the summary
+#: Exit status of a crawl none of whose sources could be read.
+EXIT_NO_SOURCE = 1
 
 
 @dataclass(slots=True)
@@ -53,6 +57,11 @@ class CrawlSpec:
     allow: list[str] = field(default_factory=list)
     deny: list[str] = field(default_factory=list)
     recrawl_after: float | None = None  # seconds
+
+    @property
+    def roots(self) -> list[str]:
+        """The sources as given: what "every source failed" is about."""
+        return [*self.feeds, *self.sitemaps, *self.sites]
 
     def spider_args(self) -> dict[str, Any]:
         return {
@@ -83,6 +92,14 @@ class CrawlSummary:
     new_entries: int
     errors: int
     duration_s: float
+    sources: list[SourceOutcome] = field(default_factory=list)  # each source tried, in order
+    all_sources_failed: bool = False
+    stats: dict[str, Any] = field(default_factory=dict)  # the crawl's, for run_notes
+    log_file: str | None = None
+
+    @property
+    def failed_sources(self) -> list[SourceOutcome]:
+        return [outcome for outcome in self.sources if not outcome.ok]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -97,6 +114,12 @@ class CrawlSummary:
             "new_entries": self.new_entries,
             "errors": self.errors,
             "duration_s": round(self.duration_s, 3),
+            "sources_read": sum(outcome.ok for outcome in self.sources),
+            "failed_sources": [outcome.to_json() for outcome in self.failed_sources],
+            "all_sources_failed": self.all_sources_failed,
+            "memento_failed": memento_failures(self.stats),
+            "needs_browser": int(self.stats.get("liveness/needs_browser") or 0),
+            "log": self.log_file,
         }
 
     def line(self) -> str:
@@ -106,6 +129,24 @@ class CrawlSummary:
             f"{self.skipped_archived} already archived, {self.recovered} recovered, "
             f"{self.errors} errors in {format_duration(self.duration_s)} (run {self.run_id})"
         )
+
+    def lines(self) -> list[str]:
+        """``line()``, then each source that failed and what else went wrong, and the log."""
+        out = [self.line()]
+        failed = self.failed_sources
+        if failed:
+            if self.all_sources_failed:
+                out.append(f"every source failed, nothing to crawl (exit status {EXIT_NO_SOURCE}):")
+            else:
+                out.append(f"{len(failed)} of {len(self.sources)} sources failed:")
+            out.extend(f"  {outcome.line()}" for outcome in failed[:LISTED_FAILURES])
+            if len(failed) > LISTED_FAILURES:
+                out.append(f"  ... and {len(failed) - LISTED_FAILURES} more (see the log)")
+        notes = run_notes(self.stats)
+        out.extend(notes)
+        if self.log_file and (failed or notes or self.errors):
+            out.append(f"log: {self.log_file}")
+        return out
 
 
 def _status(result: CrawlResult) -> str:
@@ -155,7 +196,8 @@ def crawl(
         job = CrawlJob(
             "sources", spider_args, settings, log_file=paths.log_dir / f"run-{run_id}.log"
         )
-        result = _run(job, progress)
+        sources: list[SourceOutcome] = []
+        result = _run(job, progress, sources.append)
         link_discoveries(db)
         reconcile_published(db, run_id)
         tally = run_tally(db, run_id)
@@ -172,6 +214,10 @@ def crawl(
             new_entries=int(stats.get("sources/new_entries", 0)),
             errors=int(stats.get("sources/errors", 0)) + int(stats.get("log_count/ERROR", 0)),
             duration_s=time.monotonic() - started,
+            sources=sources,
+            all_sources_failed=not result.interrupted and all_failed(sources, spec.roots),
+            stats=stats,
+            log_file=str(job.log_file),
         )
         finish_run(db, run_id, summary.status, {**stats, "summary": summary.to_json()})
     finally:
@@ -212,23 +258,36 @@ def run_rows(db_url: str, run_id: int, limit: int | None = None) -> Iterator[dic
         db.close()
 
 
-def _run(job: CrawlJob, progress: str) -> CrawlResult:
+def _run(job: CrawlJob, progress: str, on_source: Callable[[SourceOutcome], None]) -> CrawlResult:
+    def sources(event: Mapping[str, Any]) -> bool:
+        """Collect a source's outcome for the summary; True when ``event`` was one."""
+        if event.get("event") != "source":
+            return False
+        on_source(SourceOutcome.from_json(event))
+        return True
+
     if progress == "bar":
-        return _run_with_display(job)
+        return _run_with_display(job, sources)
     if progress == "lines":
         err = sys.stderr
 
         def on_line(event: Mapping[str, Any]) -> None:
+            if sources(event):
+                return
             if event.get("event") == "capture":
                 status = event.get("http_status") or "-"
                 err.write(f"{event.get('verdict')}\t{status}\t{event.get('url')}\n")
                 err.flush()
 
         return run_crawl_process(job, on_line)
-    return run_crawl_process(job)
+
+    def quiet(event: Mapping[str, Any]) -> None:
+        sources(event)
+
+    return run_crawl_process(job, quiet)
 
 
-def _run_with_display(job: CrawlJob) -> CrawlResult:
+def _run_with_display(job: CrawlJob, sources: Callable[[Mapping[str, Any]], bool]) -> CrawlResult:
     verdicts: Counter[str] = Counter()
     state = {"scheduled": 0, "pages": 0}
     started = time.monotonic()
@@ -242,6 +301,8 @@ def _run_with_display(job: CrawlJob) -> CrawlResult:
         task = display.add_task("crawl", total=None, line="starting")
 
         def on_event(event: Mapping[str, Any]) -> None:
+            if sources(event):
+                return
             kind = event.get("event")
             if kind == "queue":
                 state["scheduled"] = int(event.get("scheduled") or 0)
@@ -429,7 +490,7 @@ def crawl_command(
     summary, result = crawl(paths, spec, overrides, progress=progress)
     if output is OutputFormat.json:
         print_json_lines(run_rows(paths.db_url, summary.run_id))
-        print(summary.line(), file=sys.stderr)
+        print("\n".join(summary.lines()), file=sys.stderr)
     else:
         console = Console()
         rows = list(run_rows(paths.db_url, summary.run_id, limit=TABLE_ROWS))
@@ -438,9 +499,12 @@ def crawl_command(
             stored = summary.pages + summary.recovered
             if stored > len(rows):
                 console.print(f"... and {stored - len(rows)} more captures")
-        console.print(summary.line())
+        for line in summary.lines():
+            console.print(line, markup=False, highlight=False)
     if result.interrupted:
         raise typer.Exit(130)
+    if summary.all_sources_failed:
+        raise typer.Exit(EXIT_NO_SOURCE)
 
 
 def register(app: typer.Typer) -> None:

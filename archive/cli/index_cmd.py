@@ -36,6 +36,14 @@ def index_command(
             "with that suffix, so re-index once they are closed.",
         ),
     ] = False,
+    include_probes: Annotated[
+        bool,
+        typer.Option(
+            "--include-probes",
+            help="Index the soft-404 probes too (the sibling URLs made not to exist that "
+            "morgue fetches to learn a site's error page); they are left out by default.",
+        ),
+    ] = False,
     data_dir: DataDirOption = None,
     db: DbOption = None,
 ) -> None:
@@ -45,7 +53,8 @@ def index_command(
     place: a pywb config.yaml naming `index_paths: DATA_DIR/indexes/` and `archive_paths:
     DATA_DIR/warcs/` for a collection, then `wayback`, and the archive is browsable (README.md,
     "Replaying in pywb"). Run it again after new captures. A damaged record is left out and
-    named, and the command then exits with status 1.
+    named, and the command then exits with status 1. The soft-404 probes stay in the WARC
+    files but not in the index, unless --include-probes.
 
     Examples:
 
@@ -55,7 +64,9 @@ def index_command(
     """
     paths = resolve_paths(ctx, data_dir, db)
     dest = output or paths.data_dir / "indexes" / "index.cdxj"
-    result = write_cdxj_index(paths.warc_dir, dest, include_open=include_open)
+    result = write_cdxj_index(
+        paths.warc_dir, dest, include_open=include_open, include_probes=include_probes
+    )
     if result.unreadable:
         shown = ", ".join(result.unreadable[:3]) + (", ..." if len(result.unreadable) > 3 else "")
         raise WarcError(
@@ -64,6 +75,8 @@ def index_command(
             "(morgue verify names them all)"
         )
     message = f"Indexed {result.files} WARC file(s), {result.lines} record(s), into {dest}"
+    if result.probes_left_out:
+        message += f"; {result.probes_left_out} probe record(s) left out (--include-probes)"
     Console(stderr=True, soft_wrap=True).print(message)
 
 

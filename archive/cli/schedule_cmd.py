@@ -138,7 +138,16 @@ def _last(info: ScheduleInfo) -> str:
         f"{last['started_at'][:19].replace('T', ' ')} {last['status']}: "
         f"{last.get('pages', 0)} pages{f' ({verdicts})' if verdicts else ''}, "
         f"{last.get('errors', 0)} errors, {format_duration(float(last.get('duration_s') or 0))}"
+        + _failed_sources(last.get("failed_sources") or [])
     )
+
+
+def _failed_sources(failed: list[dict[str, Any]]) -> str:
+    if not failed:
+        return ""
+    first = failed[0]
+    more = f" and {len(failed) - 1} more" if len(failed) > 1 else ""
+    return f"; failed: {first.get('kind')} {first.get('url')} ({first.get('reason')}){more}"
 
 
 @schedule_app.command("list")

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from archive.browserhint import NEEDS_BROWSER
 from archive.db import open_existing_database
 from archive.exceptions import InvalidInput, WarcError
 from archive.extract import decode_html
@@ -110,6 +111,8 @@ def show_command(
             sys.stdout.write(decode_html(record.content, capture.content_type))
         else:
             _print_details(capture_details(capture))
+            if NEEDS_BROWSER in (capture.evidence or []):
+                Console().print(f"no text found: the page may need a browser ({NEEDS_BROWSER})")
     finally:
         database.close()
 

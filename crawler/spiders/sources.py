@@ -27,8 +27,9 @@ from twisted.python.failure import Failure
 
 from archive.db import Database, open_database
 from archive.exceptions import ArchiveError, InvalidURL
-from archive.feeds import parse_feed
+from archive.feeds import read_feed
 from archive.frontier import LinkFilter, compile_patterns, registered_domain
+from archive.outcomes import SourceOutcome, describe_reason
 from archive.sitemaps import parse_sitemap, robots_sitemaps
 from archive.sources import (
     PriorCapture,
@@ -41,6 +42,7 @@ from archive.sources import (
 from archive.urls import normalise_url
 from archive.warc import read_record
 from crawler.capture import META_PRIOR
+from crawler.failures import failure_reason
 from crawler.items import FetchedPage
 from crawler.spiders.urls import META_URL, page_from_failure, page_from_response
 
@@ -50,7 +52,7 @@ logger = logging.getLogger(__name__)
 
 META_DEPTH = "morgue_depth"  # link distance from a site crawl's start page
 META_SITE = "morgue_site"  # the site crawl a page belongs to (its start URL)
-META_SOURCE = "morgue_source"  # (kind, url) of the feed or sitemap being read
+META_SOURCE = "morgue_source"  # (kind, url, root) of the feed or sitemap being read
 
 
 def _as_list(value: Sequence[str] | str | None) -> list[str]:
@@ -103,6 +105,7 @@ class SourcesSpider(Spider):
         self.events = False
         self._db: Database | None = None
         self._source_ids: dict[tuple[str, str], int] = {}
+        self.outcomes: list[SourceOutcome] = []  # each feed, sitemap and site start page tried
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -124,11 +127,36 @@ class SourcesSpider(Spider):
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"sources/{key}", count)
 
-    def _emit(self, **event: Any) -> None:
+    def _emit(self, name: str = "queue", /, **event: Any) -> None:
         """A progress event for the CLI, next to crawler.progress's (one JSON line on stdout)."""
         if self.events:
-            sys.stdout.write(json.dumps({"event": "queue", **event}) + "\n")
+            sys.stdout.write(json.dumps({"event": name, **event}) + "\n")
             sys.stdout.flush()
+
+    def _report(self, outcome: SourceOutcome) -> None:
+        """Record what became of one source: counted, logged, and sent to the CLI's summary."""
+        self.outcomes.append(outcome)
+        if outcome.ok:
+            self._inc("read")
+        else:
+            self._inc("errors")
+            self._inc(f"failed/{outcome.reason}")
+            logger.warning(
+                "Cannot read %s %s: %s%s",
+                outcome.kind,
+                outcome.url,
+                describe_reason(outcome.reason or ""),
+                f" ({outcome.detail})" if outcome.detail else "",
+            )
+        self._emit("source", **outcome.to_json())
+
+    def _failed(self, response: Response, kind: str, reason: str, *, detail: str = "") -> None:
+        _, url, root = response.meta.get(META_SOURCE, (kind, response.url, response.url))
+        self._report(SourceOutcome(kind, url, root, reason, detail))
+
+    def _read(self, response: Response, kind: str, entries: int, *, leads_to_pages: bool) -> None:
+        _, url, root = response.meta.get(META_SOURCE, (kind, response.url, response.url))
+        self._report(SourceOutcome(kind, url, root, entries=entries, leads_to_pages=leads_to_pages))
 
     def _database(self) -> Database | None:
         if self._db is None and self.db_url:
@@ -175,9 +203,12 @@ class SourcesSpider(Spider):
             logger.error("Cannot look up earlier captures: %s", exc)
             return {}
 
-    def _source_request(self, url: str, kind: str, callback: Any) -> Request | None:
+    def _source_request(
+        self, url: str, kind: str, callback: Any, root: str | None = None
+    ) -> Request | None:
         """A request for a feed or sitemap; None for one read already in this crawl (a sitemap
-        index that lists itself, or two indexes that list each other, must not loop)."""
+        index that lists itself, or two indexes that list each other, must not loop).
+        ``root``: the source given by the user this one was found through."""
         try:
             key = normalise_url(url)
         except InvalidURL:
@@ -196,7 +227,7 @@ class SourcesSpider(Spider):
             callback=callback,
             errback=self.source_failed,
             dont_filter=True,
-            meta={META_SOURCE: (kind, url)},
+            meta={META_SOURCE: (kind, url, root or url)},
         )
 
     def _page_request(
@@ -231,27 +262,46 @@ class SourcesSpider(Spider):
     def _source_ok(self, response: Response, kind: str) -> bool:
         if response.status == 200:
             return True
-        self._inc("errors")
-        logger.warning("Cannot read %s %s: HTTP %d", kind, response.url, response.status)
+        self._failed(response, kind, f"http_{response.status}")
         return False
+
+    @staticmethod
+    def _content_type(response: Response) -> str:
+        value = response.headers.get(b"Content-Type") or b""
+        ctype = value.decode("latin-1").split(";", 1)[0].strip()
+        return f"served as {ctype}" if ctype else ""
+
+    def _root(self, response: Response) -> str:
+        meta = response.meta.get(META_SOURCE)
+        return str(meta[2]) if meta else response.url
 
     async def parse_feed(self, response: Response) -> AsyncIterator[Request]:
         if not self._source_ok(response, "feed"):
             return
         self._inc("feeds_read")
-        entries = await asyncio.to_thread(parse_feed, response.body, response.url)
-        if not entries:
-            self._inc("errors")
-            logger.warning("No entries in feed %s", response.url)
-        async for request in self._follow("feed", response.url, entries):
+        feed = await asyncio.to_thread(read_feed, response.body, response.url)
+        if feed.entries:
+            self._read(response, "feed", len(feed.entries), leads_to_pages=True)
+        elif feed.is_feed:
+            self._failed(response, "feed", "no_entries")
+        else:
+            self._failed(response, "feed", "not_a_feed", detail=self._content_type(response))
+        async for request in self._follow("feed", response.url, feed.entries):
             yield request
 
     async def parse_robots(self, response: Response) -> AsyncIterator[Request]:
         if not self._source_ok(response, "robots.txt"):
             return
         text = response.body.decode("utf-8", errors="replace")
-        for url in robots_sitemaps(text, response.url):
-            request = self._source_request(url, "sitemap", self.parse_sitemap)
+        urls = robots_sitemaps(text, response.url)
+        if urls:
+            self._read(response, "robots.txt", len(urls), leads_to_pages=False)
+        else:
+            self._failed(response, "robots.txt", "no_sitemaps")
+        for url in urls:
+            request = self._source_request(
+                url, "sitemap", self.parse_sitemap, root=self._root(response)
+            )
             if request is not None:
                 yield request
 
@@ -260,20 +310,26 @@ class SourcesSpider(Spider):
             return
         sitemap = await asyncio.to_thread(parse_sitemap, response.body, response.url)
         self._inc("sitemaps_read")
+        if sitemap.kind == "unknown":
+            self._failed(response, "sitemap", "not_a_sitemap", detail=self._content_type(response))
+        elif not sitemap.entries:
+            self._failed(response, "sitemap", "no_entries")
+        else:
+            index = sitemap.kind == "index"
+            self._read(response, "sitemap", len(sitemap.entries), leads_to_pages=not index)
         if sitemap.kind == "index":
             for child in sitemap.entries:
                 if self._too_old(child):
                     self._inc("skipped_old_sitemaps")
                     continue
-                request = self._source_request(child.url, "sitemap", self.parse_sitemap)
+                request = self._source_request(
+                    child.url, "sitemap", self.parse_sitemap, root=self._root(response)
+                )
                 if request is not None:
                     yield request
         elif sitemap.kind == "urlset":
             async for request in self._follow("sitemap", response.url, sitemap.entries):
                 yield request
-        else:
-            self._inc("errors")
-            logger.warning("Not a sitemap: %s", response.url)
 
     def _too_old(self, entry: SourceEntry) -> bool:
         return (
@@ -349,13 +405,15 @@ class SourcesSpider(Spider):
 
     def source_failed(self, failure: Failure) -> None:
         request: Request = failure.request  # type: ignore[attr-defined]
-        self._inc("errors")
-        logger.warning("Cannot read %s: %s", request.url, failure.getErrorMessage())
+        kind, url, root = request.meta.get(META_SOURCE, ("source", request.url, request.url))
+        reason, message = failure_reason(failure)
+        self._report(SourceOutcome(kind, url, root, reason, message))
 
     # -- pages -------------------------------------------------------------------------------
 
     async def parse_page(self, response: Response) -> AsyncIterator[FetchedPage | Request]:
         item = page_from_response(response)
+        self._start_page_outcome(response.meta, status=response.status)
         prior: PriorCapture | None = response.meta.get(META_PRIOR)
         page: Response = response
         if response.status == 304 and prior is not None and self.warc_dir:
@@ -389,8 +447,24 @@ class SourcesSpider(Spider):
         headers = {k.lower(): v for k, v in record.http_headers}
         item.content_type = headers.get("content-type", item.content_type)
 
+    def _start_page_outcome(
+        self, meta: dict[str, Any], *, status: int | None = None, failure: Failure | None = None
+    ) -> None:
+        """A site crawl's start page is its source: one that cannot be read is reported."""
+        site = meta.get(META_SITE)
+        if site is None or int(meta.get(META_DEPTH, 0)) != 0:
+            return
+        if failure is not None:
+            reason, message = failure_reason(failure)
+            self._report(SourceOutcome("site", site, site, reason, message))
+        elif status is not None and (200 <= status < 300 or status == 304):
+            self._report(SourceOutcome("site", site, site))
+        else:
+            self._report(SourceOutcome("site", site, site, f"http_{status}"))
+
     def page_failed(self, failure: Failure) -> FetchedPage | None:
         request: Request = failure.request  # type: ignore[attr-defined]
+        self._start_page_outcome(request.meta, failure=failure)
         page = page_from_failure(failure)
         if page.failure == "robots_txt" and request.meta.get(META_DEPTH, 0) > 0:
             # A link robots.txt rules out is simply not followed; it is no capture.
