@@ -26,7 +26,7 @@ from tests.corpus import CorpusSite
 from tests.querydata import CAPTURES, _record, fill
 
 BIN = Path(sys.executable).parent
-# The DDL migration 0004 wrote before 0007: single quotes, which neither tool recognises.
+# The DDL migration 0004 wrote before 0008: single quotes, which neither tool recognises.
 OLD_FTS = (
     "CREATE VIRTUAL TABLE captures_fts USING fts5(title, text, content='captures', "
     "content_rowid='id', tokenize='unicode61 remove_diacritics 2')"
@@ -74,7 +74,7 @@ def test_sqlite_utils_and_datasette_search_a_real_archive(tmp_path: Path) -> Non
 
 
 def test_upgrade_makes_an_old_index_visible_to_the_tools(sqlite_url: str) -> None:
-    """A file whose FTS table 0004 made with single quotes: 0007 recreates it, index kept."""
+    """A file whose FTS table 0004 made with single quotes: 0008 recreates it, index kept."""
     with open_database(sqlite_url) as db:
         ids = fill(db)
         path = db.engine.url.database
@@ -82,7 +82,7 @@ def test_upgrade_makes_an_old_index_visible_to_the_tools(sqlite_url: str) -> Non
             conn.execute(text("DROP TABLE captures_fts"))  # the triggers refer to it by name
             conn.execute(text(OLD_FTS))
             conn.execute(text("INSERT INTO captures_fts(captures_fts) VALUES ('rebuild')"))
-            conn.execute(text("UPDATE alembic_version SET version_num = '0006'"))
+            conn.execute(text("UPDATE alembic_version SET version_num = '0007_verify'"))
     assert path
     assert sqlite_utils.Database(path)["captures"].detect_fts() is None  # the bug
 
