@@ -238,21 +238,22 @@ def _total(layout: _Layout, m: _Measure, comfort: bool = False) -> int:
 
 
 def _choose_layout(columns: Sequence[Column], m: _Measure, width: int) -> _Layout | None:
-    """The layout that gives up least and fits ``width``; None when only blocks fit."""
+    """The layout that gives up least and fits ``width``; None when only blocks fit.
+
+    Titles and URLs get ``COMFORT`` cells if some layout allows it, else ``MIN_MAIN``.
+    """
     steps = _steps(columns)
-    for j in range(len(steps) + 1):
-        applied = steps[:j]
-        if _total(_layout(columns, applied), m) <= width:
-            break
-    else:
-        return None
-    # Undo the earlier steps that the later ones made unnecessary, as long as titles and URLs
-    # keep a comfortable width.
-    for step in reversed(applied[:-1]):
-        trial = [s for s in applied if s != step]
-        if _total(_layout(columns, trial), m, comfort=True) <= width:
-            applied = trial
-    return _layout(columns, applied)
+    for comfort in (True, False):
+        for j in range(len(steps) + 1):
+            applied = steps[:j]
+            if _total(_layout(columns, applied), m, comfort) <= width:
+                # Undo the earlier steps that the later ones made unnecessary.
+                for step in reversed(applied[:-1]):
+                    trial = [s for s in applied if s != step]
+                    if _total(_layout(columns, trial), m, comfort) <= width:
+                        applied = trial
+                return _layout(columns, applied)
+    return None
 
 
 def _distribute(
