@@ -24,15 +24,8 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from archive.cli.render import CAPTURE_COLUMNS, capture_cells
-from archive.cli.tablefit import (
-    MIN_MAIN,
-    Column,
-    FittedTable,
-    Kind,
-    Verdict,
-    ellipsize,
-    shorten_url,
-)
+from archive.cli.shorten import ellipsize, shorten_url
+from archive.cli.tablefit import MIN_MAIN, Column, FittedTable, Kind, Verdict
 from archive.store import CAPTURE_FIELDS
 from tests.conftest import FAST, ROOT, json_lines
 from tests.corpus import CorpusSite

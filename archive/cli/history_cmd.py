@@ -20,7 +20,7 @@ from archive.urls import validate_url
 
 from .options import DataDirOption, DbOption, resolve_paths
 from .render import Cell, Column, FittedTable, Kind, Verdict
-from .tablefit import shorten_url
+from .shorten import shorten_url
 
 __all__ = ["describe_change", "history_to_json", "register"]
 

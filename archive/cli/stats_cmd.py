@@ -31,7 +31,7 @@ from .query_cmd import (
     build_query,
 )
 from .render import VERDICT_STYLES
-from .tablefit import ellipsize
+from .shorten import ellipsize
 
 __all__ = ["bar", "register"]
 

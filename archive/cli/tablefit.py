@@ -4,8 +4,9 @@ Every table the CLI prints is a ``FittedTable``: columns that say what kind of v
 rows of cells. When the table is laid out (by Rich, at the console's width) the policy is:
 
 1. everything at its natural width, when it fits;
-2. otherwise titles are ellipsized and URLs shortened, never below ``MIN_MAIN`` cells; a URL
-   column whose rows all share one origin (``https://host``) drops it and names it in the header;
+2. otherwise titles are ellipsized and URLs shortened, to ``COMFORT`` cells if any layout
+   allows it, never below ``MIN_MAIN``; a URL column whose rows all share one origin
+   (``https://host``) drops it and names it in the header;
 3. if that is not enough, columns give way in a fixed order: the low-value ones (``drop=1``:
    status, character count), then the reason after a verdict, then title, URL and matched text
    share one column (a line each), then the columns of ``drop=2``, ``3``...; whatever need not
@@ -21,13 +22,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
-from urllib.parse import urlsplit
 
 from rich import box
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
+
+from .shorten import ellipsize, shorten_url, url_origin
 
 __all__ = [
     "MIN_MAIN",
@@ -38,8 +40,6 @@ __all__ = [
     "FittedTable",
     "Kind",
     "Verdict",
-    "ellipsize",
-    "shorten_url",
 ]
 
 MIN_MAIN = 30  # a title or a URL is never given fewer cells than this in a table
@@ -48,7 +48,6 @@ MIN_MAIN = 30  # a title or a URL is never given fewer cells than this in a tabl
 COMFORT = 40
 MIN_TEXT = 20  # nor is a column of wrapped text (changes, matched text)
 GAP = 2  # cells between two columns: a divider and one cell of padding
-ELLIPSIS = "…"
 
 VERDICT_STYLES = {
     "ok": "green",
@@ -94,45 +93,6 @@ class Verdict:
 
 
 Cell = str | Text | Verdict | None
-
-
-def ellipsize(text: str, width: int) -> str:
-    """``text`` in at most ``width`` cells, ending with an ellipsis when cut."""
-    if cell_len(text) <= width:
-        return text
-    if width <= 1:
-        return ELLIPSIS[:width]
-    return set_cell_size(text, width - 1).rstrip() + ELLIPSIS
-
-
-def _origin(url: str) -> str:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return ""
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-
-
-def shorten_url(url: str, width: int) -> str:
-    """``url`` in at most ``width`` cells: its start and its end around an ellipsis.
-
-    The start keeps the whole origin (or, for a path, its first segment) when that leaves room
-    for a useful end, since the end of a news URL (its slug) says most about the page.
-    """
-    if cell_len(url) <= width:
-        return url
-    if width <= 8:
-        return ellipsize(url, width)
-    room = width - 1
-    anchor = _origin(url) or url[: url.find("/", 1) + 1 if url.find("/", 1) > 0 else 0]
-    # Room for the anchor and a dozen cells of the end, or else half and half.
-    head = cell_len(anchor) if anchor and cell_len(anchor) + 12 <= room else (room + 1) // 2
-    tail = room - head
-    start = set_cell_size(url, head)
-    # The end, cut by cells from the right.
-    end = url[::-1]
-    end = set_cell_size(end, tail)[::-1]
-    return start + ELLIPSIS + end
 
 
 # -- layout -------------------------------------------------------------------------------------
@@ -307,7 +267,7 @@ class FittedTable:
             if column.kind is not Kind.URL:
                 continue
             urls = [_plain(row[i]) for row in self.rows if _plain(row[i])]
-            origins = {_origin(url) for url in urls}
+            origins = {url_origin(url) for url in urls}
             if len(origins) == 1 and "" not in origins and len(urls) > 1:
                 found[i] = origins.pop()
         return found
