@@ -53,6 +53,20 @@ __all__ = [
 _INDEXED_RECORDS = "response,revisit,resource"
 
 
+def _umask() -> int:
+    """The process's umask, read from /proc where it can be (setting it is process-wide)."""
+    try:
+        with open("/proc/self/status", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def _replacing(dest: Path, mode: str = "w") -> Iterator[IO[Any]]:
     """A temporary file beside ``dest`` that becomes ``dest`` only if the block succeeds."""
@@ -65,6 +79,9 @@ def _replacing(dest: Path, mode: str = "w") -> Iterator[IO[Any]]:
     try:
         encoding = None if "b" in mode else "utf-8"
         with os.fdopen(fd, mode, encoding=encoding) as fh:
+            # mkstemp makes the file private (0600); an export is for other readers (a web
+            # server, pywb under another user): the mode open() would give, 0666 less the umask.
+            os.fchmod(fh.fileno(), 0o666 & ~_umask())
             yield fh
         os.replace(tmp, dest)
     except BaseException:

@@ -6,7 +6,10 @@ gets exactly one verdict and a machine-readable reason.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from archive.exceptions import InvalidInput
 
 __all__ = [
     "BLOCKED_STATUSES",
@@ -14,6 +17,7 @@ __all__ = [
     "FAILURE_REASONS",
     "VERDICTS",
     "Verdict",
+    "check_verdicts",
     "is_dead",
     "verdict_for_failure",
     "verdict_for_status",
@@ -22,6 +26,18 @@ __all__ = [
 VERDICTS = ("ok", "not_found", "soft_404", "blocked", "server_error", "unreachable")
 DEAD_VERDICTS = ("not_found", "soft_404")
 BLOCKED_STATUSES = frozenset({401, 403, 407, 429, 451, 999})
+
+
+def check_verdicts(values: Iterable[str]) -> tuple[str, ...]:
+    """The verdict names given, each one checked: an unknown one is bad input, said one way."""
+    verdicts = tuple(values)
+    for verdict in verdicts:
+        if verdict not in VERDICTS:
+            expected = ", ".join(VERDICTS)
+            raise InvalidInput(f"unknown verdict {verdict!r}; expected one of {expected}")
+    return verdicts
+
+
 FAILURE_REASONS = (
     "dns",
     "connection_refused",

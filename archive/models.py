@@ -32,6 +32,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 __all__ = [
     "PAGE_STATES",
     "RUN_STATUSES",
+    "UNKNOWN_STATE",
     "Base",
     "Capture",
     "Discovery",
@@ -48,6 +49,8 @@ __all__ = [
 
 RUN_STATUSES = ("running", "finished", "interrupted", "failed")
 PAGE_STATES = ("alive", "dead_suspected", "dead_confirmed")
+#: How the CLI names a page without a state yet (nothing conclusive observed: pages.state null).
+UNKNOWN_STATE = "unknown"
 
 # Named constraints make later migrations (and SQLite batch mode) able to refer to them.
 _NAMING = {

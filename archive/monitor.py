@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from archive.db import Database
 from archive.exceptions import InvalidInput
+from archive.liveness import check_verdicts
 from archive.models import PAGE_STATES, Capture, Link, Page
 from archive.store import latest_capture
 
@@ -36,16 +38,26 @@ def pages_to_recheck(
     older_than: timedelta | None = None,
     domain: str | None = None,
     state: str | None = None,
+    url_prefix: str | None = None,
+    urls: Sequence[str] = (),
     limit: int | None = None,
     now: datetime | None = None,
 ) -> list[str]:
     """URLs of pages whose newest live-web capture matches, least recently checked first.
 
     The URL fetched again is the one last requested (as given, not normalised), so that a
-    recheck asks the server exactly what the first capture did.
+    recheck asks the server exactly what the first capture did. ``urls`` limits the recheck to
+    those pages (any form of their URL); one that is not in the archive is bad input.
     """
     if state is not None and state not in PAGE_STATES:
         raise InvalidInput(f"invalid state {state!r}: use one of {', '.join(PAGE_STATES)}")
+    check_verdicts(verdicts or ())
+    page_ids: list[int] = []
+    for url in urls:
+        known = latest_capture(db, url)
+        if known is None:
+            raise InvalidInput(f"no capture of {url} in the archive (archive it first)")
+        page_ids.append(known.page_id)
     newest = (
         select(Capture.page_id, func.max(Capture.fetched_at).label("at"))
         .where(Capture.recovered_from.is_(None))
@@ -67,6 +79,10 @@ def pages_to_recheck(
         stmt = stmt.where((Page.host == host) | Page.host.endswith("." + host))
     if state is not None:
         stmt = stmt.where(Page.state == state)
+    if url_prefix:
+        stmt = stmt.where(Capture.url.startswith(url_prefix, autoescape=True))
+    if urls:
+        stmt = stmt.where(Capture.page_id.in_(page_ids))
     stmt = stmt.order_by(Capture.fetched_at, Capture.id)
     with db.session(readonly=True) as session:
         urls = [url for url, _at, _id in session.execute(stmt)]

@@ -43,7 +43,7 @@ from sqlalchemy.sql import table
 
 from archive.db import Database
 from archive.exceptions import InvalidInput, InvalidURL
-from archive.liveness import VERDICTS
+from archive.liveness import check_verdicts
 from archive.models import PAGE_STATES, Capture, Page
 from archive.search import FTS_TABLE, PG_SEARCH_COLUMN, PG_SEARCH_CONFIG, parse_search
 from archive.search import to_fts5 as _to_fts5
@@ -95,9 +95,7 @@ class CaptureQuery:
     snippets: bool = False  # compute highlighted snippets for a search
 
     def __post_init__(self) -> None:
-        for verdict in self.verdicts:
-            if verdict not in VERDICTS:
-                raise InvalidInput(f"unknown verdict {verdict!r}; expected one of {_or(VERDICTS)}")
+        check_verdicts(self.verdicts)
         for state in self.states:
             if state not in PAGE_STATES:
                 raise InvalidInput(f"unknown state {state!r}; expected one of {_or(PAGE_STATES)}")

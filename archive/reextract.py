@@ -26,7 +26,7 @@ from archive.db import Database
 from archive.exceptions import ArchiveError, ExtractError
 from archive.extract import WORKER_PRELOAD, ExtractResult, extract_page
 from archive.extract_pool import ExtractPool
-from archive.liveness import verdict_for_status
+from archive.liveness import check_verdicts, verdict_for_status
 from archive.models import Capture, Link, Page, Probe
 from archive.pagestate import DEFAULT_RULE, StateRule
 from archive.probe_sharing import shared_baseline
@@ -51,6 +51,9 @@ class Selection:
     domain: str | None = None
     url_prefix: str | None = None
     limit: int | None = None
+
+    def __post_init__(self) -> None:
+        check_verdicts(self.verdicts)  # a misspelt verdict is an error, not "nothing to extract"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, func, select
 
 from archive.db import Database
-from archive.models import Capture, Page
+from archive.models import UNKNOWN_STATE, Capture, Page
 from archive.query import CaptureQuery, filtered_ids
 
 __all__ = ["ArchiveStats", "capture_stats"]
@@ -24,7 +24,7 @@ class ArchiveStats:
     captures: int = 0
     pages: int = 0
     by_verdict: dict[str, int] = field(default_factory=dict)
-    by_state: dict[str, int] = field(default_factory=dict)  # pages; "unknown" when not set
+    by_state: dict[str, int] = field(default_factory=dict)  # pages; UNKNOWN_STATE when not set
     by_domain: list[tuple[str, int]] = field(default_factory=list)  # most captures first
     other_domains: int = 0  # captures of the domains past the top ones
     by_day: list[tuple[str, int]] = field(default_factory=list)  # oldest day first (UTC)
@@ -73,7 +73,7 @@ def capture_stats(
             .where(Page.id.in_(select(page_ids.c.page_id)))
             .group_by(Page.state)
         ):
-            key = state or "unknown"
+            key = state or UNKNOWN_STATE
             stats.by_state[key] = stats.by_state.get(key, 0) + int(count)
         stats.pages = sum(stats.by_state.values())
         domains = [

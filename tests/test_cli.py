@@ -112,13 +112,78 @@ def test_archive_bad_usage_is_one_line_and_writes_nothing(
     assert not data_dir.exists()
 
 
-def test_archive_bad_url_in_input_file(tmp_path: Path) -> None:
+def test_archive_strict_refuses_a_list_with_a_bad_line(tmp_path: Path) -> None:
     url_file = tmp_path / "urls.txt"
-    url_file.write_text("# list\nhttp://127.0.0.1:1/a.html\n\nmailto:someone@example.org\n")
+    url_file.write_text("# list\nhttp://127.0.0.1:1/a.html\n\nmailto:someone@example.org\nnope\n")
+    data_dir = tmp_path / "data"
+    proc = morgue("archive", "--data-dir", str(data_dir), "--strict", "-i", str(url_file))
+    assert proc.returncode == 2 and proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert lines[0].startswith(f"{url_file}:4: ") and "mailto" in lines[0]
+    assert lines[1].startswith(f"{url_file}:5: ") and "nope" in lines[1]
+    assert lines[2] == f"morgue: error: 2 bad line(s) in {url_file}; nothing archived (--strict)"
+    assert len(lines) == 3
+    assert not data_dir.exists()
+
+
+def test_archive_list_of_bad_lines_only(tmp_path: Path) -> None:
+    url_file = tmp_path / "urls.txt"
+    url_file.write_text("example.org/a\n")
     data_dir = tmp_path / "data"
     proc = morgue("archive", "--data-dir", str(data_dir), "-i", str(url_file))
-    assert_one_line_error(proc, "mailto")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.splitlines()[0].startswith(f"{url_file}:1: ")
+    assert proc.stderr.splitlines()[-1].startswith("morgue: error: no valid URL in")
     assert not data_dir.exists()
+
+
+def test_archive_skips_bad_lines_and_archives_the_rest(
+    mock_server: MockServer, tmp_path: Path
+) -> None:
+    url_file = tmp_path / "urls.txt"
+    lines = [
+        "# today",
+        mock_server.url(ALPHA),
+        "not a url",
+        "",
+        "ftp://x.example/",
+        mock_server.url(BETA),
+    ]
+    url_file.write_text("\n".join(lines) + "\n")
+    data_dir = tmp_path / "data"
+    proc = morgue(
+        "--data-dir", str(data_dir), "archive", "--format", "json", *FAST, "-i", str(url_file)
+    )
+    assert proc.returncode == 3, proc.stderr  # done, but not all of the input
+    assert [row["url"] for row in json_lines(proc.stdout)] == [
+        mock_server.url(ALPHA),
+        mock_server.url(BETA),
+    ]
+    err = proc.stderr.splitlines()
+    assert err[0].startswith(f"{url_file}:3: ") and err[1].startswith(f"{url_file}:5: ")
+    assert "2 bad line(s)" in err[-1] and "2 URL(s) archived" in err[-1]
+
+
+def test_archive_reads_a_browser_bookmarks_export(mock_server: MockServer, tmp_path: Path) -> None:
+    exported = tmp_path / "bookmarks.html"  # any name: the content says what it is
+    exported.write_text(
+        "<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<TITLE>Bookmarks</TITLE>\n<H1>Bookmarks</H1>\n"
+        "<DL><p>\n"
+        f'    <DT><A HREF="{mock_server.url(GAMMA)}" ADD_DATE="1700000000">Gamma</A>\n'
+        '    <DT><A HREF="place:sort=8&amp;maxResults=10">Most Visited</A>\n'
+        f'    <DT><A HREF="{mock_server.url(ALPHA)}">Alpha</A>\n'
+        "</DL><p>\n",
+        encoding="utf-8",
+    )
+    data_dir = tmp_path / "data"
+    proc = morgue("--data-dir", str(data_dir), "archive", "--format", "json", *FAST, "-i",
+                  str(exported))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert [row["url"] for row in json_lines(proc.stdout)] == [
+        mock_server.url(GAMMA),
+        mock_server.url(ALPHA),
+    ]
+    assert "1 bookmark(s) that are not web pages skipped" in proc.stderr
 
 
 def test_archive_input_file_with_only_comments(tmp_path: Path) -> None:
@@ -161,6 +226,20 @@ def test_parser_usage_errors_are_one_line_too(tmp_path: Path) -> None:
     assert not data_dir.exists()
     assert_one_line_error(morgue("archive", "--no-such-option"), "--no-such-option")
     assert_one_line_error(morgue("no-such-command"), "no-such-command")
+
+
+@pytest.mark.parametrize("command", ["query", "extract", "recheck"])
+def test_a_misspelt_verdict_is_bad_usage_everywhere(command: str, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    assert morgue("--data-dir", str(data_dir), "db", "upgrade").returncode == 0
+    proc = morgue("--data-dir", str(data_dir), command, "--verdict", "ok,bogus")
+    assert_one_line_error(proc, "unknown verdict 'bogus'", "not_found")
+
+
+def test_run_due_with_no_schedule_says_so(tmp_path: Path) -> None:
+    proc = morgue("--data-dir", str(tmp_path / "data"), "schedule", "run-due")
+    assert proc.returncode == 0 and proc.stdout == ""
+    assert proc.stderr == "no schedules: add one with `morgue schedule add`\n"
 
 
 def test_show_on_a_missing_database_creates_nothing(tmp_path: Path) -> None:

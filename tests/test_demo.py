@@ -89,6 +89,26 @@ def test_demo_prints_a_table_of_results(demo: Demo) -> None:
     assert "ok" in redirected and TITLES[0] in redirected
 
 
+def test_demo_says_what_to_try_next(demo: Demo) -> None:
+    after = demo.proc.stdout.split("Try next:", 1)[1]
+    lines = [line.strip() for line in after.splitlines() if line.strip()]
+    assert lines[0] == f"export MORGUE_DATA_DIR={demo.data_dir.absolute()}"
+    commands = [line.split("#", 1)[0].strip() for line in lines[1:]]
+    article = demo.capture(ARTICLE_PATHS[0]).id
+    for expected in (
+        f"morgue show {article}",
+        "morgue query --verdict not_found --verdict soft_404",
+        "morgue export --wacz demo.wacz",
+        "morgue index",
+        "morgue crawl --feed https://example.org/rss.xml",
+    ):
+        assert any(command == expected for command in commands), (expected, commands)
+    # They run as shown, on the demo's archive.
+    dead = morgue("--data-dir", str(demo.data_dir), "query", "--verdict", "not_found",
+                  "--verdict", "soft_404", "--format", "json")  # fmt: skip
+    assert dead.returncode == 0 and MISSING_PATH in dead.stdout
+
+
 def test_demo_names_its_warc_dir_and_database(demo: Demo) -> None:
     out = demo.proc.stdout
     assert f"{demo.data_dir.absolute() / 'warcs'}/" in out

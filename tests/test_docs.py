@@ -42,3 +42,20 @@ def test_custom_settings_are_prefixed() -> None:
 def test_readme_quick_start_is_two_commands() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make demo" in readme and "make test" in readme
+
+
+def test_readme_names_every_page_state_the_cli_shows() -> None:
+    from archive.models import PAGE_STATES, UNKNOWN_STATE
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    state = readme.split("- **State.**", 1)[1].split("\n- ", 1)[0]
+    for name in (*PAGE_STATES, UNKNOWN_STATE):
+        assert f"`{name}`" in state, name
+
+
+def test_readme_says_what_a_capture_holds() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### What a capture holds", 1)[1].split("\n#", 1)[0]
+    assert "no images, CSS, scripts" in section
+    for way in ("morgue show --html", "morgue export --wacz", "morgue index"):
+        assert way in section

@@ -7,6 +7,10 @@ on 127.0.0.1 over the data directory with the collection config README.md docume
 from __future__ import annotations
 
 import json
+import os
+import stat
+import subprocess
+import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,3 +202,32 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> Any:
     import subprocess
 
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+
+
+# -- file modes ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_exports_follow_the_umask(archived: Archived, tmp_path: Path, umask: int) -> None:
+    """Exports are for other readers (a web server, pywb as another user): mode as open() gives."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MORGUE_")}
+    made = {name: tmp_path / name for name in ("captures.jsonl", "captures.wacz", "index.cdxj")}
+    for args in (
+        ["export", "--jsonl", str(made["captures.jsonl"])],
+        ["export", "--wacz", str(made["captures.wacz"])],
+        ["index", "-o", str(made["index.cdxj"])],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "archive", "--data-dir", str(archived.data_dir), *args],
+            capture_output=True, text=True, timeout=300, env=env, umask=umask,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+    expected = 0o666 & ~umask
+    assert {
+        name: stat.S_IMODE(path.stat().st_mode) for name, path in made.items()
+    } == dict.fromkeys(made, expected)
+    # The model: WARC files, written by open() under this process's umask.
+    ours = os.umask(0o022)
+    os.umask(ours)
+    warcs = list((archived.data_dir / "warcs").glob("*.warc.gz"))
+    assert warcs and stat.S_IMODE(warcs[0].stat().st_mode) == 0o666 & ~ours

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from archive.db import Database
 from archive.exceptions import InvalidInput
-from archive.monitor import parse_duration
+from archive.monitor import pages_to_recheck, parse_duration
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.liveness_pages import article_html, error_html
+from tests.querydata import fill
 from tests.static_site import Route, StaticSite
 
 pytestmark = pytest.mark.slow
@@ -99,3 +101,18 @@ def test_bad_usage_is_one_line(tmp_path: Path) -> None:
         proc = run_morgue(*data, *args)
         assert proc.returncode == 2, (args, proc.stderr)
         assert len(proc.stderr.splitlines()) == 1 and fragment in proc.stderr, proc.stderr
+
+
+def test_recheck_selects_by_url_prefix_and_by_url(database: Database) -> None:
+    """``morgue recheck --url-prefix P`` and ``morgue recheck URL``: the pages they fetch again."""
+    fill(database)
+    news = pages_to_recheck(database, url_prefix="https://news.example/2024/")
+    assert news == ["https://news.example/2024/council-budget",
+                    "https://news.example/2024/river-flood"]  # fmt: skip
+    # Any form of an archived page's URL names it; its last requested URL is fetched again.
+    picked = pages_to_recheck(database, urls=["https://NEWS.example/2024/river-flood?utm_source=x"])
+    assert picked == ["https://news.example/2024/river-flood"]
+    with pytest.raises(InvalidInput, match="no capture of"):
+        pages_to_recheck(database, urls=["https://news.example/never-archived"])
+    with pytest.raises(InvalidInput, match="unknown verdict 'gone'"):
+        pages_to_recheck(database, verdicts=["gone"])

@@ -169,6 +169,7 @@ def test_run_due_records_runs_and_never_runs_a_schedule_twice_at_once(
     # Not due any more: run-due does nothing.
     again = run_morgue("--data-dir", str(tmp_path), "--db", db_url, "schedule", "run-due")
     assert again.returncode == 0 and again.stdout == ""
+    assert again.stderr.startswith("nothing due; next: courier at "), again.stderr
 
 
 @pytest.mark.slow

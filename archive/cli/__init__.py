@@ -1,16 +1,20 @@
 """The ``morgue`` command line: thin commands over the library.
 
 Library errors become one line on stderr: exit status 2 for bad usage or bad input, 1 for
-anything else that stopped the command.
+anything else that stopped the command. A reader that stops early (``morgue query | head``)
+is no error: the command exits 0, quietly.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
+from rich.console import Console
+from typer._click import Context
 
 from archive import __version__
 from archive.exceptions import ArchiveError, InvalidInput
@@ -33,6 +37,7 @@ from . import (
     stats_cmd,
     verify_cmd,
 )
+from .helpformat import HelpGroup, use_help_format
 from .options import DataDirOption, DbOption
 
 __all__ = ["app", "main"]
@@ -59,6 +64,7 @@ def root(
         Path | None,
         typer.Option(
             "--data-dir",
+            metavar="DIR",
             envvar="MORGUE_DATA_DIR",
             help="Data directory (default ./morgue-data).",
             show_default=False,
@@ -69,6 +75,7 @@ def root(
         str | None,
         typer.Option(
             "--db",
+            metavar="URL",
             envvar="MORGUE_DB_URL",
             help="SQLAlchemy DB URL (default SQLite in the data dir).",
             show_default=False,
@@ -85,7 +92,7 @@ def root(
 
     Examples:
 
-      morgue demo                      # a first run, offline, on a bundled news site
+      morgue demo                    # a first run, offline, on a sample site
 
       morgue archive https://example.org/news/story.html
 
@@ -112,11 +119,53 @@ _COMMANDS = (
 )
 for _module in (*_COMMANDS, demo_cmd, db_cmd):
     _module.register(app)
+use_help_format(app)  # after every command is registered: plain help, no type names
+
+
+class _ClosedPipe(Exception):
+    """stdout's reader has gone; not an OSError, so that Typer does not make it exit 1."""
+
+
+class _Root(HelpGroup):
+    """The ``morgue`` group, which turns a closed stdout into ``_ClosedPipe`` wherever it shows:
+    in ``--help`` (written while the arguments are parsed) or in a command's output."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Context | None = None, **extra: Any
+    ) -> Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except BrokenPipeError as exc:
+            raise _ClosedPipe from exc
+
+    def invoke(self, ctx: Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as exc:
+            raise _ClosedPipe from exc
+
+
+def _stdout_closed(console: Console) -> None:
+    raise _ClosedPipe
+
+
+app.info.cls = _Root
+# Rich's documented hook for a closed pipe exits 1 from inside print(); every console of the CLI
+# hands it to main() instead, which exits 0.
+Console.on_broken_pipe = _stdout_closed  # type: ignore[method-assign,assignment]
 
 _ = (DataDirOption, DbOption)
 
 
 def main() -> None:
+    try:
+        _main()
+        sys.stdout.flush()  # here, where a closed pipe can still be told from a failure
+    except (_ClosedPipe, BrokenPipeError):
+        _closed_pipe()
+
+
+def _main() -> None:
     try:
         # standalone_mode=False: usage errors come back to us, to be printed as one line too.
         result = app(standalone_mode=False, prog_name="morgue")
@@ -128,7 +177,8 @@ def main() -> None:
         _fail("interrupted", 130)
     except Exception as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":
-            sys.exit(0)  # `morgue` alone: the help was printed, as asked
+            print(exc.format_message())  # type: ignore[attr-defined]  # `morgue` alone: help
+            return
         # Click's usage errors (vendored by Typer): a bad option, a missing argument.
         if hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int):
             hint = " (see --help)" if getattr(exc, "exit_code", 0) == 2 else ""
@@ -138,6 +188,14 @@ def main() -> None:
         raise
     if isinstance(result, int) and result:
         sys.exit(result)
+
+
+def _closed_pipe() -> NoReturn:
+    """Exit 0 without a word: what is left in stdout's buffer goes nowhere, not to a traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    sys.exit(0)
 
 
 def _fail(message: str, status: int) -> NoReturn:

@@ -18,6 +18,7 @@ from archive.exceptions import ArchiveError, InvalidInput
 from archive.memento import check_timegate
 from archive.outcomes import run_notes
 from archive.store import capture_to_json, captures_for_run, finish_run, start_run
+from archive.urllist import parse_url_list
 from archive.urls import validate_url
 
 from .options import DataDirOption, DbOption, Paths, SettingOption, parse_settings, resolve_paths
@@ -25,6 +26,7 @@ from .render import captures_table, print_json_lines, stderr_console
 
 __all__ = [
     "EXTRACT_LATER",
+    "SOME_INPUT_SKIPPED",
     "ExtractWhen",
     "OutputFormat",
     "archive_urls",
@@ -49,10 +51,23 @@ class ExtractWhen(StrEnum):
 EXTRACT_LATER: dict[str, Any] = {"EXTRACT_ENABLED": False, "LIVENESS_PROBE_ENABLED": False}
 
 
-def read_url_list(urls: list[str], input_file: str | None) -> list[str]:
-    """URLs from the arguments and from a file (``-`` for stdin), validated, duplicates dropped."""
-    given = list(urls)
+#: Exit status when the URLs given were archived but some lines of the URL list were not usable.
+SOME_INPUT_SKIPPED = 3
+
+
+def read_url_list(
+    urls: list[str], input_file: str | None, *, strict: bool = False
+) -> tuple[list[str], int]:
+    """URLs from the arguments and from a file (``-`` for stdin), validated, duplicates dropped.
+
+    Returns the URLs and how many lines of the file were bad. Each bad line is reported on
+    stderr as ``FILE:LINE: reason``; with ``strict`` any bad line refuses the whole list. A bad
+    URL given as an argument is bad usage, as ever.
+    """
+    given = [validate_url(url) for url in urls]
+    bad = 0
     if input_file is not None:
+        name = "stdin" if input_file == "-" else input_file
         try:
             if input_file == "-":
                 text = sys.stdin.read()
@@ -60,13 +75,23 @@ def read_url_list(urls: list[str], input_file: str | None) -> list[str]:
                 text = Path(input_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"cannot read URL list {input_file}: {exc}") from exc
-        for line in text.splitlines():
-            line = line.strip()
-            if line and not line.startswith("#"):
-                given.append(line)
+        listed = parse_url_list(text)
+        for entry in listed.bad:
+            print(f"{name}:{entry.line}: {entry.reason}", file=sys.stderr)
+        bad = len(listed.bad)
+        if bad and strict:
+            raise InvalidInput(f"{bad} bad line(s) in {name}; nothing archived (--strict)")
+        if bad and not listed.urls and not given:
+            raise InvalidInput(f"no valid URL in {name} ({bad} bad line(s)); nothing archived")
+        if listed.skipped:
+            print(
+                f"morgue: {name}: {listed.skipped} bookmark(s) that are not web pages skipped",
+                file=sys.stderr,
+            )
+        given += listed.urls
     if not given:
         raise InvalidInput("no URLs given: pass URLs as arguments or with -i FILE")
-    return list(dict.fromkeys(validate_url(url) for url in given))
+    return list(dict.fromkeys(given)), bad
 
 
 def archive_urls(
@@ -144,23 +169,36 @@ def _run_with_progress(job: CrawlJob, total: int) -> CrawlResult:
 def archive_command(
     ctx: typer.Context,
     urls: Annotated[
-        list[str] | None, typer.Argument(help="URLs to archive.", show_default=False)
+        list[str] | None,
+        typer.Argument(metavar="URL", help="URLs to archive.", show_default=False),
     ] = None,
     input_file: Annotated[
         str | None,
         typer.Option(
             "-i",
             "--input",
-            help="Read URLs from FILE, one per line ('-' for stdin).",
+            help="Read URLs from FILE ('-' for stdin): one per line, or a browser's bookmarks "
+            "export (HTML). Bad lines are reported and skipped (exit status 3).",
             metavar="FILE",
         ),
     ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Archive nothing if any line of the -i list is bad (exit status 2)."
+        ),
+    ] = False,
     output: Annotated[
         OutputFormat, typer.Option("--format", help="table for people, json for JSON Lines.")
     ] = OutputFormat.table,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", help="Seconds to wait for a server (default 30).", min=0.1),
+        typer.Option(
+            "--timeout",
+            metavar="SECONDS",
+            help="Seconds to wait for a server (default 30).",
+            min=0.1,
+        ),
     ] = None,
     no_recover: Annotated[
         bool,
@@ -170,6 +208,7 @@ def archive_command(
         str | None,
         typer.Option(
             "--timegate",
+            metavar="URL",
             envvar="MORGUE_TIMEGATE",
             help="Memento TimeGate for dead pages; the page URL is appended to it. "
             "[default: https://web.archive.org/web/]",
@@ -194,7 +233,10 @@ def archive_command(
     """Archive URLs now: fetch, write WARC, extract the article, judge liveness, store.
 
     One result per URL, in the order given. Exit status 0 when every URL was processed (a dead
-    page is a result, not an error), 2 for bad usage or bad input.
+    page is a result, not an error), 2 for bad usage or bad input (nothing archived), 3 when
+    bad lines of an -i list were skipped and the other URLs archived (each bad line is
+    reported as FILE:LINE: reason; --strict refuses the whole list instead). -i also reads a
+    browser's bookmarks export.
 
     Examples:
 
@@ -204,9 +246,11 @@ def archive_command(
 
       morgue archive --extract later -i urls.txt && morgue extract
 
-      morgue --data-dir ./archive archive -s DOWNLOAD_DELAY=2 https://example.org/a
+      morgue archive -i bookmarks.html --strict
+
+      morgue --data-dir ./news archive -s DOWNLOAD_DELAY=2 https://example.org/a
     """
-    url_list = read_url_list(urls or [], input_file)
+    url_list, bad_lines = read_url_list(urls or [], input_file, strict=strict)
     overrides: dict[str, Any] = parse_settings(setting)
     if timeout is not None:
         overrides["DOWNLOAD_TIMEOUT"] = timeout
@@ -236,6 +280,14 @@ def archive_command(
             f"interrupted: {len(rows)} of {len(url_list)} URLs archived", style="yellow"
         )
         raise typer.Exit(130)
+    if bad_lines:
+        # One line, unwrapped, like the FILE:LINE ones: something for grep and for a log.
+        print(
+            f"morgue: {bad_lines} bad line(s) of {input_file} skipped (see above); "
+            f"{len(url_list)} URL(s) archived",
+            file=sys.stderr,
+        )
+        raise typer.Exit(SOME_INPUT_SKIPPED)
 
 
 def register(app: typer.Typer) -> None:

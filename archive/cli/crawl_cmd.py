@@ -378,7 +378,10 @@ def crawl_command(
         typer.Option("--site", help="Start page of a site crawl (repeatable).", metavar="URL"),
     ] = None,
     depth: Annotated[
-        int, typer.Option("--depth", help="Links to follow from a --site start page.", min=0)
+        int,
+        typer.Option(
+            "--depth", metavar="N", help="Links to follow from a --site start page.", min=0
+        ),
     ] = 1,
     max_pages: Annotated[
         int | None,
@@ -415,7 +418,12 @@ def crawl_command(
     ] = OutputFormat.table,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", help="Seconds to wait for a server (default 30).", min=0.1),
+        typer.Option(
+            "--timeout",
+            metavar="SECONDS",
+            help="Seconds to wait for a server (default 30).",
+            min=0.1,
+        ),
     ] = None,
     no_recover: Annotated[
         bool,
@@ -425,6 +433,7 @@ def crawl_command(
         str | None,
         typer.Option(
             "--timegate",
+            metavar="URL",
             envvar="MORGUE_TIMEGATE",
             help="Memento TimeGate for dead pages. [default: https://web.archive.org/web/]",
             show_default=False,
@@ -457,11 +466,11 @@ def crawl_command(
 
       morgue crawl --feed https://example.org/rss.xml
 
-      morgue crawl --sitemap https://example.org/robots.txt --since 2d --max-pages 200
+      morgue crawl --sitemap https://example.org/robots.txt --since 2d
 
-      morgue crawl --site https://example.org/ --depth 2 --deny '/tag/' --format json
+      morgue crawl --site https://example.org/ --depth 2 --deny '/tag/'
 
-      morgue crawl --site https://example.org/ --depth 1 --extract later && morgue extract
+      morgue crawl --feed https://example.org/rss.xml --format json
     """
     spec = build_spec(
         feed,

@@ -10,7 +10,15 @@ from .options import DataDirOption, DbOption, resolve_paths
 
 __all__ = ["register"]
 
-db_app = typer.Typer(help="Manage the metadata database.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="""Manage the metadata database.
+
+    Example:
+
+      morgue --db postgresql+psycopg://postgres@127.0.0.1/morgue db upgrade
+    """,
+    no_args_is_help=True,
+)
 
 
 @db_app.command("upgrade")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections import Counter
 from typing import Any
@@ -9,11 +10,13 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from archive.db import default_db_url
+
 from .archive_cmd import archive_urls
-from .options import DataDirOption, DbOption, resolve_paths
+from .options import DEFAULT_DATA_DIR, DataDirOption, DbOption, Paths, resolve_paths
 from .render import captures_table
 
-__all__ = ["DEMO_OVERRIDES", "register"]
+__all__ = ["DEMO_OVERRIDES", "register", "try_next"]
 
 # The demo site is our own, on this machine: politeness delays are for other people's servers.
 DEMO_OVERRIDES: dict[str, Any] = {
@@ -47,7 +50,7 @@ def demo_command(ctx: typer.Context, data_dir: DataDirOption = None, db: DbOptio
         overrides = {**DEMO_OVERRIDES, "MEMENTO_TIMEGATE": base + WEB_ARCHIVE}
         rows, _result = archive_urls(paths, urls, overrides, kind="demo", progress=True)
         elapsed = time.perf_counter() - started
-    console.print(captures_table(rows, title=f"Archived demo pages ({base})", strip_prefix=base))
+    console.print(captures_table(rows, title=f"Archived demo pages ({base})"))
     fetched = [row for row in rows if not row.get("recovered_from")]
     verdicts = Counter(row["verdict"] for row in fetched)
     summary = ", ".join(f"{count} {verdict}" for verdict, count in verdicts.most_common())
@@ -60,15 +63,34 @@ def demo_command(ctx: typer.Context, data_dir: DataDirOption = None, db: DbOptio
     console.print(f"Database:    {paths.db_url}")
     # Point at an article, not the front page.
     articles = [row for row in rows if row["verdict"] == "ok" and "/news/" in (row["url"] or "")]
-    first = articles[0] if articles else None
     console.print("\nTry next:")
-    data = f"--data-dir {paths.data_dir}"
-    if first is not None:
-        console.print(f"  morgue {data} show {first['capture_id']}          # one capture")
-        console.print(f"  morgue {data} show --text {first['capture_id']}   # its article text")
-        console.print(f"  morgue {data} show --html {first['capture_id']}   # the archived page")
-    console.print(f"  morgue {data} archive --format json URL...  # your own pages")
-    console.print(f"  warcio check -v {paths.warc_dir}/*.warc.gz  # check the WARCs")
+    for line in try_next(paths, articles[0]["capture_id"] if articles else None):
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
+
+
+def try_next(paths: Paths, capture_id: int | None) -> list[str]:
+    """Commands to run after the demo, on its archive: look, query, replay, then your own."""
+    lines = []
+    if paths.data_dir != DEFAULT_DATA_DIR.absolute():
+        lines.append(f"export MORGUE_DATA_DIR={shlex.quote(str(paths.data_dir))}")
+    if paths.db_url != default_db_url(paths.data_dir):
+        lines.append(f"export MORGUE_DB_URL={shlex.quote(paths.db_url)}")
+    commands: list[tuple[str, str]] = []
+    if capture_id is not None:
+        commands += [
+            (f"morgue show {capture_id}", "one capture: verdict, confidence, evidence"),
+            (f"morgue show --text {capture_id}", "its article text"),
+            (f"morgue show --html {capture_id} > page.html", "its archived HTML"),
+        ]
+    commands += [
+        ("morgue query --verdict not_found --verdict soft_404", "the dead pages"),
+        ("morgue export --wacz demo.wacz", "replay it all in ReplayWeb.page"),
+        ("morgue index", "or a CDXJ index for pywb (README)"),
+        ("morgue archive URL...", "your own pages"),
+        ("morgue crawl --feed https://example.org/rss.xml", "every article of a feed"),
+    ]
+    width = max(len(command) for command, _why in commands)
+    return lines + [f"{command:<{width}}  # {why}" for command, why in commands]
 
 
 def register(app: typer.Typer) -> None:

@@ -58,14 +58,18 @@ def _pick(captures: list[Capture], wanted: str, url: str) -> Capture:
 
 def diff_command(
     ctx: typer.Context,
-    url: Annotated[str, typer.Argument(help="The article URL.")],
+    url: Annotated[str, typer.Argument(metavar="URL", help="The article URL.")],
     capture_a: Annotated[
-        str | None, typer.Argument(help="Older capture id.", show_default=False)
+        str | None,
+        typer.Argument(metavar="[OLD_ID]", help="Older capture id.", show_default=False),
     ] = None,
     capture_b: Annotated[
-        str | None, typer.Argument(help="Newer capture id.", show_default=False)
+        str | None,
+        typer.Argument(metavar="[NEW_ID]", help="Newer capture id.", show_default=False),
     ] = None,
-    context: Annotated[int, typer.Option("--context", "-U", help="Lines of context.", min=0)] = 3,
+    context: Annotated[
+        int, typer.Option("--context", "-U", metavar="N", help="Lines of context.", min=0)
+    ] = 3,
     data_dir: DataDirOption = None,
     db: DbOption = None,
 ) -> None:

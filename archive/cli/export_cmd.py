@@ -51,7 +51,10 @@ def export_command(
         ),
     ] = None,
     title: Annotated[
-        str, typer.Option("--title", help="Title of the WACZ package and its page list.")
+        str,
+        typer.Option(
+            "--title", metavar="TEXT", help="Title of the WACZ package and its page list."
+        ),
     ] = "morgue export",
     verdict: VerdictOption = None,
     domain: DomainOption = None,

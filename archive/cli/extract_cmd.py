@@ -20,7 +20,7 @@ from archive.store import finish_run, start_run
 from archive.warc import WarcWriter
 
 from .archive_cmd import OutputFormat
-from .options import DataDirOption, DbOption, resolve_paths
+from .options import DataDirOption, DbOption, resolve_paths, split_values
 from .render import print_json_lines, stderr_console
 
 __all__ = ["register"]
@@ -34,18 +34,31 @@ def extract_command(
     ] = False,
     verdict: Annotated[
         list[str] | None,
-        typer.Option("--verdict", help="Only captures with this verdict (repeatable)."),
+        typer.Option(
+            "--verdict",
+            metavar="VERDICT",
+            help="Only captures with this verdict (repeatable, or a,b).",
+            show_default=False,
+        ),
     ] = None,
     domain: Annotated[
-        str | None, typer.Option("--domain", help="Only pages of this host and its subdomains.")
+        str | None,
+        typer.Option(
+            "--domain", metavar="DOMAIN", help="Only pages of this host and its subdomains."
+        ),
     ] = None,
     url_prefix: Annotated[
-        str | None, typer.Option("--url-prefix", help="Only URLs starting with this.")
+        str | None,
+        typer.Option("--url-prefix", metavar="PREFIX", help="Only URLs starting with this."),
     ] = None,
-    limit: Annotated[int | None, typer.Option("--limit", help="At most N captures.", min=1)] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", metavar="N", help="At most N captures.", min=1)
+    ] = None,
     workers: Annotated[
         int | None,
-        typer.Option("--workers", help="Worker processes (default: one per CPU).", min=1),
+        typer.Option(
+            "--workers", metavar="N", help="Worker processes (default: one per CPU).", min=1
+        ),
     ] = None,
     timeout: Annotated[
         float,
@@ -79,14 +92,14 @@ def extract_command(
       morgue extract --all --verdict ok --workers 4 --format json
     """
     paths = resolve_paths(ctx, data_dir, db)
-    database = open_existing_database(paths.db_url)
     selection = Selection(
         all=all_captures,
-        verdicts=tuple(verdict or ()),
+        verdicts=split_values(verdict),
         domain=domain,
         url_prefix=url_prefix,
         limit=limit,
     )
+    database = open_existing_database(paths.db_url)
     try:
         ids = pending_captures(database, selection)
         if not ids:

@@ -10,16 +10,17 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from archive.db import open_existing_database
 from archive.exceptions import InvalidInput
+from archive.models import UNKNOWN_STATE
 from archive.query import Change, PageHistory, page_history
 from archive.store import capture_to_json
 from archive.urls import validate_url
 
 from .options import DataDirOption, DbOption, resolve_paths
-from .render import VERDICT_STYLES
+from .render import Cell, Column, FittedTable, Kind, Verdict
+from .shorten import shorten_url
 
 __all__ = ["describe_change", "history_to_json", "register"]
 
@@ -69,20 +70,13 @@ def describe_change(change: Change) -> str:
     return f"{change.field} {_short(change.before)} → {_short(change.after)}"
 
 
-def _verdict(verdict: str, reason: str) -> str:
-    style = VERDICT_STYLES.get(verdict, "")
-    shown = f"[{style}]{verdict}[/]" if style else verdict
-    if reason and not reason.startswith("http_"):
-        shown += f" [dim]({escape(reason)})[/]"
-    return shown
-
-
 def _print_table(history: PageHistory) -> None:
     console = Console()
     captures = [entry.capture for entry in history.entries]
-    state = history.state or "unknown"
+    state = history.state or UNKNOWN_STATE
     style = {"alive": "green", "dead_suspected": "yellow", "dead_confirmed": "red"}.get(state, "")
-    header = f"[bold]{escape(history.page.url if history.page else history.url)}[/]\n"
+    url = history.page.url if history.page else history.url
+    header = f"[bold]{escape(shorten_url(url, console.width))}[/]\n"
     header += f"page state: [{style}]{state}[/]" if style else f"page state: {state}"
     if history.dead_since:
         header += f" since {history.dead_since.strftime('%Y-%m-%d %H:%M')} UTC"
@@ -91,36 +85,45 @@ def _print_table(history: PageHistory) -> None:
         f" to {captures[-1].fetched_at:%Y-%m-%d}"
     )
     console.print(header)
-    table = Table(header_style="bold")
-    table.add_column("id", justify="right", style="cyan", no_wrap=True)
-    table.add_column("fetched (UTC)", no_wrap=True)
-    table.add_column("verdict", no_wrap=True)
-    table.add_column("chars", justify="right", no_wrap=True)
-    table.add_column("title", overflow="fold", ratio=1)
-    table.add_column("changed since the capture before", overflow="fold", ratio=1)
+    columns = [
+        Column("id", Kind.ID, justify="right", style="cyan"),
+        Column("fetched (UTC)", drop=2),
+        Column("verdict", Kind.VERDICT),
+        Column("status", drop=1, justify="right"),
+        Column("chars", drop=1, justify="right"),
+        Column("title", Kind.TITLE, style="bold"),
+        Column("changes since the capture before", Kind.TEXT),
+    ]
+    rows: list[list[Cell]] = []
     for entry in history.entries:
         c = entry.capture
-        status = f"{c.http_status} " if c.http_status else ""
-        title = escape(c.title or "")
+        title = c.title or ""
         if c.recovered_from:
-            title += f"\n[dim]recovered from {escape(c.recovered_from)}[/]"
-        changes = [escape(describe_change(change)) for change in entry.changes]
+            title += f"\nrecovered from {c.recovered_from}"
+        changes = [describe_change(change) for change in entry.changes]
         if not changes and c is captures[0]:
-            changes = ["[dim]first capture[/]"]
-        table.add_row(
-            str(c.id),
-            c.fetched_at.strftime("%Y-%m-%d %H:%M"),
-            status + _verdict(c.verdict, c.reason),
-            f"{c.text_chars:,}",
-            title,
-            "\n".join(changes),
+            changes = ["first capture"]
+        rows.append(
+            [
+                str(c.id),
+                c.fetched_at.strftime("%Y-%m-%d %H:%M"),
+                Verdict(c.verdict, c.reason),
+                str(c.http_status or "—"),
+                f"{c.text_chars:,}",
+                title,
+                "\n".join(changes),
+            ]
         )
+    table = FittedTable(columns, rows)
     console.print(table)
 
 
 def history_command(
     ctx: typer.Context,
-    url: Annotated[str, typer.Argument(help="The page's URL (any form that normalises to it).")],
+    url: Annotated[
+        str,
+        typer.Argument(metavar="URL", help="The page's URL (any form that normalises to it)."),
+    ],
     output: Annotated[
         HistoryFormat,
         typer.Option("--format", help="table for people, json for JSON Lines."),
@@ -141,7 +144,7 @@ def history_command(
 
       morgue history https://example.org/news/story.html
 
-      morgue history --format json https://example.org/news/story.html | jq -c .changes
+      morgue history --format json https://example.org/news/story.html
     """
     target = validate_url(url)
     paths = resolve_paths(ctx, data_dir, db)

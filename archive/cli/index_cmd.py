@@ -23,6 +23,7 @@ def index_command(
         typer.Option(
             "--output",
             "-o",
+            metavar="FILE",
             help="Where to write the index. [default: DATA_DIR/indexes/index.cdxj]",
             dir_okay=False,
             show_default=False,

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from archive.db import open_existing_database
 from archive.exceptions import InvalidInput
@@ -24,14 +23,16 @@ from .options import (
     fetch_overrides,
     resolve_paths,
 )
-from .render import VERDICT_STYLES, print_json_lines
+from .render import Cell, Column, FittedTable, Kind, Verdict, print_json_lines
 
 __all__ = ["register"]
 
 
 def links_command(
     ctx: typer.Context,
-    url: Annotated[str, typer.Argument(help="An archived article's URL.", show_default=False)],
+    url: Annotated[
+        str, typer.Argument(metavar="URL", help="An archived article's URL.", show_default=False)
+    ],
     check: Annotated[
         bool, typer.Option("--check", help="Fetch (and archive) every cited link now.")
     ] = False,
@@ -61,7 +62,7 @@ def links_command(
 
       morgue links --check https://example.org/news/my-story.html
 
-      morgue links --check --recover --format json https://example.org/news/my-story.html
+      morgue links --check --recover https://example.org/news/my-story.html
     """
     url = validate_url(url)
     overrides = fetch_overrides(
@@ -112,26 +113,24 @@ def links_command(
         console.print(f"{len(rows)} links, {len(dead)} not ok")
 
 
-def _table(rows: list[dict[str, Any]], check: bool, title: str) -> Table:
-    table = Table(title=title, header_style="bold")
-    table.add_column("#", justify="right", style="cyan")
-    table.add_column("text", overflow="fold", ratio=1)
-    table.add_column("url", overflow="fold", ratio=2)
+def _table(rows: list[dict[str, Any]], check: bool, title: str) -> FittedTable:
+    columns = [
+        Column("#", Kind.ID, justify="right", style="cyan"),
+        Column("text", Kind.TITLE, stack=True),
+        Column("url", Kind.URL, stack=True),
+    ]
     if check:
-        table.add_column("verdict", no_wrap=True)
-        table.add_column("recovered", overflow="fold")
+        columns += [Column("verdict", Kind.VERDICT), Column("recovered", Kind.URL, drop=2)]
+    cells: list[list[Cell]] = []
     for row in rows:
-        cells = [str(row["position"] + 1), row["text"] or "", row["url"]]
+        line: list[Cell] = [str(row["position"] + 1), row["text"] or "", row["url"]]
         if check:
-            verdict = row.get("verdict") or "—"
-            style = VERDICT_STYLES.get(verdict, "")
-            reason = row.get("reason") or ""
-            shown = f"[{style}]{verdict}[/]" if style else verdict
-            if reason and not reason.startswith("http_"):
-                shown += f" [dim]({reason})[/]"
-            cells += [shown, row.get("recovered_from") or ""]
-        table.add_row(*cells)
-    return table
+            line += [
+                Verdict(row.get("verdict") or "—", row.get("reason")),
+                row.get("recovered_from") or "",
+            ]
+        cells.append(line)
+    return FittedTable(columns, cells, title=title)
 
 
 def register(app: typer.Typer) -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "SettingOption",
     "parse_settings",
     "resolve_paths",
+    "split_values",
 ]
 
 DEFAULT_DATA_DIR = Path("morgue-data")
@@ -32,6 +33,7 @@ DataDirOption = Annotated[
     Path | None,
     typer.Option(
         "--data-dir",
+        metavar="DIR",
         help="Where WARC files (DIR/warcs) and the default SQLite DB live. "
         "[env: MORGUE_DATA_DIR; default: ./morgue-data]",
         show_default=False,
@@ -42,6 +44,7 @@ DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
+        metavar="URL",
         help="SQLAlchemy database URL, e.g. postgresql+psycopg://user@host/db. "
         "[env: MORGUE_DB_URL; default: sqlite:///DATA_DIR/morgue.sqlite3]",
         show_default=False,
@@ -87,6 +90,14 @@ def resolve_paths(ctx: typer.Context, data_dir: Path | None, db: str | None) -> 
     return Paths(chosen_dir, chosen_db or default_db_url(chosen_dir))
 
 
+def split_values(values: list[str] | None) -> tuple[str, ...]:
+    """Repeated options and comma-separated lists alike: ``--verdict a,b --verdict c``."""
+    out: list[str] = []
+    for value in values or []:
+        out.extend(part.strip() for part in value.split(",") if part.strip())
+    return tuple(dict.fromkeys(out))
+
+
 def parse_settings(values: list[str] | None) -> dict[str, str]:
     """``["NAME=VALUE", ...]`` to a dict; a malformed pair is bad usage."""
     settings: dict[str, str] = {}
@@ -105,7 +116,9 @@ def parse_settings(values: list[str] | None) -> dict[str, str]:
 
 TimeoutOption = Annotated[
     float | None,
-    typer.Option("--timeout", help="Seconds to wait for a server (default 30).", min=0.1),
+    typer.Option(
+        "--timeout", metavar="SECONDS", help="Seconds to wait for a server (default 30).", min=0.1
+    ),
 ]
 NoRecoverOption = Annotated[
     bool, typer.Option("--no-recover", help="Do not look dead pages up in a web archive.")
@@ -114,6 +127,7 @@ TimegateOption = Annotated[
     str | None,
     typer.Option(
         "--timegate",
+        metavar="URL",
         envvar="MORGUE_TIMEGATE",
         help="Memento TimeGate for dead pages; the page URL is appended to it. "
         "[default: https://web.archive.org/web/]",

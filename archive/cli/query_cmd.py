@@ -12,15 +12,16 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 
 from archive.db import open_existing_database
 from archive.exceptions import InvalidInput
+from archive.models import UNKNOWN_STATE
 from archive.query import MARK_END, MARK_START, CaptureQuery, QueryRow, iter_query, parse_time
 from archive.store import CAPTURE_FIELDS, CONTRACT_FIELDS, capture_to_json
 
-from .options import DataDirOption, DbOption, resolve_paths
-from .render import VERDICT_STYLES
+from .options import DataDirOption, DbOption, resolve_paths, split_values
+from .render import Cell, Column, FittedTable, Kind, Verdict
 
 __all__ = [
     "EXTRA_FIELDS",
@@ -56,14 +57,6 @@ class QueryFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
-
-
-def _split(values: list[str] | None) -> tuple[str, ...]:
-    """Repeated options and comma-separated lists alike: ``--verdict a,b --verdict c``."""
-    out: list[str] = []
-    for value in values or []:
-        out.extend(part.strip() for part in value.split(",") if part.strip())
-    return tuple(dict.fromkeys(out))
 
 
 VerdictOption = Annotated[
@@ -158,12 +151,12 @@ class FilterOptions:
 def build_query(filters: FilterOptions, **settings: Any) -> CaptureQuery:
     """The ``CaptureQuery`` for command-line filters; bad values raise ``InvalidInput``."""
     return CaptureQuery(
-        verdicts=_split(filters.verdict),
-        domains=_split(filters.domain),
+        verdicts=split_values(filters.verdict),
+        domains=split_values(filters.domain),
         url_prefix=filters.url_prefix or None,
         since=parse_time(filters.since) if filters.since else None,
         until=parse_time(filters.until, end=True) if filters.until else None,
-        states=_split(filters.state),
+        states=split_values(filters.state),
         search=filters.search,
         latest=filters.latest,
         **settings,
@@ -175,7 +168,7 @@ def _parse_fields(value: str | None, default: tuple[str, ...]) -> tuple[str, ...
     if not value:
         return default
     add = value.startswith("+")
-    names = _split([value.removeprefix("+")])
+    names = split_values([value.removeprefix("+")])
     known = (*CONTRACT_FIELDS, *EXTRA_FIELDS)
     unknown = [name for name in names if name not in known]
     if unknown:
@@ -269,52 +262,88 @@ def _write_csv(rows: Iterator[QueryRow], fields: tuple[str, ...]) -> int:
     return count
 
 
-def _verdict_cell(verdict: str, reason: str) -> str:
-    style = VERDICT_STYLES.get(verdict, "")
-    shown = f"[{style}]{verdict}[/]" if style else verdict
-    if reason and not reason.startswith("http_"):
-        shown += f" [dim]({escape(reason)})[/]"
-    return shown
+_FIELD_KINDS = {
+    "capture_id": Kind.ID,
+    "verdict": Kind.VERDICT,
+    "title": Kind.TITLE,
+    "url": Kind.URL,
+    "final_url": Kind.URL,
+    "page_url": Kind.URL,
+    "canonical_url": Kind.URL,
+    "recovered_from": Kind.URL,
+    "snippet": Kind.TEXT,
+    "text": Kind.TEXT,
+    "description": Kind.TEXT,
+    "error": Kind.TEXT,
+    "extract_error": Kind.TEXT,
+    "evidence": Kind.TEXT,
+}
 
 
-def _table(rows: list[QueryRow], fields: tuple[str, ...] | None, search: bool) -> Table:
-    table = Table(header_style="bold")
-    if fields is not None:
+def _fields_table(rows: list[QueryRow], fields: tuple[str, ...]) -> FittedTable:
+    """The fields a user chose, one column each (a block per capture when they do not fit)."""
+    columns = [
+        Column(
+            name,
+            _FIELD_KINDS.get(name, Kind.SMALL),
+            stack=name in ("title", "url"),
+            style="cyan" if name == "capture_id" else "",
+        )
+        for name in fields
+    ]
+    cells: list[list[Cell]] = []
+    for row in rows:
+        values = row_fields(row, fields)
+        line: list[Cell] = []
         for name in fields:
-            table.add_column(name, overflow="fold")
-        for row in rows:
-            values = row_fields(row, fields)
-            cells = []
-            for name in fields:
-                if name == "snippet":
-                    cells.append(highlighted(row.snippet))
-                else:
-                    value = values[name]
-                    cells.append("" if value is None else escape(str(value)))
-            table.add_row(*cells)
-        return table
+            value = values[name]
+            if name == "snippet":
+                line.append(Text.from_markup(highlighted(row.snippet)))
+            elif name == "verdict":
+                line.append(Verdict(str(value or "")))
+            elif isinstance(value, list | dict):
+                line.append(json.dumps(value, ensure_ascii=False))
+            else:
+                line.append("" if value is None else str(value))
+        cells.append(line)
+    return FittedTable(columns, cells)
+
+
+def _table(rows: list[QueryRow], fields: tuple[str, ...] | None, search: bool) -> FittedTable:
+    if fields is not None:
+        return _fields_table(rows, fields)
     with_state = any(row.state for row in rows)
-    table.add_column("id", justify="right", style="cyan", no_wrap=True)
-    table.add_column("fetched (UTC)", no_wrap=True)
-    table.add_column("verdict", no_wrap=True)
+    columns = [
+        Column("id", Kind.ID, justify="right", style="cyan"),
+        Column("fetched (UTC)", drop=3),
+        Column("verdict", Kind.VERDICT),
+        Column("status", drop=1, justify="right"),
+        Column("chars", drop=1, justify="right"),
+        Column("title", Kind.TITLE, stack=True, style="bold"),
+        Column("url", Kind.URL, stack=True, style="dim"),
+    ]
     if with_state:
-        table.add_column("page state", no_wrap=True)
-    table.add_column("chars", justify="right", no_wrap=True)
-    table.add_column("title, url" + (", match" if search else ""), overflow="fold", ratio=1)
+        columns.insert(3, Column("page state", drop=2))
+    if search:
+        columns.append(Column("match", Kind.TEXT, stack=True))
+    cells: list[list[Cell]] = []
     for row in rows:
         c = row.capture
-        title = escape(c.title or "")
-        lines = [f"[bold]{title}[/]" if title else "", f"[dim]{escape(c.url)}[/]"]
-        if search and row.snippet:
-            lines.append(highlighted(row.snippet))
-        status = f"{c.http_status} " if c.http_status else ""
-        cells = [str(c.id), c.fetched_at.strftime("%Y-%m-%d %H:%M")]
-        cells.append(status + _verdict_cell(c.verdict, c.reason))
+        line: list[Cell] = [
+            str(c.id),
+            c.fetched_at.strftime("%Y-%m-%d %H:%M"),
+            Verdict(c.verdict, c.reason),
+            str(c.http_status or "—"),
+            f"{c.text_chars or 0:,}",
+            c.title or "",
+            c.url,
+        ]
         if with_state:
-            cells.append(escape(row.state or "—"))
-        cells += [str(c.text_chars or 0), "\n".join(line for line in lines if line)]
-        table.add_row(*cells)
-    return table
+            line.insert(3, row.state or UNKNOWN_STATE)
+        if search:
+            line.append(Text.from_markup(highlighted(row.snippet)))
+        cells.append(line)
+    return FittedTable(columns, cells)
 
 
 # -- the command --------------------------------------------------------------------------------
@@ -378,13 +407,13 @@ def query_command(
 
       morgue query --verdict soft_404 --verdict not_found --since 7d
 
-      morgue query --domain example.org --latest --state dead_confirmed --format csv > dead.csv
+      morgue query --latest --state dead_confirmed --format csv > dead.csv
 
       morgue query --search '"city council" budget -sport' --limit 20
 
-      morgue query --url-prefix https://example.org/news/ --format json | jq .title
+      morgue query --url-prefix https://example.org/news/ --format json
 
-      morgue query --search flood --fields capture_id,url,rank,snippet --format json
+      morgue query --search flood --fields capture_id,url,rank,snippet
     """
     filters = FilterOptions(verdict, domain, url_prefix, since, until, state, search, latest)
     default_fields = CAPTURE_FIELDS if output is not QueryFormat.table else None

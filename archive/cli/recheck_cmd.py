@@ -10,8 +10,10 @@ from rich.console import Console
 
 from archive.db import open_database, open_existing_database
 from archive.exceptions import InvalidInput
+from archive.liveness import check_verdicts
 from archive.models import PAGE_STATES
 from archive.monitor import page_states, pages_to_recheck, parse_duration
+from archive.urls import validate_url
 
 from .archive_cmd import PROGRESS_THRESHOLD, OutputFormat, archive_urls
 from .options import (
@@ -24,6 +26,7 @@ from .options import (
     TimeoutOption,
     fetch_overrides,
     resolve_paths,
+    split_values,
 )
 from .render import captures_table, print_json_lines, stderr_console
 
@@ -32,29 +35,62 @@ __all__ = ["register"]
 
 def recheck_command(
     ctx: typer.Context,
+    urls: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="URL",
+            help="Archived pages to check again (default: every page the options select).",
+            show_default=False,
+        ),
+    ] = None,
     verdict: Annotated[
         list[str] | None,
         typer.Option(
-            "--verdict", help="Only pages whose newest capture has this verdict (repeatable)."
+            "--verdict",
+            metavar="VERDICT",
+            help="Only pages whose newest capture has this verdict (repeatable, or a,b).",
+            show_default=False,
         ),
     ] = None,
     older_than: Annotated[
         str | None,
         typer.Option(
-            "--older-than", help="Only pages last checked longer ago than this (30m, 12h, 7d, 2w)."
+            "--older-than",
+            metavar="AGE",
+            help="Only pages last checked longer ago than this (30m, 12h, 7d, 2w).",
+            show_default=False,
         ),
     ] = None,
     domain: Annotated[
-        str | None, typer.Option("--domain", help="Only pages of this host and its subdomains.")
+        str | None,
+        typer.Option(
+            "--domain",
+            metavar="DOMAIN",
+            help="Only pages of this host and its subdomains.",
+            show_default=False,
+        ),
+    ] = None,
+    url_prefix: Annotated[
+        str | None,
+        typer.Option(
+            "--url-prefix",
+            metavar="PREFIX",
+            help="Only pages whose URL starts with this.",
+            show_default=False,
+        ),
     ] = None,
     state: Annotated[
         str | None,
         typer.Option(
-            "--state", help="Only pages in this state: alive, dead_suspected, dead_confirmed."
+            "--state",
+            metavar="STATE",
+            help="Only pages in this state: alive, dead_suspected, dead_confirmed.",
+            show_default=False,
         ),
     ] = None,
     limit: Annotated[
-        int | None, typer.Option("--limit", help="Check at most N pages.", min=1)
+        int | None,
+        typer.Option("--limit", metavar="N", help="Check at most N pages.", min=1),
     ] = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", help="table for people, json for JSON Lines.")
@@ -80,30 +116,42 @@ def recheck_command(
       morgue recheck --verdict not_found --verdict soft_404 --format json
 
       morgue recheck --domain example.org --state dead_suspected
+
+      morgue recheck --url-prefix https://example.org/news/2024/
+
+      morgue recheck https://example.org/news/story.html
     """
     overrides = fetch_overrides(
         setting, timeout=timeout, ignore_robots=ignore_robots, no_recover=no_recover,
         timegate=timegate,
     )  # fmt: skip
     age = parse_duration(older_than) if older_than is not None else None
+    check_verdicts(split_values(verdict))
     if state is not None and state not in PAGE_STATES:
         raise InvalidInput(f"invalid state {state!r}: use one of {', '.join(PAGE_STATES)}")
     paths = resolve_paths(ctx, data_dir, db)
     database = open_existing_database(paths.db_url)
     try:
-        urls = pages_to_recheck(
-            database, verdicts=verdict, older_than=age, domain=domain, state=state, limit=limit
+        found = pages_to_recheck(
+            database,
+            verdicts=list(split_values(verdict)),
+            older_than=age,
+            domain=domain,
+            state=state,
+            url_prefix=url_prefix,
+            urls=[validate_url(url) for url in urls or []],
+            limit=limit,
         )
-        previous = _previous_verdicts(database, urls)
+        previous = _previous_verdicts(database, found)
     finally:
         database.close()
-    if not urls:
+    if not found:
         stderr_console().print("nothing to recheck")
         return
     show_progress = (
-        output is OutputFormat.table and sys.stderr.isatty() and len(urls) > PROGRESS_THRESHOLD
+        output is OutputFormat.table and sys.stderr.isatty() and len(found) > PROGRESS_THRESHOLD
     )
-    rows, result = archive_urls(paths, urls, overrides, kind="recheck", progress=show_progress)
+    rows, result = archive_urls(paths, found, overrides, kind="recheck", progress=show_progress)
     database = open_database(paths.db_url)
     try:
         states = page_states(database, [row["capture_id"] for row in rows])
@@ -123,7 +171,7 @@ def recheck_command(
             Console().print(
                 f"{row['url']}: {row['previous_verdict']} -> {row['verdict']} (now {row['state']})"
             )
-        Console().print(f"{len(urls)} pages rechecked, {len(changed)} changed verdict")
+        Console().print(f"{len(found)} pages rechecked, {len(changed)} changed verdict")
     if result.interrupted:
         raise typer.Exit(130)
 

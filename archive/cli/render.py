@@ -1,4 +1,8 @@
-"""How captures look on a terminal: Rich tables for people, JSON Lines for scripts."""
+"""How results look on a terminal: tables that fit its width for people, JSON Lines for scripts.
+
+Every command that prints a table builds a ``FittedTable`` (archive/cli/tablefit.py), so one
+policy decides what gives way in a narrow terminal.
+"""
 
 from __future__ import annotations
 
@@ -8,54 +12,53 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
-__all__ = ["VERDICT_STYLES", "captures_table", "print_json_lines", "stderr_console"]
+from .tablefit import VERDICT_STYLES, Cell, Column, FittedTable, Kind, Verdict
 
-VERDICT_STYLES = {
-    "ok": "green",
-    "not_found": "red",
-    "soft_404": "magenta",
-    "blocked": "yellow",
-    "server_error": "red",
-    "unreachable": "bright_black",
-}
+__all__ = [
+    "CAPTURE_COLUMNS",
+    "VERDICT_STYLES",
+    "Cell",
+    "Column",
+    "FittedTable",
+    "Kind",
+    "Verdict",
+    "capture_cells",
+    "captures_table",
+    "print_json_lines",
+    "stderr_console",
+]
+
+#: The columns of a list of captures (``morgue archive``, ``crawl``, ``recheck``, ``demo``).
+CAPTURE_COLUMNS = (
+    Column("id", Kind.ID, justify="right", style="cyan"),
+    Column("verdict", Kind.VERDICT),
+    Column("status", drop=1, justify="right"),
+    Column("chars", drop=1, justify="right"),
+    Column("title", Kind.TITLE, stack=True, style="bold"),
+    Column("url", Kind.URL, stack=True, style="dim"),
+)
 
 
 def stderr_console() -> Console:
     return Console(stderr=True)
 
 
-def captures_table(
-    rows: Iterable[Mapping[str, Any]], title: str | None = None, strip_prefix: str = ""
-) -> Table:
-    """One line per capture; ``strip_prefix`` shortens URLs that all share a site."""
-    table = Table(title=title, header_style="bold")
-    table.add_column("id", justify="right", style="cyan", no_wrap=True)
-    table.add_column("verdict", no_wrap=True)
-    table.add_column("status", justify="right", no_wrap=True)
-    table.add_column("chars", justify="right", no_wrap=True)
-    table.add_column("title", overflow="fold", ratio=1)
-    table.add_column("url", overflow="fold", ratio=1)
-    for row in rows:
-        verdict = row.get("verdict") or ""
-        reason = row.get("reason") or ""
-        style = VERDICT_STYLES.get(verdict, "")
-        shown = f"[{style}]{verdict}[/]" if style else verdict
-        if reason and not reason.startswith("http_"):
-            shown += f" [dim]({reason})[/]"
-        url = row.get("url") or ""
-        if strip_prefix and url.startswith(strip_prefix):
-            url = url[len(strip_prefix) :] or "/"
-        table.add_row(
-            str(row.get("capture_id", "")),
-            shown,
-            str(row.get("http_status") or "—"),
-            str(row.get("text_chars") or 0),
-            row.get("title") or "",
-            url,
-        )
-    return table
+def capture_cells(row: Mapping[str, Any]) -> list[Any]:
+    """A contract row as the cells of ``CAPTURE_COLUMNS``."""
+    return [
+        str(row.get("capture_id", "")),
+        Verdict(row.get("verdict") or "", row.get("reason")),
+        str(row.get("http_status") or "—"),
+        f"{row.get('text_chars') or 0:,}",
+        row.get("title") or "",
+        row.get("url") or "",
+    ]
+
+
+def captures_table(rows: Iterable[Mapping[str, Any]], title: str | None = None) -> FittedTable:
+    """One line per capture (two, title over URL, in a narrow terminal)."""
+    return FittedTable(CAPTURE_COLUMNS, (capture_cells(row) for row in rows), title=title)
 
 
 def print_json_lines(rows: Iterable[Mapping[str, Any]]) -> None:

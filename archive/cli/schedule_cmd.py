@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from archive.db import open_database
 from archive.durations import format_duration, parse_duration
@@ -19,13 +18,23 @@ from archive.scheduler import RunOutcome, Scheduler, run_due
 from .archive_cmd import OutputFormat
 from .crawl_cmd import build_spec
 from .options import DataDirOption, DbOption, resolve_paths
-from .render import print_json_lines
+from .render import Cell, Column, FittedTable, Kind, print_json_lines
 
 __all__ = ["register"]
 
 schedule_app = typer.Typer(
     name="schedule",
-    help="Scheduled crawls: add, list, remove, run the due ones.",
+    help="""Scheduled crawls: add, list, remove, run the due ones.
+
+    The schedules live in the database; each runs `morgue crawl` with the arguments given
+    after `--`, from `morgue schedule run-due` (cron, systemd) or `morgue scheduler`.
+
+    Examples:
+
+      morgue schedule add courier --every 30m -- --feed https://example.org/rss
+      morgue schedule list
+      morgue schedule run-due
+    """,
     no_args_is_help=True,
 )
 
@@ -90,11 +99,11 @@ def add_command(
 
     Examples:
 
-      morgue schedule add courier --every 30m -- --feed https://example.org/rss.xml
+      morgue schedule add courier --every 30m -- --feed https://example.org/rss
 
-      morgue schedule add sitemaps --cron "0 */6 * * *" -- --sitemap https://example.org/robots.txt
+      morgue schedule add maps --cron "0 */6 * * *" -- --sitemap https://a.test
 
-      morgue schedule add wire --every 1h --adaptive -- --feed https://example.org/wire.xml
+      morgue schedule add wire --every 1h --adaptive -- --feed https://a.example
     """
     args = list(crawl_args or [])
     if not args:
@@ -176,14 +185,23 @@ def list_command(
     if output is OutputFormat.json:
         print_json_lines(info.to_json() for info in infos)
         return
-    table = Table(header_style="bold")
-    for column in ("name", "when", "next run (UTC)", "runs", "last run", "crawl"):
-        table.add_column(column, overflow="fold")
+    if not infos:
+        Console(stderr=True).print("no schedules: add one with `morgue schedule add`")
+        return
+    columns = [
+        Column("name", Kind.ID, style="cyan"),
+        Column("when"),
+        Column("next run (UTC)", drop=2),
+        Column("runs", drop=1, justify="right"),
+        Column("last run", Kind.TEXT),
+        Column("crawl", Kind.TEXT),
+    ]
+    rows: list[list[Cell]] = []
     for info in infos:
         next_run = "running" if info.running else f"{info.next_run_at:%Y-%m-%d %H:%M:%S}"
-        table.add_row(
-            info.name, _when(info), next_run, str(info.runs), _last(info), " ".join(info.crawl_args)
-        )
+        crawl_args = " ".join(info.crawl_args)
+        rows.append([info.name, _when(info), next_run, str(info.runs), _last(info), crawl_args])
+    table = FittedTable(columns, rows)
     Console().print(table)
 
 
@@ -242,15 +260,33 @@ def run_due_command(
     database = open_database(paths.db_url)
     try:
         outcomes = run_due(database, paths.data_dir)
+        ran = [o for o in outcomes if o.status != "skipped"]
+        upcoming = list_schedules(database) if not ran else []
     finally:
         database.close()
-    _print_outcomes([o for o in outcomes if o.status != "skipped"], output)
+    _print_outcomes(ran, output)
+    if not ran:
+        # Silence would look like a runner that did nothing by mistake: say why (on stderr).
+        err = Console(stderr=True, soft_wrap=True)
+        for o in outcomes:
+            err.print(f"{o.name}: running elsewhere, skipped")
+        waiting = [info for info in upcoming if not info.running]
+        if not upcoming:
+            err.print("no schedules: add one with `morgue schedule add`")
+        elif waiting:
+            soonest = min(waiting, key=lambda info: info.next_run_at)
+            err.print(
+                f"nothing due; next: {soonest.name} at {soonest.next_run_at:%Y-%m-%d %H:%M:%S} UTC"
+            )
 
 
 def scheduler_command(
     ctx: typer.Context,
     tick: Annotated[
-        float, typer.Option("--tick", help="Seconds between looks for due schedules.", min=0.1)
+        float,
+        typer.Option(
+            "--tick", metavar="SECONDS", help="Seconds between looks for due schedules.", min=0.1
+        ),
     ] = 30.0,
     time_limit: Annotated[
         str | None,
@@ -261,12 +297,16 @@ def scheduler_command(
         ),
     ] = None,
     max_parallel: Annotated[
-        int, typer.Option("--max-parallel", help="Crawls running at once at most.", min=1)
+        int,
+        typer.Option("--max-parallel", metavar="N", help="Crawls running at once at most.", min=1),
     ] = 4,
     max_runs: Annotated[
         int | None,
         typer.Option(
-            "--max-runs", help="Stop starting crawls after N and exit once they end.", min=1
+            "--max-runs",
+            metavar="N",
+            help="Stop starting crawls after N and exit once they end.",
+            min=1,
         ),
     ] = None,
     data_dir: DataDirOption = None,

@@ -29,6 +29,9 @@ def capture_details(capture: Capture) -> dict[str, Any]:
     details = capture_to_json(capture)
     details.update(
         {
+            # Why the verdict: how sure the rules were, and the signals that fired.
+            "confidence": capture.confidence,
+            "evidence": list(capture.evidence or []),
             "canonical_url": capture.canonical_url,
             "description": capture.description,
             "content_type": capture.content_type,
@@ -45,7 +48,10 @@ def capture_details(capture: Capture) -> dict[str, Any]:
 
 def show_command(
     ctx: typer.Context,
-    target: Annotated[str, typer.Argument(help="A capture id, or a URL (its newest capture).")],
+    target: Annotated[
+        str,
+        typer.Argument(metavar="URL|ID", help="A capture id, or a URL (its newest capture)."),
+    ],
     text: Annotated[bool, typer.Option("--text", help="Print the extracted article text.")] = False,
     html: Annotated[
         bool, typer.Option("--html", help="Print the archived body, read back from the WARC file.")
@@ -117,15 +123,25 @@ def show_command(
         database.close()
 
 
+_EXPLAINS = ["confidence", "evidence"]
+
+
 def _print_details(details: dict[str, Any]) -> None:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column(overflow="fold")
-    for key, value in details.items():
+    # People read the verdict's explanation next to it; JSON keeps the contract's order.
+    keys = [k for k in details if k not in _EXPLAINS]
+    at = keys.index("reason") + 1
+    keys[at:at] = _EXPLAINS
+    for key in keys:
+        value = details[key]
         if key == "redirects":
             value = " → ".join(f"{hop['status']} {hop['url']}" for hop in value) or None
         elif key == "authors":
             value = "; ".join(value) or None
+        elif key == "evidence":
+            value = ", ".join(value) or None
         elif key == "field_sources":
             value = ", ".join(f"{name}: {source}" for name, source in value.items()) or None
         table.add_row(key, "" if value is None else str(value))

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
@@ -30,6 +31,7 @@ from .query_cmd import (
     build_query,
 )
 from .render import VERDICT_STYLES
+from .shorten import ellipsize
 
 __all__ = ["bar", "register"]
 
@@ -51,23 +53,39 @@ def bar(count: int, largest: int, width: int = BAR_WIDTH) -> str:
     return "█" * full + (_EIGHTHS[part] if part else "")
 
 
-def _chart(title: str, rows: Sequence[tuple[str, int, str]], note: str | None = None) -> Table:
+def _chart(
+    title: str, rows: Sequence[tuple[str, int, str]], width: int, note: str | None = None
+) -> Table:
+    """Label, count and bar per row, in ``width`` cells: the bar shrinks first, then labels."""
     table = Table(
-        title=title, title_justify="left", title_style="bold", box=None, show_header=False
+        title=title,
+        title_justify="left",
+        title_style="bold",
+        box=None,
+        show_header=False,
+        padding=(0, 1, 0, 0),
+        pad_edge=False,
     )
-    table.add_column(no_wrap=True)
+    counts = [f"{count:,}" for _label, count, _style in rows]
+    count_width = max((len(c) for c in counts), default=1)
+    label_width = max((cell_len(label) for label, _count, _style in rows), default=1)
+    bar_width = max(min(BAR_WIDTH, width - label_width - count_width - 2), 10)
+    label_width = min(label_width, max(width - count_width - bar_width - 2, 8))
+    table.add_column(no_wrap=True, width=label_width)
     table.add_column(justify="right", no_wrap=True)
     table.add_column(no_wrap=True)
     largest = max((count for _label, count, _style in rows), default=0)
-    for label, count, style in rows:
-        drawn = bar(count, largest)
-        table.add_row(escape(label), f"{count:,}", f"[{style}]{drawn}[/]" if style else drawn)
+    for (label, count, style), shown in zip(rows, counts, strict=True):
+        drawn = bar(count, largest, bar_width)
+        table.add_row(
+            escape(ellipsize(label, label_width)), shown, f"[{style}]{drawn}[/]" if style else drawn
+        )
     if note:
         table.add_row(f"[dim]{escape(note)}[/]", "", "")
     return table
 
 
-def _render(stats: ArchiveStats) -> Group:
+def _render(stats: ArchiveStats, width: int) -> Group:
     states = {"alive": "green", "dead_suspected": "yellow", "dead_confirmed": "red"}
     parts: list[Table | str] = [
         f"[bold]{stats.captures:,}[/] capture(s) of [bold]{stats.pages:,}[/] page(s)"
@@ -76,17 +94,23 @@ def _render(stats: ArchiveStats) -> Group:
         _chart(
             "By verdict",
             [(v, n, VERDICT_STYLES.get(v, "")) for v, n in stats.by_verdict.items()],
+            width,
         ),
         "",
-        _chart("Pages by state", [(s, n, states.get(s, "dim")) for s, n in stats.by_state.items()]),
+        _chart(
+            "Pages by state",
+            [(s, n, states.get(s, "dim")) for s, n in stats.by_state.items()],
+            width,
+        ),
         "",
         _chart(
             "By domain",
             [(d, n, "cyan") for d, n in stats.by_domain],
+            width,
             f"other domains: {stats.other_domains:,}" if stats.other_domains else None,
         ),
         "",
-        _chart("By day", [(d, n, "blue") for d, n in stats.by_day]),
+        _chart("By day", [(d, n, "blue") for d, n in stats.by_day], width),
     ]
     return Group(*parts)
 
@@ -135,7 +159,8 @@ def stats_command(
         sys.stdout.write(json.dumps(stats.to_json(), ensure_ascii=False) + "\n")
         sys.stdout.flush()
     else:
-        Console().print(_render(stats))
+        console = Console()
+        console.print(_render(stats, console.width))
 
 
 def register(app: typer.Typer) -> None:
