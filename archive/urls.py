@@ -45,6 +45,12 @@ def _split(url: str) -> SplitResult:
     if _BAD_CHARS_RE.search(stripped):
         raise InvalidURL(f"invalid URL {stripped!r}: contains whitespace or control characters")
     try:
+        stripped.encode("utf-8")
+    except UnicodeEncodeError:
+        # Bytes that were not UTF-8 (a file or argument in another encoding): no request can
+        # be made of it, and no row could name it.
+        raise InvalidURL(f"invalid URL {stripped!r}: not UTF-8 text") from None
+    try:
         parts = urlsplit(stripped)
         # Accessing .port parses it; a non-numeric or out-of-range port raises ValueError here.
         parts.port  # noqa: B018

@@ -14,6 +14,8 @@ from scrapy.exceptions import (
 from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 
+from crawler.netpolicy import AddressRefused
+
 __all__ = ["failure_reason"]
 
 _BY_TYPE: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
@@ -39,6 +41,8 @@ def failure_reason(failure: Failure) -> tuple[str, str]:
     """Return (reason code, one-line message) for a failed request."""
     exc = failure.value
     message = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+    if isinstance(exc, AddressRefused):
+        return "private_address", message
     if isinstance(exc, IgnoreRequest):
         text = str(exc).lower()
         if "robots.txt" in text:
