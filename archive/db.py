@@ -12,15 +12,26 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from archive.exceptions import DatabaseError, InvalidInput
 
@@ -28,10 +39,14 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 __all__ = [
+    "ARRAY_CHUNK",
+    "IN_CHUNK",
     "Database",
+    "chunked",
     "current_revision",
     "default_db_url",
     "head_revision",
+    "one_of",
     "open_database",
     "open_existing_database",
     "sqlite_path",
@@ -54,6 +69,39 @@ _PG_MIGRATION_LOCK = 0x6D6F726775
 _BEGIN_OPTION = "morgue_sqlite_begin"
 _DEFERRED = {_BEGIN_OPTION: "DEFERRED"}
 _VERSION_TABLE = "alembic_version"
+
+#: Values bound in one ``IN (...)`` at most. A statement may bind 999 variables on SQLite before
+#: 3.32, 32,766 after (250,000 in Debian's build), 65,535 on PostgreSQL: a list as long as a
+#: user's feed or archive is split, never sent whole.
+IN_CHUNK = 400
+#: Values in one array parameter on PostgreSQL (``= ANY(...)``), which counts as one variable.
+ARRAY_CHUNK = 10_000
+
+_T = TypeVar("_T")
+
+
+def chunked(items: Sequence[_T], size: int = IN_CHUNK) -> Iterator[Sequence[_T]]:
+    """``items`` in slices of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def one_of(
+    column: ColumnElement[Any] | InstrumentedAttribute[Any], values: Iterable[Any], dialect: str
+) -> Iterator[ColumnElement[bool]]:
+    """Conditions ``column IN values``, each small enough for one statement; together they
+    cover ``values``, however many. Run one statement per condition.
+
+    On PostgreSQL each is ``column = ANY(array)``: one parameter whatever its length, and a plan
+    that uses the column's index, where 400 separate parameters got a scan of the table."""
+    items = list(values)
+    if dialect == "postgresql":
+        for part in chunked(items, ARRAY_CHUNK):
+            array = bindparam(None, list(part), type_=ARRAY(column.type))
+            yield column == any_(array)
+    else:
+        for part in chunked(items):
+            yield column.in_(part)
 
 
 def default_db_url(data_dir: Path) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Select, delete, select
 
-from archive.db import Database
+from archive.db import Database, one_of
 from archive.exceptions import ArchiveError, ExtractError
 from archive.extract import WORKER_PRELOAD, ExtractResult, extract_page
 from archive.extract_pool import ExtractPool
@@ -217,17 +217,21 @@ def extract_archived(
 
 
 def _jobs(db: Database, warc_dir: Path, capture_ids: list[int]) -> list[_Job]:
+    rows: list[Any] = []
     with db.session(readonly=True) as session:
-        rows = session.execute(
-            select(
-                Capture.id,
-                Capture.warc_file,
-                Capture.warc_offset,
-                Capture.final_url,
-                Capture.url,
-                Capture.content_type,
-            ).where(Capture.id.in_(capture_ids))
-        ).all()
+        for listed in one_of(Capture.id, capture_ids, db.dialect):
+            rows.extend(
+                session.execute(
+                    select(
+                        Capture.id,
+                        Capture.warc_file,
+                        Capture.warc_offset,
+                        Capture.final_url,
+                        Capture.url,
+                        Capture.content_type,
+                    ).where(listed)
+                ).all()
+            )
     return [
         _Job(cid, str(warc_dir), wfile, offset, final or url, ctype)
         for cid, wfile, offset, final, url, ctype in sorted(rows)
