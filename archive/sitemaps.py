@@ -151,5 +151,7 @@ def robots_sitemaps(text: str, base: str) -> list[str]:
     for line in text.splitlines():
         name, sep, value = line.partition(":")
         if sep and name.strip().lower() == "sitemap" and value.strip():
-            found.append(urljoin(base, value.split("#", 1)[0].strip()))
+            url = _absolute(base, value.split("#", 1)[0].strip())
+            if url is not None:
+                found.append(url)
     return list(dict.fromkeys(u for u in found if u.startswith(("http://", "https://"))))

@@ -530,8 +530,43 @@ class ReadRecord:
     content: bytes  # payload with Content-Encoding (gzip, deflate, br, zstd) undone
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+_READ_CHUNK = 1 << 16
+# A record of ours holds at most a DOWNLOAD_MAXSIZE body; a member that inflates past this is
+# not one of ours, and must not take the reader's memory.
+_MAX_RECORD = 1 << 30
+
+
+def _whole_member(fh: Any, offset: int, where: str) -> io.BytesIO | None:
+    """The record in the gzip member at ``offset``, decompressed; None when no gzip member
+    starts there (an uncompressed WARC). A member cut short or damaged raises ``WarcError``:
+    warcio would return what it could inflate, without a word, as if it were the record."""
+    fh.seek(offset)
+    if fh.read(2) != _GZIP_MAGIC:
+        fh.seek(offset)
+        return None
+    fh.seek(offset)
+    inflate = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    out = io.BytesIO()
+    while not inflate.eof:
+        chunk = fh.read(_READ_CHUNK)
+        if not chunk:
+            raise WarcError(f"the record at {where} is cut short (its gzip member has no end)")
+        try:
+            out.write(inflate.decompress(chunk))
+        except zlib.error as exc:
+            raise WarcError(f"the record at {where} is damaged: {exc}") from None
+        if out.tell() > _MAX_RECORD:
+            raise WarcError(f"the record at {where} inflates past {_MAX_RECORD} bytes")
+    out.seek(0)
+    return out
+
+
 def read_record(directory: Path, location: RecordLocation | tuple[str, int]) -> ReadRecord:
-    """Read one record at a recorded offset, from the closed file or its ``.open`` twin."""
+    """Read one record at a recorded offset, from the closed file or its ``.open`` twin.
+
+    Raises ``WarcError`` when there is no whole record there: the gzip member's checksum and
+    length are checked, so a cut or damaged record is never returned as a shorter one."""
     name, offset = (
         (location.file, location.offset) if isinstance(location, RecordLocation) else location
     )
@@ -540,8 +575,13 @@ def read_record(directory: Path, location: RecordLocation | tuple[str, int]) -> 
         path = Path(directory) / (name + OPEN_SUFFIX)
     try:
         with open(path, "rb") as fh:
-            fh.seek(offset)
-            for record in ArchiveIterator(fh):
+            member = _whole_member(fh, offset, f"{name}:{offset}")
+            stream = member if member is not None else fh
+            start = stream.tell()
+            if stream.read(5) != b"WARC/":  # not the start of a record (nor an ARC file's)
+                raise WarcError(f"no WARC record at {name}:{offset}")
+            stream.seek(start)
+            for record in ArchiveIterator(stream):
                 payload = record.raw_stream.read()
                 content = payload
                 if record.http_headers is not None:
@@ -561,6 +601,8 @@ def read_record(directory: Path, location: RecordLocation | tuple[str, int]) -> 
                     payload=payload,
                     content=content,
                 )
+    except WarcError:
+        raise
     except OSError as exc:
         raise WarcError(f"cannot read {path}: {exc}") from exc
     except Exception as exc:  # warcio raises assorted errors on a bad offset or a broken file
