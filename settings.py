@@ -1,8 +1,8 @@
 """Scrapy settings for morgue: polite, archivist defaults.
 
 Every custom setting is prefixed by its component (WARC_, EXTRACT_, STORE_, SOURCES_,
-PROGRESS_EVENTS_) and documented in docs/settings.md. The CLI fills in WARC_DIR, STORE_DB_URL
-and STORE_RUN_ID from --data-dir and --db; ``-s NAME=VALUE`` overrides any of them.
+NETPOLICY_, PROGRESS_EVENTS_) and documented in docs/settings.md. The CLI fills in WARC_DIR,
+STORE_DB_URL and STORE_RUN_ID from --data-dir and --db; ``-s NAME=VALUE`` overrides any of them.
 """
 
 from archive import USER_AGENT as _USER_AGENT
@@ -54,7 +54,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.robots.ObeyingRobotsTxtMiddleware": 100,
     # First to see each response: waits for its WARC records (crawler/capture.py).
     "crawler.capture.AwaitCapture": 950,
+    # First to see each download error: a refused address is not retried (crawler/netpolicy.py).
+    "crawler.netpolicy.NetPolicyMiddleware": 960,
 }
+# Scrapy's caching resolver, refusing addresses the crawl may not reach (crawler/netpolicy.py).
+TWISTED_DNS_RESOLVER = "crawler.netpolicy.GuardedResolver"
 EXTENSIONS = {
     "crawler.capture.WarcCapture": 100,
     "crawler.pool.ExtractionPool": 200,
@@ -110,6 +114,11 @@ SOURCES_MAX_PATH_DEPTH = 12
 SOURCES_MAX_SEGMENT_REPEATS = 2
 # Feeds and sitemaps one crawl reads at most (sitemap indexes can nest and list each other).
 SOURCES_MAX_SITEMAPS = 1000
+
+# -- Loopback, private, link-local and multicast addresses (crawler.netpolicy) ---------------
+NETPOLICY_ENABLED = True
+NETPOLICY_ALLOW_PRIVATE = False  # --allow-private: reach them whatever the seeds
+NETPOLICY_SEEDS = None  # URLs whose networks the crawl may reach; None: the URLs it starts from
 
 # -- Progress events for the CLI (crawler.progress.ProgressEvents) ---------------------------
 PROGRESS_EVENTS_ENABLED = False

@@ -10,17 +10,29 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from archive.exceptions import DatabaseError, InvalidInput
 
@@ -28,10 +40,16 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 __all__ = [
+    "ARRAY_CHUNK",
+    "CONNECT_TIMEOUT_ENV",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "IN_CHUNK",
     "Database",
+    "chunked",
     "current_revision",
     "default_db_url",
     "head_revision",
+    "one_of",
     "open_database",
     "open_existing_database",
     "sqlite_path",
@@ -55,6 +73,45 @@ _BEGIN_OPTION = "morgue_sqlite_begin"
 _DEFERRED = {_BEGIN_OPTION: "DEFERRED"}
 _VERSION_TABLE = "alembic_version"
 
+#: Seconds to wait for a database server to answer a new connection (PostgreSQL), unless the URL
+#: says otherwise (``?connect_timeout=N``): a port that accepts and never answers must not hang
+#: a command. The environment variable overrides the default.
+DEFAULT_CONNECT_TIMEOUT = 10.0
+CONNECT_TIMEOUT_ENV = "MORGUE_DB_CONNECT_TIMEOUT"
+
+#: Values bound in one ``IN (...)`` at most. A statement may bind 999 variables on SQLite before
+#: 3.32, 32,766 after (250,000 in Debian's build), 65,535 on PostgreSQL: a list as long as a
+#: user's feed or archive is split, never sent whole.
+IN_CHUNK = 400
+#: Values in one array parameter on PostgreSQL (``= ANY(...)``), which counts as one variable.
+ARRAY_CHUNK = 10_000
+
+_T = TypeVar("_T")
+
+
+def chunked(items: Sequence[_T], size: int = IN_CHUNK) -> Iterator[Sequence[_T]]:
+    """``items`` in slices of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def one_of(
+    column: ColumnElement[Any] | InstrumentedAttribute[Any], values: Iterable[Any], dialect: str
+) -> Iterator[ColumnElement[bool]]:
+    """Conditions ``column IN values``, each small enough for one statement; together they
+    cover ``values``, however many. Run one statement per condition.
+
+    On PostgreSQL each is ``column = ANY(array)``: one parameter whatever its length, and a plan
+    that uses the column's index, where 400 separate parameters got a scan of the table."""
+    items = list(values)
+    if dialect == "postgresql":
+        for part in chunked(items, ARRAY_CHUNK):
+            array = bindparam(None, list(part), type_=ARRAY(column.type))
+            yield column == any_(array)
+    else:
+        for part in chunked(items):
+            yield column.in_(part)
+
 
 def default_db_url(data_dir: Path) -> str:
     """The embedded default: a SQLite file in the data directory."""
@@ -64,6 +121,47 @@ def default_db_url(data_dir: Path) -> str:
 def _json_dumps(value: Any) -> str:
     # Run args and stats may hold paths or datetimes; store their text rather than fail a run.
     return json.dumps(value, default=str, ensure_ascii=False)
+
+
+class _BadJSON(ValueError):
+    """A JSON column holds text that is not JSON (a hand-edited or damaged SQLite file)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def _json_loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise _BadJSON(text) from None
+
+
+def _find_bad_json(engine: Engine) -> str | None:
+    """``table.column of row N`` for the first JSON value SQLite does not accept, if any."""
+    from sqlalchemy import JSON
+
+    from archive.models import Base
+
+    try:
+        with engine.connect().execution_options(**_DEFERRED) as conn:
+            for table in Base.metadata.sorted_tables:
+                keys = list(table.primary_key.columns)
+                for column in table.columns:
+                    if not isinstance(column.type, JSON) or len(keys) != 1:
+                        continue
+                    sql = (
+                        f'SELECT "{keys[0].name}" FROM "{table.name}" WHERE "{column.name}" IS '
+                        f'NOT NULL AND json_valid("{column.name}") = 0 LIMIT 1'
+                    )
+                    row = conn.exec_driver_sql(sql).first()
+                    if row is not None:
+                        return f"{table.name}.{column.name} of row {row[0]}"
+            conn.rollback()
+    except SQLAlchemyError:  # json_valid missing (SQLite without JSON1): say less
+        return None
+    return None
 
 
 def _safe_url(url: str | URL) -> str:
@@ -134,12 +232,39 @@ def _sqlite_file(url: str | URL) -> Path | None:
     return Path(database).expanduser()
 
 
+def _connect_timeout() -> float:
+    value = os.environ.get(CONNECT_TIMEOUT_ENV, "").strip()
+    if not value:
+        return DEFAULT_CONNECT_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise InvalidInput(f"{CONNECT_TIMEOUT_ENV}={value!r}: expected a number of seconds > 0")
+    return seconds
+
+
+def _postgresql_options(parsed: URL) -> dict[str, Any]:
+    """Checks and connection arguments for a PostgreSQL URL."""
+    if not parsed.database and not {"dbname", "service"} & set(parsed.query):
+        # libpq would pick a database named after the user and create morgue's tables there.
+        raise InvalidInput(
+            f"the database URL {_safe_url(parsed)} names no database: add one, e.g. "
+            "postgresql+psycopg://user@host/morgue"
+        )
+    if parsed.get_driver_name() not in ("psycopg", "psycopg2") or "connect_timeout" in parsed.query:
+        return {}
+    # libpq counts whole seconds, at least 2.
+    return {"connect_timeout": max(2, round(_connect_timeout()))}
+
+
 def _create_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise DatabaseError(f"invalid database URL {url!r}") from None
-    kwargs: dict[str, Any] = {"json_serializer": _json_dumps}
+    kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": _json_loads}
     path = _sqlite_file(parsed)
     if path is not None:
         try:
@@ -148,6 +273,8 @@ def _create_engine(url: str) -> Engine:
             raise DatabaseError(
                 f"cannot create the directory of {path}: {exc.strerror or exc}"
             ) from None
+    if parsed.get_backend_name() == "postgresql":
+        kwargs["connect_args"] = _postgresql_options(parsed)
     if parsed.get_backend_name() != "sqlite":
         kwargs["pool_pre_ping"] = True
     try:
@@ -271,6 +398,13 @@ class Database:
                 yield session
         except SQLAlchemyError as exc:
             raise DatabaseError(f"database error: {_one_line(exc)}") from exc
+        except _BadJSON as exc:
+            where = _find_bad_json(self.engine) if self.dialect == "sqlite" else None
+            raise DatabaseError(
+                f"the database holds a value that is not JSON: {where or repr(exc.text[:60])}"
+                f"{f' ({exc.text[:60]!r})' if where else ''}; run `morgue verify` to check the "
+                "archive, then correct or clear the value"
+            ) from None
 
     def close(self) -> None:
         """Close every pooled connection (the object can still open new ones afterwards)."""

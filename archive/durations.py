@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -25,6 +26,8 @@ def parse_duration(text: str) -> float:
                 f"invalid duration {text!r}: expected e.g. 90s, 30m, 1h30m, 7d"
             ) from None
         seconds = sum(float(n) * _UNITS[unit] for n, unit in parts)
+    if not math.isfinite(seconds):  # float() reads "nan", "inf" and "1e999" too
+        raise InvalidInput(f"invalid duration {text!r}: not a number of seconds")
     if seconds < 0:
         raise InvalidInput(f"invalid duration {text!r}: negative")
     return seconds

@@ -23,7 +23,9 @@ logger = logging.getLogger(__name__)
 
 def _entry_date(entry: feedparser.FeedParserDict) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+        # The plain dict's get: feedparser's own maps a missing published_parsed to
+        # updated_parsed with a DeprecationWarning (and this loop asks for both anyway).
+        value = dict.get(entry, key)
         if isinstance(value, time.struct_time):
             # feedparser normalises every date it understands to a UTC struct_time.
             return datetime.fromtimestamp(calendar.timegm(value), UTC)

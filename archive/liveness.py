@@ -46,6 +46,9 @@ FAILURE_REASONS = (
     "tls",
     "too_many_redirects",
     "too_large",
+    "too_long",
+    "invalid_url",
+    "private_address",
     "robots_txt",
     "error",
 )

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from archive.db import Database
+from archive.db import Database, one_of
 from archive.exceptions import InvalidInput
 from archive.liveness import check_verdicts
 from archive.models import PAGE_STATES, Capture, Link, Page
@@ -115,12 +115,11 @@ def cited_links(db: Database, url: str) -> tuple[Capture | None, list[Link]]:
 
 def page_states(db: Database, capture_ids: list[int]) -> dict[int, str | None]:
     """The current state of the page of each capture."""
-    if not capture_ids:
-        return {}
-    stmt = (
-        select(Capture.id, Page.state)
-        .join(Page, Page.id == Capture.page_id)
-        .where(Capture.id.in_(capture_ids))
-    )
+    states: dict[int, str | None] = {}
     with db.session(readonly=True) as session:
-        return {capture_id: state for capture_id, state in session.execute(stmt)}
+        for listed in one_of(Capture.id, capture_ids, db.dialect):
+            stmt = (
+                select(Capture.id, Page.state).join(Page, Page.id == Capture.page_id).where(listed)
+            )
+            states.update((capture_id, state) for capture_id, state in session.execute(stmt))
+    return states

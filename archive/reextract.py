@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Select, delete, select
 
-from archive.db import Database
+from archive.db import Database, one_of
 from archive.exceptions import ArchiveError, ExtractError
 from archive.extract import WORKER_PRELOAD, ExtractResult, extract_page
 from archive.extract_pool import ExtractPool
@@ -248,25 +248,29 @@ def extract_archived(
 
 
 def _jobs(db: Database, warc_dir: Path, capture_ids: list[int]) -> list[_Job]:
+    rows: list[Any] = []
     with db.session(readonly=True) as session:
-        rows = session.execute(
-            select(
-                Capture.id,
-                Capture.warc_file,
-                Capture.warc_offset,
-                Capture.final_url,
-                Capture.url,
-                Capture.content_type,
-                Capture.payload_digest,
-            ).where(Capture.id.in_(capture_ids))
-        ).all()
+        for listed in one_of(Capture.id, capture_ids, db.dialect):
+            rows.extend(
+                session.execute(
+                    select(
+                        Capture.id,
+                        Capture.warc_file,
+                        Capture.warc_offset,
+                        Capture.final_url,
+                        Capture.url,
+                        Capture.content_type,
+                        Capture.payload_digest,
+                    ).where(listed)
+                ).all()
+            )
         digests = sorted({row[6] for row in rows if row[6]})
         places: dict[str, list[tuple[int, str, int]]] = {}
-        for start in range(0, len(digests), 500):
+        for listed in one_of(Capture.payload_digest, digests, db.dialect):
             for cid, digest, wfile, offset in session.execute(
                 select(Capture.id, Capture.payload_digest, Capture.warc_file, Capture.warc_offset)
                 .where(
-                    Capture.payload_digest.in_(digests[start : start + 500]),
+                    listed,
                     Capture.warc_file.is_not(None),
                     Capture.record_error.is_(None),
                 )

@@ -14,12 +14,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from archive.db import Database
+from archive.db import Database, one_of
 from archive.exceptions import InvalidURL, WarcError
 from archive.models import Capture, Discovery, Page, Source
 from archive.urls import normalise_url
@@ -120,49 +120,59 @@ def register_source(db: Database, kind: str, url: str) -> int:
         return found
 
 
+# Core's view of the discoveries table, for statements run once with many parameter sets.
+_DISCOVERIES = cast(Table, Discovery.__table__)
+
+
 def record_discoveries(
     db: Database, source_id: int, entries: Iterable[SourceEntry], run_id: int | None
 ) -> int:
-    """Upsert one discovery per entry; returns how many were new to this source."""
+    """Upsert one discovery per entry; returns how many were new to this source.
+
+    Any number of entries (a sitemap lists up to 50,000, a feed can list more): the known ones
+    are looked up a chunk at a time, and all are written by one statement with many parameter
+    sets.
+    """
     batch = {entry.url: entry for entry in entries}
     if not batch:
         return 0
     now = _now()
+    table = _DISCOVERIES
     with db.session() as session:
-        known = set(
-            session.scalars(
-                select(Discovery.url).where(
-                    Discovery.source_id == source_id, Discovery.url.in_(list(batch))
+        known: set[str] = set()
+        for listed in one_of(Discovery.url, batch, db.dialect):
+            known.update(
+                session.scalars(
+                    select(Discovery.url).where(Discovery.source_id == source_id, listed)
                 )
             )
+        rows = [
+            {
+                "source_id": source_id,
+                "url": url,
+                "run_id": run_id,
+                "first_seen_at": now,
+                "last_seen_at": now,
+                "published": entry.published,
+                "title": entry.title,
+                "language": entry.language,
+            }
+            for url, entry in batch.items()
+        ]
+        # One upsert for new and known entries alike: a known one keeps its first sighting and
+        # run, and gains what it lacked (statements run with many parameter sets are batched
+        # into multi-row INSERTs; UPDATEs would go one by one).
+        insert = _insert(db.dialect)(table)
+        upsert = insert.on_conflict_do_update(
+            index_elements=["source_id", "url"],
+            set_={
+                "last_seen_at": insert.excluded.last_seen_at,
+                "published": func.coalesce(table.c.published, insert.excluded.published),
+                "title": func.coalesce(table.c.title, insert.excluded.title),
+                "language": func.coalesce(table.c.language, insert.excluded.language),
+            },
         )
-        for url, entry in batch.items():
-            if url in known:
-                session.execute(
-                    update(Discovery)
-                    .where(Discovery.source_id == source_id, Discovery.url == url)
-                    .values(
-                        last_seen_at=now,
-                        published=func.coalesce(Discovery.published, entry.published),
-                        title=func.coalesce(Discovery.title, entry.title),
-                        language=func.coalesce(Discovery.language, entry.language),
-                    )
-                )
-                continue
-            session.execute(
-                _insert(db.dialect)(Discovery)
-                .values(
-                    source_id=source_id,
-                    url=url,
-                    run_id=run_id,
-                    first_seen_at=now,
-                    last_seen_at=now,
-                    published=entry.published,
-                    title=entry.title,
-                    language=entry.language,
-                )
-                .on_conflict_do_nothing(index_elements=["source_id", "url"])
-            )
+        session.connection().execute(upsert, rows)
     return len(batch) - len(known)
 
 
@@ -184,33 +194,43 @@ def prior_captures(db: Database, urls: Sequence[str]) -> dict[str, PriorCapture]
     if not keys:
         return {}
     found: dict[str, PriorCapture] = {}
+    newest: dict[str, tuple[tuple[datetime, int], PriorCapture]] = {}
+    # The page's URL and the requested URL, each looked up on its own index (an OR of the two
+    # across the join would scan the captures, once per chunk).
+    conditions = [
+        *one_of(Page.url, set(keys.values()), db.dialect),
+        *one_of(Capture.url, keys, db.dialect),
+    ]
     with db.session(readonly=True) as session:
-        rows = session.execute(
-            select(Capture, Page.url)
-            .join(Page, Capture.page_id == Page.id)
-            .where(
-                or_(Page.url.in_(set(keys.values())), Capture.url.in_(list(keys))),
-                Capture.verdict == "ok",
-                Capture.recovered_from.is_(None),
-                Capture.warc_file.is_not(None),
-                # A capture whose record is gone archived nothing: fetch the page again.
-                Capture.record_error.is_(None),
-            )
-            .order_by(Capture.fetched_at.desc(), Capture.id.desc())
-        ).all()
-    by_key: dict[str, PriorCapture] = {}
-    for capture, page_url in rows:
-        prior = PriorCapture(
-            url=capture.url,
-            fetched_at=capture.fetched_at,
-            http_status=capture.http_status,
-            warc_file=capture.warc_file or "",
-            warc_offset=capture.warc_offset or 0,
-            warc_record_id=capture.warc_record_id,
-            payload_digest=capture.payload_digest,
-        )
-        by_key.setdefault(page_url, prior)
-        by_key.setdefault(capture.url, prior)
+        for condition in conditions:
+            rows = session.execute(
+                select(Capture, Page.url)
+                .join(Page, Capture.page_id == Page.id)
+                .where(
+                    condition,
+                    Capture.verdict == "ok",
+                    Capture.recovered_from.is_(None),
+                    Capture.warc_file.is_not(None),
+                    # A capture whose record is gone archived nothing: fetch the page again.
+                    Capture.record_error.is_(None),
+                )
+            ).all()
+            for capture, page_url in rows:
+                prior = PriorCapture(
+                    url=capture.url,
+                    fetched_at=capture.fetched_at,
+                    http_status=capture.http_status,
+                    warc_file=capture.warc_file or "",
+                    warc_offset=capture.warc_offset or 0,
+                    warc_record_id=capture.warc_record_id,
+                    payload_digest=capture.payload_digest,
+                )
+                # The newest capture wins, whichever statement found it.
+                order = (capture.fetched_at, capture.id)
+                for name in (page_url, capture.url):
+                    if name not in newest or newest[name][0] < order:
+                        newest[name] = (order, prior)
+    by_key = {name: prior for name, (_, prior) in newest.items()}
     for url, key in keys.items():
         prior_capture = by_key.get(url) or by_key.get(key)
         if prior_capture is not None:
@@ -225,13 +245,18 @@ def sources_of_pages(db: Database, page_ids: Iterable[int]) -> dict[int, list[di
     found: dict[int, list[dict[str, Any]]] = {}
     if not wanted:
         return found
+    rows: list[Any] = []
     with db.session(readonly=True) as session:
-        rows = session.execute(
-            select(Discovery, Source.kind, Source.url)
-            .join(Source, Discovery.source_id == Source.id)
-            .where(Discovery.page_id.in_(wanted))
-            .order_by(Discovery.first_seen_at, Discovery.id)
-        ).all()
+        for listed in one_of(Discovery.page_id, wanted, db.dialect):
+            rows.extend(
+                session.execute(
+                    select(Discovery, Source.kind, Source.url)
+                    .join(Source, Discovery.source_id == Source.id)
+                    .where(listed)
+                ).all()
+            )
+    # Oldest sighting first, as one query ordered them.
+    rows.sort(key=lambda row: (row[0].first_seen_at, row[0].id))
     for discovery, kind, source_url in rows:
         assert discovery.page_id is not None
         found.setdefault(discovery.page_id, []).append(

@@ -45,6 +45,12 @@ def _split(url: str) -> SplitResult:
     if _BAD_CHARS_RE.search(stripped):
         raise InvalidURL(f"invalid URL {stripped!r}: contains whitespace or control characters")
     try:
+        stripped.encode("utf-8")
+    except UnicodeEncodeError:
+        # Bytes that were not UTF-8 (a file or argument in another encoding): no request can
+        # be made of it, and no row could name it.
+        raise InvalidURL(f"invalid URL {stripped!r}: not UTF-8 text") from None
+    try:
         parts = urlsplit(stripped)
         # Accessing .port parses it; a non-numeric or out-of-range port raises ValueError here.
         parts.port  # noqa: B018
@@ -66,14 +72,17 @@ def validate_url(url: str) -> str:
     """Return ``url`` without surrounding whitespace, or raise ``InvalidURL``.
 
     Only absolute http(s) URLs with a host are accepted; the message is one line, fit for the CLI.
+    A URL accepted here can always be normalised: every capture is filed under its page's key.
     """
-    _split(url)
+    normalise_url(url)
     return url.strip()
 
 
 def _idna_host(hostname: str, original: str) -> str:
     """Lowercase a host name and convert an internationalised one to punycode."""
     host = hostname.lower().rstrip(".")
+    if not host:  # "http://../": dots, and nothing else
+        raise InvalidURL(f"invalid URL {original!r}: no host")
     if host.startswith("["):  # pragma: no cover - urlsplit strips the brackets already
         return host
     if ":" in host:  # an IPv6 literal

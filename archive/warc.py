@@ -531,6 +531,13 @@ class ReadRecord:
     content: bytes  # payload with Content-Encoding (gzip, deflate, br, zstd) undone
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+_READ_CHUNK = 1 << 16
+# A record of ours holds at most a DOWNLOAD_MAXSIZE body; a member that inflates past this is
+# not one of ours, and must not take the reader's memory.
+_MAX_RECORD = 1 << 30
+
+
 def read_record(directory: Path, location: RecordLocation | tuple[str, int]) -> ReadRecord:
     """Read one record at a recorded offset, from the closed file or its ``.open`` twin.
 

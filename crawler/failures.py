@@ -14,6 +14,8 @@ from scrapy.exceptions import (
 from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 
+from crawler.netpolicy import AddressRefused
+
 __all__ = ["exception_reason", "failure_reason"]
 
 _BY_TYPE: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
@@ -45,6 +47,8 @@ def failure_reason(failure: Failure) -> tuple[str, str]:
 def exception_reason(exc: BaseException) -> tuple[str, str]:
     """``failure_reason`` of an exception a download raised (``engine.download_async``)."""
     message = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+    if isinstance(exc, AddressRefused):
+        return "private_address", message
     if isinstance(exc, IgnoreRequest):
         text = str(exc).lower()
         if "robots.txt" in text:

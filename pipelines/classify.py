@@ -44,7 +44,9 @@ SHARED_TARGET_MIN = 3
 
 def classify_page(item: FetchedPage, baseline: Baseline | None) -> Judgement:
     """The verdict of one page; ``baseline`` is its host's probe, when there is one."""
-    if item.status is None:
+    if item.status is None or item.failure is not None:
+        # No usable answer; a body that came but overflowed when decoded (a decompression
+        # bomb) keeps its status on the row, but is no page to judge.
         verdict = verdict_for_failure(item.failure or "error")
         return Judgement(verdict.verdict, verdict.reason, 1.0, ())
     status = verdict_for_status(item.status)
@@ -123,6 +125,7 @@ class ClassifyPipeline:
         return (
             self.probes is not None
             and item.status is not None
+            and item.failure is None
             and 200 <= item.status < 300
             and item.recovered_from is None
             and not is_front_page(item.url)

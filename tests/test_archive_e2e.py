@@ -285,11 +285,13 @@ def test_redirect_hops_are_archived(archived: Archived) -> None:
 
 def test_gzip_bomb_is_archived_and_recorded_not_expanded(archived: Archived) -> None:
     row = archived.by_path["/gzip-bomb"]
+    # Not "ok" with no text: no usable page came back, though its bytes are archived.
+    assert (row["verdict"], row["reason"]) == ("unreachable", "too_large")
     assert row["http_status"] == 200 and row["warc_file"]
     shown = run_morgue(
         "--data-dir", str(archived.data_dir), "show", "--json", str(row["capture_id"])
     )
-    assert "DOWNLOAD_MAXSIZE" in (json.loads(shown.stdout)["extract_error"] or "")
+    assert "DOWNLOAD_MAXSIZE" in (json.loads(shown.stdout)["error"] or "")
     record = read_record(archived.warc_dir, (row["warc_file"], row["warc_offset"]))
     assert len(record.payload) < 5 * 1024 * 1024  # the compressed bytes, as sent
 

@@ -30,6 +30,7 @@ def test_custom_settings_are_prefixed() -> None:
         "LIVENESS_",
         "MEMENTO_",
         "SOURCES_",
+        "NETPOLICY_",
     )
     from scrapy.settings import default_settings
 

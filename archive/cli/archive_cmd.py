@@ -21,7 +21,16 @@ from archive.store import capture_to_json, captures_for_run, finish_run, start_r
 from archive.urllist import parse_url_list
 from archive.urls import validate_url
 
-from .options import DataDirOption, DbOption, Paths, SettingOption, parse_settings, resolve_paths
+from .options import (
+    ALLOW_PRIVATE,
+    AllowPrivateOption,
+    DataDirOption,
+    DbOption,
+    Paths,
+    SettingOption,
+    parse_settings,
+    resolve_paths,
+)
 from .render import captures_table, print_json_lines, stderr_console
 
 __all__ = [
@@ -226,6 +235,7 @@ def archive_command(
             "then run `morgue extract`.",
         ),
     ] = ExtractWhen.now,
+    allow_private: AllowPrivateOption = False,
     setting: SettingOption = None,
     data_dir: DataDirOption = None,
     db: DbOption = None,
@@ -262,6 +272,8 @@ def archive_command(
         overrides["MEMENTO_TIMEGATE"] = check_timegate(timegate)
     if extract is ExtractWhen.later:
         overrides.update(EXTRACT_LATER)
+    if allow_private:
+        overrides.update(ALLOW_PRIVATE)
     paths = resolve_paths(ctx, data_dir, db)
     show_progress = (
         output is OutputFormat.table and sys.stderr.isatty() and len(url_list) > PROGRESS_THRESHOLD

@@ -33,7 +33,16 @@ from archive.store import capture_to_json, finish_run, iter_captures_for_run, ru
 from archive.urls import validate_url
 
 from .archive_cmd import EXTRACT_LATER, ExtractWhen, OutputFormat
-from .options import DataDirOption, DbOption, Paths, SettingOption, parse_settings, resolve_paths
+from .options import (
+    ALLOW_PRIVATE,
+    AllowPrivateOption,
+    DataDirOption,
+    DbOption,
+    Paths,
+    SettingOption,
+    parse_settings,
+    resolve_paths,
+)
 from .render import VERDICT_STYLES, captures_table, print_json_lines, stderr_console
 
 __all__ = ["CrawlSpec", "CrawlSummary", "crawl", "register"]
@@ -450,6 +459,7 @@ def crawl_command(
             "then run `morgue extract`.",
         ),
     ] = ExtractWhen.now,
+    allow_private: AllowPrivateOption = False,
     setting: SettingOption = None,
     data_dir: DataDirOption = None,
     db: DbOption = None,
@@ -494,6 +504,8 @@ def crawl_command(
         overrides["MEMENTO_TIMEGATE"] = check_timegate(timegate)
     if extract is ExtractWhen.later:
         overrides.update(EXTRACT_LATER)
+    if allow_private:
+        overrides.update(ALLOW_PRIVATE)
     paths = resolve_paths(ctx, data_dir, db)
     progress = "bar" if sys.stderr.isatty() else "lines"
     summary, result = crawl(paths, spec, overrides, progress=progress)

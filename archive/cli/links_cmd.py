@@ -14,6 +14,7 @@ from archive.urls import validate_url
 
 from .archive_cmd import OutputFormat, archive_urls
 from .options import (
+    AllowPrivateOption,
     DataDirOption,
     DbOption,
     IgnoreRobotsOption,
@@ -46,6 +47,7 @@ def links_command(
     timeout: TimeoutOption = None,
     timegate: TimegateOption = None,
     ignore_robots: IgnoreRobotsOption = False,
+    allow_private: AllowPrivateOption = False,
     setting: SettingOption = None,
     data_dir: DataDirOption = None,
     db: DbOption = None,
@@ -67,7 +69,7 @@ def links_command(
     url = validate_url(url)
     overrides = fetch_overrides(
         setting, timeout=timeout, ignore_robots=ignore_robots, no_recover=not recover,
-        timegate=timegate,
+        timegate=timegate, allow_private=allow_private,
     )  # fmt: skip
     paths = resolve_paths(ctx, data_dir, db)
     database = open_existing_database(paths.db_url)
@@ -87,6 +89,8 @@ def links_command(
         for link in links
     ]
     if check and rows:
+        # The links were found in a page: they may reach the networks the article is on.
+        overrides.setdefault("NETPOLICY_SEEDS", [capture.url])
         results, _ = archive_urls(paths, [r["url"] for r in rows], overrides, kind="links")
         by_url: dict[str, dict[str, Any]] = {}
         recovered: dict[str, dict[str, Any]] = {}

@@ -17,7 +17,9 @@ from archive.db import default_db_url
 from archive.exceptions import InvalidInput
 
 __all__ = [
+    "ALLOW_PRIVATE",
     "DEFAULT_DATA_DIR",
+    "AllowPrivateOption",
     "DataDirOption",
     "DbOption",
     "Paths",
@@ -137,6 +139,17 @@ TimegateOption = Annotated[
 IgnoreRobotsOption = Annotated[
     bool, typer.Option("--ignore-robots", help="Fetch pages that robots.txt disallows.")
 ]
+AllowPrivateOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-private",
+        help="Follow links and redirects to loopback, private, link-local and multicast "
+        "addresses too (by default only to the kinds of network the given URLs are on).",
+    ),
+]
+
+#: The setting ``--allow-private`` stands for.
+ALLOW_PRIVATE: dict[str, Any] = {"NETPOLICY_ALLOW_PRIVATE": True}
 
 
 def fetch_overrides(
@@ -146,6 +159,7 @@ def fetch_overrides(
     ignore_robots: bool = False,
     no_recover: bool = False,
     timegate: str | None = None,
+    allow_private: bool = False,
 ) -> dict[str, Any]:
     """The Scrapy setting overrides that the fetch options stand for."""
     from archive.memento import check_timegate
@@ -159,4 +173,6 @@ def fetch_overrides(
         overrides["MEMENTO_ENABLED"] = False
     if timegate is not None:
         overrides["MEMENTO_TIMEGATE"] = check_timegate(timegate)
+    if allow_private:
+        overrides.update(ALLOW_PRIVATE)
     return overrides

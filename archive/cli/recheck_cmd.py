@@ -17,6 +17,7 @@ from archive.urls import validate_url
 
 from .archive_cmd import PROGRESS_THRESHOLD, OutputFormat, archive_urls
 from .options import (
+    AllowPrivateOption,
     DataDirOption,
     DbOption,
     IgnoreRobotsOption,
@@ -99,6 +100,7 @@ def recheck_command(
     no_recover: NoRecoverOption = False,
     timegate: TimegateOption = None,
     ignore_robots: IgnoreRobotsOption = False,
+    allow_private: AllowPrivateOption = False,
     setting: SettingOption = None,
     data_dir: DataDirOption = None,
     db: DbOption = None,
@@ -123,7 +125,7 @@ def recheck_command(
     """
     overrides = fetch_overrides(
         setting, timeout=timeout, ignore_robots=ignore_robots, no_recover=no_recover,
-        timegate=timegate,
+        timegate=timegate, allow_private=allow_private,
     )  # fmt: skip
     age = parse_duration(older_than) if older_than is not None else None
     check_verdicts(split_values(verdict))

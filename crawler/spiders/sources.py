@@ -44,7 +44,13 @@ from archive.warc import read_record
 from crawler.capture import META_PRIOR
 from crawler.failures import failure_reason
 from crawler.items import FetchedPage
-from crawler.spiders.urls import META_URL, page_from_failure, page_from_response
+from crawler.netpolicy import AddressRefused
+from crawler.spiders.urls import (
+    META_URL,
+    page_from_failure,
+    page_from_response,
+    request_or_failure,
+)
 
 __all__ = ["SourcesSpider"]
 
@@ -98,6 +104,7 @@ class SourcesSpider(Spider):
         self.seen: set[str] = set()  # normalised URLs requested (or skipped) in this crawl
         self.sources_seen: set[str] = set()  # feeds and sitemaps requested in this crawl
         self.max_sources = 1000
+        self.max_url_length = 0  # URLLENGTH_LIMIT; 0 for none
         self.scheduled = 0
         self.db_url: str | None = None
         self.warc_dir: str | None = None
@@ -119,7 +126,12 @@ class SourcesSpider(Spider):
         spider.link_filter.max_repeats = settings.getint("SOURCES_MAX_SEGMENT_REPEATS")
         spider.link_filter.max_depth = settings.getint("SOURCES_MAX_PATH_DEPTH")
         spider.max_sources = settings.getint("SOURCES_MAX_SITEMAPS")
+        spider.max_url_length = settings.getint("URLLENGTH_LIMIT")
         return spider
+
+    def seed_urls(self) -> list[str]:
+        """The feeds, sitemaps and sites this crawl was started from (crawler.netpolicy)."""
+        return [*self.feeds, *self.sitemaps, *self.sites]
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -169,7 +181,7 @@ class SourcesSpider(Spider):
 
     # -- start -------------------------------------------------------------------------------
 
-    async def start(self) -> AsyncIterator[Request]:
+    async def start(self) -> AsyncIterator[Request | FetchedPage]:
         for url in self.feeds:
             request = self._source_request(url, "feed", self.parse_feed)
             if request is not None:
@@ -189,9 +201,9 @@ class SourcesSpider(Spider):
             prior = priors.get(url)
             if prior is not None and self.warc_dir:
                 prior = await asyncio.to_thread(with_validators, self._warc_path(), prior)
-            request = self._page_request(url, depth=0, site=url, prior=prior)
-            if request is not None:
-                yield request
+            start = self._page_request(url, depth=0, site=url, prior=prior)
+            if start is not None:
+                yield start
 
     def _look_up(self, urls: list[str]) -> dict[str, PriorCapture]:
         db = self._database()
@@ -222,17 +234,23 @@ class SourcesSpider(Spider):
             logger.warning("Not reading %s: more than %d feeds and sitemaps", url, self.max_sources)
             return None
         self.sources_seen.add(key)
-        return Request(
-            url,
-            callback=callback,
-            errback=self.source_failed,
-            dont_filter=True,
-            meta={META_SOURCE: (kind, url, root or url)},
-        )
+        try:
+            return Request(
+                url,
+                callback=callback,
+                errback=self.source_failed,
+                dont_filter=True,
+                meta={META_SOURCE: (kind, url, root or url)},
+            )
+        except (ValueError, TypeError, UnicodeError):
+            self._inc("filtered/invalid")
+            return None
 
     def _page_request(
         self, url: str, *, depth: int, site: str | None, prior: PriorCapture | None
-    ) -> Request | None:
+    ) -> Request | FetchedPage | None:
+        """The request for an article page; its capture when none can be made (too long, or
+        unusable: the page still gets its row); None past ``max_pages``."""
         if self.max_pages is not None and self.scheduled >= self.max_pages:
             self._inc("skipped_max_pages")
             return None
@@ -248,8 +266,9 @@ class SourcesSpider(Spider):
                 headers["If-Modified-Since"] = prior.last_modified
             self._inc("recrawled")
         self._emit(scheduled=self.scheduled)
-        return Request(
+        return request_or_failure(
             url,
+            self.max_url_length,
             callback=self.parse_page,
             errback=self.page_failed,
             dont_filter=True,
@@ -275,7 +294,7 @@ class SourcesSpider(Spider):
         meta = response.meta.get(META_SOURCE)
         return str(meta[2]) if meta else response.url
 
-    async def parse_feed(self, response: Response) -> AsyncIterator[Request]:
+    async def parse_feed(self, response: Response) -> AsyncIterator[Request | FetchedPage]:
         if not self._source_ok(response, "feed"):
             return
         self._inc("feeds_read")
@@ -305,7 +324,7 @@ class SourcesSpider(Spider):
             if request is not None:
                 yield request
 
-    async def parse_sitemap(self, response: Response) -> AsyncIterator[Request]:
+    async def parse_sitemap(self, response: Response) -> AsyncIterator[Request | FetchedPage]:
         if not self._source_ok(response, "sitemap"):
             return
         sitemap = await asyncio.to_thread(parse_sitemap, response.body, response.url)
@@ -328,8 +347,8 @@ class SourcesSpider(Spider):
                 if request is not None:
                     yield request
         elif sitemap.kind == "urlset":
-            async for request in self._follow("sitemap", response.url, sitemap.entries):
-                yield request
+            async for found in self._follow("sitemap", response.url, sitemap.entries):
+                yield found
 
     def _too_old(self, entry: SourceEntry) -> bool:
         return (
@@ -338,7 +357,7 @@ class SourcesSpider(Spider):
 
     async def _follow(
         self, kind: str, source_url: str, entries: list[SourceEntry], depth: int = 0
-    ) -> AsyncIterator[Request]:
+    ) -> AsyncIterator[Request | FetchedPage]:
         """Record ``entries`` as discoveries of a source and request those not archived yet."""
         kept = []
         for entry in entries:
@@ -406,6 +425,11 @@ class SourcesSpider(Spider):
     def source_failed(self, failure: Failure) -> None:
         request: Request = failure.request  # type: ignore[attr-defined]
         kind, url, root = request.meta.get(META_SOURCE, ("source", request.url, request.url))
+        if isinstance(failure.value, AddressRefused) and request.url not in self.seed_urls():
+            # A feed or sitemap listed by another on a network the crawl may not reach.
+            self._inc("filtered/private_address")
+            logger.info("Not reading %s: %s", request.url, failure.getErrorMessage())
+            return
         reason, message = failure_reason(failure)
         self._report(SourceOutcome(kind, url, root, reason, message))
 
@@ -469,5 +493,10 @@ class SourcesSpider(Spider):
         if page.failure == "robots_txt" and request.meta.get(META_DEPTH, 0) > 0:
             # A link robots.txt rules out is simply not followed; it is no capture.
             self._inc("filtered/robots_txt")
+            return None
+        if page.failure == "private_address" and not page.redirects:
+            # Nor is a link (a feed or sitemap entry, a link of a page) to a network the crawl
+            # may not reach; a page that redirected there keeps its capture, with its hops.
+            self._inc("filtered/private_address")
             return None
         return page

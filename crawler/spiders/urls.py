@@ -1,13 +1,19 @@
-"""The ``urls`` spider: fetch an explicit list of URLs, one capture each."""
+"""The ``urls`` spider: fetch an explicit list of URLs, one capture each.
+
+"One capture each" holds for a URL that cannot be fetched at all: one Scrapy cannot make a
+request of gets a capture with reason ``invalid_url``, and one longer than ``URLLENGTH_LIMIT``
+(which Scrapy's ``UrlLengthMiddleware`` would drop without a word) reason ``too_long``.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 from scrapy import Request, Spider
+from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -15,7 +21,13 @@ from crawler.capture import META_HOPS, META_RESPONSE, META_STATUS
 from crawler.failures import failure_reason
 from crawler.items import FetchedPage
 
-__all__ = ["UrlsSpider", "page_from_failure", "page_from_response"]
+__all__ = [
+    "UrlsSpider",
+    "page_from_failure",
+    "page_from_response",
+    "request_or_failure",
+    "unfetchable_page",
+]
 
 META_URL = "morgue_url"  # the URL as requested, kept across redirects
 
@@ -29,11 +41,23 @@ class UrlsSpider(Spider):
             # From the command line (`-a urls=...`): a JSON list or one URL per line.
             urls = json.loads(urls) if urls.lstrip().startswith("[") else urls.split()
         self.urls: list[str] = list(dict.fromkeys(urls or []))
+        self.max_url_length = 0  # URLLENGTH_LIMIT; 0 for none
 
-    async def start(self) -> AsyncIterator[Request]:
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.max_url_length = crawler.settings.getint("URLLENGTH_LIMIT")
+        return spider
+
+    def seed_urls(self) -> list[str]:
+        """The URLs this crawl was started from (crawler.netpolicy)."""
+        return list(self.urls)
+
+    async def start(self) -> AsyncIterator[Request | FetchedPage]:
         for url in self.urls:
-            yield Request(
+            yield request_or_failure(
                 url,
+                self.max_url_length,
                 callback=self.parse,
                 errback=self.failed,
                 # Each listed URL is fetched even if an earlier one redirected to it.
@@ -46,6 +70,25 @@ class UrlsSpider(Spider):
 
     def failed(self, failure: Failure) -> Iterator[FetchedPage]:
         yield page_from_failure(failure)
+
+
+def unfetchable_page(url: str, reason: str, message: str) -> FetchedPage:
+    """The capture of a URL that no request was made for."""
+    return FetchedPage(url=url, fetched_at=datetime.now(UTC), failure=reason, error=message)
+
+
+def request_or_failure(url: str, max_length: int, **kwargs: Any) -> Request | FetchedPage:
+    """A request for ``url``, or, when none can be made, its capture: ``invalid_url`` for a
+    URL Scrapy rejects, ``too_long`` for one longer than ``max_length`` once encoded (0: no
+    limit)."""
+    try:
+        request = Request(url, **kwargs)
+    except (ValueError, TypeError, UnicodeError) as exc:
+        return unfetchable_page(url, "invalid_url", f"{type(exc).__name__}: {exc}")
+    if max_length and len(request.url) > max_length:
+        message = f"URL of {len(request.url)} characters, over URLLENGTH_LIMIT ({max_length})"
+        return unfetchable_page(url, "too_long", message)
+    return request
 
 
 def page_from_response(response: Response) -> FetchedPage:
@@ -75,9 +118,8 @@ def page_from_failure(failure: Failure) -> FetchedPage:
     )
     status = request.meta.get(META_STATUS)
     if reason == "too_large" and status is not None and status[0] == request.url:
-        # The response arrived and was archived; only decoding it overflowed (a gzip bomb).
+        # The response arrived and was archived, but decoding it overflowed DOWNLOAD_MAXSIZE
+        # (a decompression bomb): its row points at the record, and says what went wrong.
         page.final_url, page.status, page.content_type = status
         page.response = request.meta.get(META_RESPONSE)
-        page.failure = None
-        page.extract_error = message
     return page

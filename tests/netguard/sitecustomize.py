@@ -8,11 +8,18 @@ instead of a slow, silent trip to the Wayback Machine; connections to a non-loop
 are refused. Each blocked attempt is appended to the file named by ``NETGUARD_LOG``, which the
 test session reads and fails on. Names under ``.invalid`` fail too, unlogged: they never resolve
 anywhere, so tests use them for a host that is gone.
+
+``NETGUARD_FAKE_DNS`` (JSON, ``{"intranet.test": "10.0.0.5"}``) makes names resolve to the
+addresses a test chose, private and link-local ones included, without asking any DNS server: a
+test can then show that a crawl refuses them. Connecting to such an address stays blocked and
+logged like any other, so the test fails if the crawl tried.
 """
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import json
 import os
 import socket
 import sys
@@ -53,12 +60,53 @@ def _is_invalid(host: object) -> bool:
     return name.rstrip(".").lower().endswith(".invalid")
 
 
-def _getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+def _is_ip_literal(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+def _load_fake_dns() -> dict[str, str]:
+    raw = os.environ.get("NETGUARD_FAKE_DNS")
+    if not raw:
+        return {}
+    return {name.rstrip(".").lower(): address for name, address in json.loads(raw).items()}
+
+
+_FAKE_DNS = _load_fake_dns()
+
+
+def _fake_answer(name: str, port: Any, family: int, type: int, proto: int) -> Any:
+    address = ipaddress.ip_address(_FAKE_DNS[name])
+    want = socket.AF_INET if address.version == 4 else socket.AF_INET6
+    if family not in (socket.AF_UNSPEC, want):
+        raise socket.gaierror(socket.EAI_ADDRFAMILY, f"{name}: no address of that family")
+    if isinstance(port, bytes | str):
+        port = int(port) if str(port).isdigit() else socket.getservbyname(str(port))
+    sockaddr: tuple[Any, ...] = (str(address), int(port or 0))
+    if want == socket.AF_INET6:
+        sockaddr = (*sockaddr, 0, 0)
+    kinds = [type] if type else [socket.SOCK_STREAM, socket.SOCK_DGRAM]
+    return [(want, kind, proto, "", sockaddr) for kind in kinds]
+
+
+def _getaddrinfo(
+    host: Any, port: Any = None, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
+) -> Any:
+    name = host.decode("ascii", "replace") if isinstance(host, bytes) else str(host)
+    if name.rstrip(".").lower() in _FAKE_DNS:
+        return _fake_answer(name.rstrip(".").lower(), port, family, type, proto)
+    if _is_ip_literal(name):
+        # Reading an address needs no lookup; connecting to it is what the guard checks.
+        flags |= socket.AI_NUMERICHOST
+        return _real_getaddrinfo(host, port, family, type, proto, flags)
     if not _is_local(host):
         if not _is_invalid(host):
             _blocked(f"lookup {host}")
         raise socket.gaierror(socket.EAI_NONAME, f"{host}: blocked by the tests' network guard")
-    return _real_getaddrinfo(host, *args, **kwargs)
+    return _real_getaddrinfo(host, port, family, type, proto, flags)
 
 
 def _gethostbyname(host: str) -> str:
@@ -77,7 +125,11 @@ def _connect(self: socket.socket, address: Any) -> None:
 
 
 def _connect_ex(self: socket.socket, address: Any) -> int:
-    _check_address(self, address)
+    # connect_ex reports a failure by its errno (Twisted's TCP client relies on it).
+    try:
+        _check_address(self, address)
+    except ConnectionRefusedError:
+        return errno.ECONNREFUSED
     return int(_real_connect_ex(self, address))
 
 
