@@ -40,6 +40,32 @@ class CrawlResult:
     finish_reason: str | None = None
     interrupted: bool = False
 
+    @property
+    def error(self) -> str | None:
+        """The fault that stopped the crawl (a WARC or database write), as one line."""
+        value = self.stats.get("crawl/error")
+        return str(value) if value else None
+
+    @property
+    def status(self) -> str:
+        """The run's status: ``failed`` on a fault, else ``interrupted`` or ``finished``."""
+        if self.error or (self.returncode != 0 and not self.interrupted):
+            return "failed"
+        return "interrupted" if self.interrupted else "finished"
+
+    def failure(self, log_file: Path | None) -> str | None:
+        """What to tell the user when the crawl failed, in one line; None when it did not."""
+        if self.error:
+            return self.error
+        if self.returncode == 0 or self.interrupted:
+            return None
+        how = (
+            f"was killed by signal {-self.returncode}"
+            if self.returncode < 0
+            else f"failed (exit status {self.returncode})"
+        )
+        return f"the crawl process {how}" + (f"; see {log_file}" if log_file else "")
+
 
 def run_crawl_process(
     job: CrawlJob,
@@ -50,7 +76,12 @@ def run_crawl_process(
     settings = dict(job.settings)
     settings["PROGRESS_EVENTS_ENABLED"] = True
     if job.log_file is not None:
-        job.log_file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            job.log_file.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ArchiveError(
+                f"cannot create the log directory {job.log_file.parent}: {exc.strerror or exc}"
+            ) from exc
         settings.setdefault("LOG_FILE", str(job.log_file))
     payload = json.dumps(
         {"spider": job.spider, "spider_args": job.spider_args, "settings": settings}

@@ -31,6 +31,7 @@ __all__ = [
     "Database",
     "current_revision",
     "default_db_url",
+    "error_line",
     "head_revision",
     "open_database",
     "open_existing_database",
@@ -71,6 +72,11 @@ def _safe_url(url: str | URL) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return str(url)
+
+
+def error_line(exc: BaseException) -> str:
+    """A database error as one line: the driver's message, without SQLAlchemy's wrapping."""
+    return _one_line(exc)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -254,7 +260,12 @@ class Database:
         )
 
     def __repr__(self) -> str:
-        return f"Database({_safe_url(self.engine.url)!r})"
+        return f"Database({self.safe_url!r})"
+
+    @property
+    def safe_url(self) -> str:
+        """The URL to show people: the password hidden."""
+        return _safe_url(self.engine.url)
 
     @contextmanager
     def session(self, *, readonly: bool = False) -> Iterator[Session]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import json
+import logging
 import os
 import platform
 import sys
@@ -23,6 +24,7 @@ from scrapy.settings import Settings
 
 from crawler.capture import find_capture
 from crawler.encodings import accept_encoding
+from crawler.faults import STAT_ERROR
 
 __all__ = ["crawl_settings", "main", "run_crawl", "tune_process"]
 
@@ -99,8 +101,14 @@ def run_crawl(
 
 
 def main() -> int:
+    # The log file may sit on the disk that just filled up: a log line that cannot be written
+    # is dropped, not reported with a traceback on stderr (the fault reaches the CLI as an
+    # event). This is the switch logging documents for production use.
+    logging.raiseExceptions = False
     job = json.load(sys.stdin)
     stats = run_crawl(job["spider"], job.get("spider_args", {}), job.get("settings", {}))
+    if stats.get(STAT_ERROR):
+        return 1
     return 0 if stats.get("finish_reason") in ("finished", "shutdown", None) else 1
 
 

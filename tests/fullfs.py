@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["fill", "tmpfs"]
+__all__ = ["fill", "read_only", "tmpfs"]
 
 
 @contextmanager
@@ -45,3 +45,19 @@ def fill(path: Path, leave: int) -> None:
     if free > leave:
         with open(path / "filler", "wb") as fh:
             fh.write(b"\0" * (free - leave))
+
+
+@contextmanager
+def read_only(path: Path) -> Iterator[Path]:
+    """``path`` as a directory no write can reach: a read-only tmpfs for root (who may write
+    through any mode bits), else a directory without write permission."""
+    if os.geteuid() != 0:
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o555)
+        try:
+            yield path
+        finally:
+            path.chmod(0o755)
+        return
+    with tmpfs(path, "1m", read_only=True):
+        yield path

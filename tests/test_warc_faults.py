@@ -4,7 +4,6 @@ directory. A failed write is cut back to the last whole record and every later w
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ from archive.exceptions import WarcWriteError
 from archive.warc import OPEN_SUFFIX, RecordLocation, WarcWriter, check_writable, read_record
 from tests.conftest import ROOT
 from tests.corpus import corpus_pages
-from tests.fullfs import fill, tmpfs
+from tests.fullfs import fill, read_only, tmpfs
 from tests.readers import reader, reader_env
 
 
@@ -143,22 +142,12 @@ def test_a_write_past_the_file_size_limit_is_cut_back_too(tmp_path: Path) -> Non
     assert_readable(directory, written, [page.html for page in pages])
 
 
-@pytest.fixture
-def read_only_dir(tmp_path: Path) -> object:
-    path = tmp_path / "warcs"
-    if os.geteuid() != 0:
-        path.mkdir()
-        path.chmod(0o555)
-        yield path
-        path.chmod(0o755)
-        return
-    with tmpfs(path, "1m", read_only=True):
-        yield path
+def test_a_read_only_directory_is_refused_before_and_at_the_first_write(tmp_path: Path) -> None:
+    with read_only(tmp_path / "warcs") as read_only_dir:
+        _refused(read_only_dir)
 
 
-def test_a_read_only_directory_is_refused_before_and_at_the_first_write(
-    read_only_dir: Path,
-) -> None:
+def _refused(read_only_dir: Path) -> None:
     with pytest.raises(WarcWriteError) as checked:
         check_writable(read_only_dir)
     assert str(read_only_dir) in str(checked.value)

@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -16,9 +17,9 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from archive.crawl_process import CrawlJob, CrawlResult, run_crawl_process
-from archive.db import open_database
+from archive.db import Database, open_database
 from archive.durations import format_duration, parse_duration, parse_since
-from archive.exceptions import ArchiveError, InvalidInput
+from archive.exceptions import ArchiveError, DatabaseError, InvalidInput
 from archive.frontier import compile_patterns
 from archive.memento import check_timegate
 from archive.resume import orphan_responses, recover_interrupted
@@ -31,6 +32,7 @@ from archive.sources import (
 )
 from archive.store import capture_to_json, finish_run, iter_captures_for_run, run_tally, start_run
 from archive.urls import validate_url
+from archive.warc import check_writable
 
 from .archive_cmd import EXTRACT_LATER, ExtractWhen, OutputFormat
 from .options import DataDirOption, DbOption, Paths, SettingOption, parse_settings, resolve_paths
@@ -109,12 +111,6 @@ class CrawlSummary:
         )
 
 
-def _status(result: CrawlResult) -> str:
-    if result.interrupted:
-        return "interrupted"
-    return "finished" if result.returncode == 0 else "failed"
-
-
 def crawl(
     paths: Paths,
     spec: CrawlSpec,
@@ -125,8 +121,10 @@ def crawl(
     """Run one crawl in a child process; returns its summary (``run_rows`` gives its captures).
 
     ``progress``: ``bar`` for a live display on a terminal, ``lines`` for one log line per page
-    on stderr, ``none`` for silence.
+    on stderr, ``none`` for silence. A fault that stopped the crawl (a WARC or database write)
+    raises ``ArchiveError`` with one line naming it, after the run is recorded ``failed``.
     """
+    check_writable(Path(overrides.get("WARC_DIR") or paths.warc_dir))
     db = open_database(paths.db_url)
     started = time.monotonic()
     try:
@@ -158,31 +156,41 @@ def crawl(
             "sources", spider_args, settings, log_file=paths.log_dir / f"run-{run_id}.log"
         )
         result = _run(job, progress)
-        link_discoveries(db)
-        reconcile_published(db, run_id)
-        tally = run_tally(db, run_id)
-        stats = result.stats
-        summary = CrawlSummary(
-            run_id=run_id,
-            status=_status(result),
-            pages=tally.pages,
-            verdicts=tally.verdicts,
-            recovered=tally.recovered,
-            revisits=int(stats.get("warc/revisits_written", 0)),
-            skipped_archived=int(stats.get("sources/skipped_archived", 0)),
-            entries=int(stats.get("sources/entries", 0)),
-            new_entries=int(stats.get("sources/new_entries", 0)),
-            errors=int(stats.get("sources/errors", 0)) + int(stats.get("log_count/ERROR", 0)),
-            duration_s=time.monotonic() - started,
-        )
-        finish_run(db, run_id, summary.status, {**stats, "summary": summary.to_json()})
+        failure = result.failure(job.log_file)
+        try:
+            summary = _summarise(db, run_id, result, time.monotonic() - started)
+        except DatabaseError as exc:
+            if failure is None:
+                raise
+            raise ArchiveError(f"{failure}; and run {run_id} could not be recorded: {exc}") from exc
     finally:
         db.close()
-    if result.returncode != 0 and not result.interrupted:
-        raise ArchiveError(
-            f"the crawl process failed (exit status {result.returncode}); see {job.log_file}"
-        )
+    if failure is not None:
+        raise ArchiveError(f"{failure} (run {run_id} failed after {summary.pages} pages)")
     return summary, result
+
+
+def _summarise(db: Database, run_id: int, result: CrawlResult, duration: float) -> CrawlSummary:
+    """Link the run's discoveries, count what it stored and record how it ended."""
+    link_discoveries(db)
+    reconcile_published(db, run_id)
+    tally = run_tally(db, run_id)
+    stats = result.stats
+    summary = CrawlSummary(
+        run_id=run_id,
+        status=result.status,
+        pages=tally.pages,
+        verdicts=tally.verdicts,
+        recovered=tally.recovered,
+        revisits=int(stats.get("warc/revisits_written", 0)),
+        skipped_archived=int(stats.get("sources/skipped_archived", 0)),
+        entries=int(stats.get("sources/entries", 0)),
+        new_entries=int(stats.get("sources/new_entries", 0)),
+        errors=int(stats.get("sources/errors", 0)) + int(stats.get("log_count/ERROR", 0)),
+        duration_s=duration,
+    )
+    finish_run(db, run_id, summary.status, {**stats, "summary": summary.to_json()})
+    return summary
 
 
 def run_rows(db_url: str, run_id: int, limit: int | None = None) -> Iterator[dict[str, Any]]:

@@ -41,7 +41,7 @@ from archive.sources import (
 )
 from archive.urls import normalise_url
 from archive.warc import read_record
-from crawler.capture import META_PRIOR
+from crawler.capture import META_PRIOR, NotArchived
 from crawler.items import FetchedPage
 from crawler.spiders.urls import META_URL, page_from_failure, page_from_response
 
@@ -363,6 +363,8 @@ class SourcesSpider(Spider):
         return Path(self.warc_dir)
 
     def source_failed(self, failure: Failure) -> None:
+        if isinstance(failure.value, NotArchived):
+            return  # the crawl is stopping on a write error, reported once
         request: Request = failure.request  # type: ignore[attr-defined]
         self._inc("errors")
         logger.warning("Cannot read %s: %s", request.url, failure.getErrorMessage())
@@ -405,6 +407,8 @@ class SourcesSpider(Spider):
         item.content_type = headers.get("content-type", item.content_type)
 
     def page_failed(self, failure: Failure) -> FetchedPage | None:
+        if isinstance(failure.value, NotArchived):
+            return None  # its records could not be written and the crawl is stopping: no row
         request: Request = failure.request  # type: ignore[attr-defined]
         page = page_from_failure(failure)
         if page.failure == "robots_txt" and request.meta.get(META_DEPTH, 0) > 0:

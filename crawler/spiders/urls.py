@@ -11,7 +11,7 @@ from scrapy import Request, Spider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.capture import META_HOPS, META_RESPONSE, META_STATUS
+from crawler.capture import META_HOPS, META_RESPONSE, META_STATUS, NotArchived
 from crawler.failures import failure_reason
 from crawler.items import FetchedPage
 
@@ -45,6 +45,8 @@ class UrlsSpider(Spider):
         yield page_from_response(response)
 
     def failed(self, failure: Failure) -> Iterator[FetchedPage]:
+        if isinstance(failure.value, NotArchived):
+            return  # its records could not be written and the crawl is stopping: no row
         yield page_from_failure(failure)
 
 
