@@ -1,8 +1,10 @@
 """Start a crawl in a child process and follow its progress events.
 
 A Twisted reactor runs once per process, and a crawl that crashes or is killed must not take
-its caller with it, so every crawl runs as ``python -m crawler.run`` with a JSON job on stdin.
-The child prints one JSON event per line on stdout; its log goes to a file in the data dir.
+its caller with it, so every crawl runs as ``python -m crawler.run`` with a JSON job on the first
+line of its stdin. The child prints one JSON event per line on stdout; its log goes to a file
+in the data dir. Its stdin stays open, with nothing more written, until the child has exited:
+its end of file tells the child that this process died (crawler.lifeline).
 """
 
 from __future__ import annotations
@@ -75,6 +77,10 @@ def run_crawl_process(
     """Run ``job`` to the end in a child process, calling ``on_event`` for each event line."""
     settings = dict(job.settings)
     settings["PROGRESS_EVENTS_ENABLED"] = True
+    # The child stops when this process dies (crawler.lifeline): it watches for SIGHUP from
+    # the kernel and for the end of its stdin, which this process keeps open until the child
+    # has exited.
+    settings["CRAWL_PARENT_PID"] = os.getpid()
     if job.log_file is not None:
         try:
             job.log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -101,8 +107,8 @@ def run_crawl_process(
     result = CrawlResult(returncode=0)
     assert child.stdin is not None and child.stdout is not None
     try:
-        child.stdin.write(payload)
-        child.stdin.close()
+        child.stdin.write(payload + "\n")
+        child.stdin.flush()
         for line in child.stdout:
             event = _parse_event(line)
             if event is None:
@@ -120,6 +126,7 @@ def run_crawl_process(
     finally:
         child.stdout.close()
     result.returncode = child.wait()
+    child.stdin.close()
     if result.finish_reason == "shutdown":
         result.interrupted = True
     return result

@@ -5,9 +5,9 @@ A WARC writer holds an exclusive ``flock`` on its ``*.warc.gz.open`` file until 
 whole gzip member (each record is one member, so this drops at most a half-written record) and
 renamed to its final name; capture rows pointing past the cut are removed (their URLs are then
 not archived, and the next crawl fetches them again). Response records no capture points at
-(``orphan_responses``) let that crawl re-fetch their URLs as revisits. Crawl runs whose process
-is gone are marked ``interrupted`` (only those started on this host: a pid means nothing
-elsewhere).
+(``orphan_responses``) let that crawl re-fetch their URLs as revisits. Runs that are dead by
+their heartbeat, or whose process on this host is gone, are marked ``interrupted``
+(``archive.heartbeat``).
 """
 
 from __future__ import annotations
@@ -15,17 +15,17 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import socket
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.db import Database
-from archive.models import Capture, Run
+from archive.heartbeat import close_dead_runs
+from archive.models import Capture
 from archive.sitemaps import parse_date
 from archive.sources import PriorCapture
 from archive.warc import OPEN_SUFFIX
@@ -127,16 +127,6 @@ def finalise_stale_warcs(warc_dir: Path) -> list[RecoveredFile]:
     return done
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def recover_interrupted(db: Database, warc_dir: Path) -> list[RecoveredFile]:
     """Finalise stale WARC files, drop captures pointing past their end, close dead runs."""
     recovered = finalise_stale_warcs(warc_dir)
@@ -160,17 +150,7 @@ def recover_interrupted(db: Database, warc_dir: Path) -> list[RecoveredFile]:
             count = int(getattr(removed, "rowcount", 0) or 0)
             if count:
                 logger.warning("Removed %d captures whose records %s lost", count, item.name)
-        running = session.execute(
-            select(Run.id, Run.args).where(Run.status == "running", Run.kind == "crawl")
-        ).all()
-        host = socket.gethostname()
-        for run_id, args in running:
-            pid = (args or {}).get("pid")
-            if (args or {}).get("host") != host:
-                continue  # another machine's crawl: its pid means nothing here
-            if isinstance(pid, int) and not _pid_alive(pid):
-                session.execute(update(Run).where(Run.id == run_id).values(status="interrupted"))
-                logger.warning("Run %d was interrupted (its process is gone)", run_id)
+        close_dead_runs(session)
     return recovered
 
 

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from archive.crawl_process import CrawlJob, CrawlResult, run_crawl_process
 from archive.db import open_database
 from archive.exceptions import ArchiveError, DatabaseError, InvalidInput
+from archive.heartbeat import beat
 from archive.memento import check_timegate
 from archive.store import capture_to_json, captures_for_run, finish_run, start_run
 from archive.urls import validate_url
@@ -87,6 +88,7 @@ def archive_urls(
     rows: list[dict[str, Any]] = []
     try:
         run_id = start_run(db, kind, {"urls": len(urls), "settings": dict(overrides)})
+        beat(db, run_id)  # this process's until the crawl process takes the heartbeat over
         settings: dict[str, Any] = {
             "WARC_DIR": str(paths.warc_dir),
             "STORE_DB_URL": paths.db_url,

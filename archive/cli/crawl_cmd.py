@@ -21,6 +21,7 @@ from archive.db import Database, open_database
 from archive.durations import format_duration, parse_duration, parse_since
 from archive.exceptions import ArchiveError, DatabaseError, InvalidInput
 from archive.frontier import compile_patterns
+from archive.heartbeat import beat
 from archive.memento import check_timegate
 from archive.resume import orphan_responses, recover_interrupted
 from archive.schedule import SCHEDULE_RUN_ENV, attach_run
@@ -86,6 +87,7 @@ class CrawlSummary:
     new_entries: int
     errors: int
     duration_s: float
+    skipped_claimed: int = 0  # pages left to another crawl running at the same time
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -96,6 +98,7 @@ class CrawlSummary:
             "recovered": self.recovered,
             "revisits": self.revisits,
             "skipped_archived": self.skipped_archived,
+            "skipped_claimed": self.skipped_claimed,
             "entries": self.entries,
             "new_entries": self.new_entries,
             "errors": self.errors,
@@ -104,9 +107,10 @@ class CrawlSummary:
 
     def line(self) -> str:
         verdicts = ", ".join(f"{v} {n}" for v, n in sorted(self.verdicts.items())) or "none"
+        claimed = f"{self.skipped_claimed} left to another crawl, " if self.skipped_claimed else ""
         return (
             f"crawl {self.status}: {self.pages} pages ({verdicts}), {self.revisits} unchanged, "
-            f"{self.skipped_archived} already archived, {self.recovered} recovered, "
+            f"{self.skipped_archived} already archived, {claimed}{self.recovered} recovered, "
             f"{self.errors} errors in {format_duration(self.duration_s)} (run {self.run_id})"
         )
 
@@ -137,6 +141,7 @@ def crawl(
             "host": socket.gethostname(),
         }
         run_id = start_run(db, "crawl", args)
+        beat(db, run_id)  # this process's until the crawl process takes the heartbeat over
         schedule_run = os.environ.get(SCHEDULE_RUN_ENV)
         if schedule_run and schedule_run.isdigit():
             attach_run(db, int(schedule_run), run_id)
@@ -184,6 +189,7 @@ def _summarise(db: Database, run_id: int, result: CrawlResult, duration: float) 
         recovered=tally.recovered,
         revisits=int(stats.get("warc/revisits_written", 0)),
         skipped_archived=int(stats.get("sources/skipped_archived", 0)),
+        skipped_claimed=int(stats.get("sources/skipped_claimed", 0)),
         entries=int(stats.get("sources/entries", 0)),
         new_entries=int(stats.get("sources/new_entries", 0)),
         errors=int(stats.get("sources/errors", 0)) + int(stats.get("log_count/ERROR", 0)),
