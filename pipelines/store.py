@@ -198,6 +198,7 @@ class StorePipeline:
         cause = exc.__cause__ if isinstance(exc, DatabaseError) else exc
         if not isinstance(cause, OperationalError | InterfaceError | OSError):
             logger.error("Cannot store the capture of %s: %s", item.url, exc)
+            logger.debug("Storing %s failed", item.url, exc_info=exc)
             return
         self._failed = True
         self.stats.inc_value("store/not_stored")

@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -145,7 +146,8 @@ def test_kill_9_of_the_cli_stops_its_crawl_and_the_next_crawl_archives_only_the_
     n = 60
     db_path = tmp_path / "morgue.sqlite3"
     warc_dir = tmp_path / "warcs"
-    with CorpusSite(n, delay=0.05) as site:
+    # At 2 pages at a time, 0.2 s each, the crawl cannot get through the feed before the kill.
+    with CorpusSite(n, delay=0.2) as site:
         feed = site.url("/feed.xml")
         cli = _start_crawl(tmp_path, feed, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2")
         try:
@@ -184,7 +186,7 @@ def test_kill_9_of_the_crawl_process_fails_the_run_with_one_line(tmp_path: Path)
     # Small pages: the next run cuts the killed crawl's open WARC file back to its last whole
     # record, which hangs on records over 64 KiB until branch recovery's fix of
     # archive/resume.py:complete_length lands.
-    count = 150
+    count = 80
     db_path = tmp_path / "morgue.sqlite3"
     with MockServer() as server:
         feed = server.url(f"/news/many.xml?n={count}")
@@ -321,9 +323,17 @@ def test_two_identical_crawls_started_together_archive_each_page_once(
         if backend == "sqlite"
         else request.getfixturevalue("postgres_url")
     )
-    with CorpusSite(n) as site:
+    # The feed is answered once both crawls have asked for it: they surely overlap.
+    both = threading.Barrier(2, timeout=WAIT)
+
+    def on_request(path: str) -> None:
+        if path == "/feed.xml":
+            both.wait()
+
+    with CorpusSite(n, on_request=on_request) as site:
         feed = site.url("/feed.xml")
-        crawls = [_start_crawl(tmp_path, feed, db=db_url) for _ in range(2)]
+        # Extraction has no part in who fetches what: off, for speed.
+        crawls = [_start_crawl(tmp_path, feed, "--extract", "later", db=db_url) for _ in range(2)]
         try:
             results = [c.communicate(timeout=WAIT * 2) for c in crawls]
         finally:
