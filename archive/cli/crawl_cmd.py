@@ -393,7 +393,10 @@ def crawl_command(
     says it is due, and then fetched with If-None-Match/If-Modified-Since (an unchanged page is
     stored as a WARC revisit record). Entry dates, news sitemap titles and languages are kept.
     Progress is shown on a terminal, one line per page otherwise; a summary ends the run.
-    With --format json, each capture also lists the "sources" that named its page.
+    With --format json, each capture also lists the "sources" that named its page. A page
+    another crawl running at the same time has claimed is left to it. Exit status 1 when a
+    fault stopped the crawl (a full disk, a database that cannot be written): one line on
+    stderr names it.
 
     Examples:
 
