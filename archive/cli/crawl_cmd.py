@@ -162,17 +162,33 @@ def crawl(
         )
         result = _run(job, progress)
         failure = result.failure(job.log_file)
-        try:
-            summary = _summarise(db, run_id, result, time.monotonic() - started)
-        except DatabaseError as exc:
-            if failure is None:
-                raise
-            raise ArchiveError(f"{failure}; and run {run_id} could not be recorded: {exc}") from exc
+        if failure is None:
+            return _summarise(db, run_id, result, time.monotonic() - started), result
+        duration = time.monotonic() - started
+        raise ArchiveError(_record_failure(db, run_id, result, failure, duration))
     finally:
         db.close()
-    if failure is not None:
-        raise ArchiveError(f"{failure} (run {run_id} failed after {summary.pages} pages)")
-    return summary, result
+
+
+def _record_failure(
+    db: Database, run_id: int, result: CrawlResult, failure: str, duration: float
+) -> str:
+    """Record a run that a fault stopped; returns the one line that tells the user.
+
+    The disk that filled up may hold the database too: the run's own row is written first, in
+    the smallest transaction there is, and the rest is left to the next crawl if it cannot be.
+    """
+    try:
+        finish_run(db, run_id, "failed", result.stats)
+    except DatabaseError as exc:
+        return f"{failure}; and run {run_id} could not be recorded: {exc}"
+    try:
+        pages = _summarise(db, run_id, result, duration).pages
+    except DatabaseError:
+        # Its discoveries are linked to their pages by the next crawl; only the dates its
+        # sources gave are not copied to its captures.
+        pages = run_tally(db, run_id).pages
+    return f"{failure} (run {run_id} failed after {pages} pages)"
 
 
 def _summarise(db: Database, run_id: int, result: CrawlResult, duration: float) -> CrawlSummary:
