@@ -33,6 +33,34 @@ pytestmark = pytest.mark.slow
 WAIT = 120.0  # seconds any process is given to do what the test waits for (a slow machine)
 
 
+class Gate:
+    """Holds every article request after the first ``after`` until it is opened: however slow
+    the machine, a crawl cannot get through the feed before the test has done its part."""
+
+    def __init__(self, after: int) -> None:
+        self.after = after
+        self.seen = 0
+        self._open = threading.Event()
+        self._lock = threading.Lock()
+
+    def __call__(self, path: str) -> None:
+        if not path.startswith("/news/") or "/morgue-" in path:
+            return
+        with self._lock:
+            self.seen += 1
+            held = self.seen > self.after
+        if held:
+            self._open.wait(WAIT)
+
+    def open(self) -> None:
+        self._open.set()
+
+
+def _articles(site: CorpusSite) -> int:
+    """Article pages the site was asked for (not the soft-404 probes)."""
+    return len([p for p in site.article_requests() if "/morgue-" not in p])
+
+
 def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("MORGUE_")}
 
@@ -146,29 +174,31 @@ def test_kill_9_of_the_cli_stops_its_crawl_and_the_next_crawl_archives_only_the_
     n = 60
     db_path = tmp_path / "morgue.sqlite3"
     warc_dir = tmp_path / "warcs"
-    # At 2 pages at a time, 0.2 s each, the crawl cannot get through the feed before the kill.
-    with CorpusSite(n, delay=0.2) as site:
+    gate = Gate(after=10)
+    with CorpusSite(n, delay=0.1, on_request=gate) as site:
         feed = site.url("/feed.xml")
-        cli = _start_crawl(tmp_path, feed, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2")
+        later = ("--extract", "later")  # extraction has no part in this: off, for speed
+        cli = _start_crawl(tmp_path, feed, *later, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2")
         try:
             _wait_for(lambda: _captures(db_path) >= 5, "the first captures")
             (child,) = _children(cli.pid)
             os.kill(cli.pid, signal.SIGKILL)
-            cli.communicate()
+            gate.open()
             # The crawl process notices at once (SIGHUP from the kernel, its stdin closed)
             # and stops after the pages in flight; it does not go on to the end of the feed.
             _wait_for(lambda: _gone(child), "the crawl process to stop")
+            cli.communicate()  # the crawl process wrote to the same stderr: read to its end
         finally:
+            gate.open()
             _kill_group(cli.pid)
-        first_fetches = len(site.article_requests())
-        assert first_fetches < n
+        assert _articles(site) < n
         _assert_valid_warcs(warc_dir)
         runs, first = _stored(f"sqlite:///{db_path}", warc_dir)
         assert [run.status for run in runs] == ["interrupted"]  # recorded by the crawl itself
         assert 5 <= len(first) < n
         # The next crawl archives only what is missing.
         proc = run_morgue("--data-dir", str(tmp_path), "crawl", "--feed", feed,
-                          "--no-recover", "--format", "json", *FAST)  # fmt: skip
+                          "--no-recover", "--format", "json", *later, *FAST)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert len(json_lines(proc.stdout)) == n - len(first)
     runs, captures = _stored(f"sqlite:///{db_path}", warc_dir)
@@ -226,6 +256,8 @@ def _job(tmp_path: Path, feed: str, run_id: int, parent_pid: int) -> str:
         "LIVENESS_DB_URL": f"sqlite:///{tmp_path / 'morgue.sqlite3'}",
         "STORE_RUN_ID": run_id,
         "MEMENTO_ENABLED": False,
+        # A soft-404 probe would queue behind the request a Gate holds.
+        "LIVENESS_PROBE_ENABLED": False,
         "PROGRESS_EVENTS_ENABLED": True,
         "CRAWL_PARENT_PID": parent_pid,
         "LOG_FILE": str(tmp_path / "crawl.log"),
@@ -263,8 +295,9 @@ def _end(child: subprocess.Popen[bytes]) -> None:
 
 def test_a_crawl_whose_event_pipe_breaks_stops_and_records_its_run(tmp_path: Path) -> None:
     n = 40
+    gate = Gate(after=5)
     with (
-        CorpusSite(n, delay=0.1) as site,
+        CorpusSite(n, delay=0.3, on_request=gate) as site,
         open_database(f"sqlite:///{tmp_path / 'morgue.sqlite3'}") as db,
     ):
         run_id = start_run(db, "crawl", {})
@@ -277,12 +310,14 @@ def test_a_crawl_whose_event_pipe_breaks_stops_and_records_its_run(tmp_path: Pat
                 assert line, "the crawl ended early"
                 captures += json.loads(line).get("event") == "capture"
             # The reader goes away but this process (its parent) lives and keeps stdin open:
-            # only the broken pipe tells the crawl that nobody follows it any more.
+            # only the broken pipe, at the next event, tells the crawl that nobody follows it.
             child.stdout.close()
+            gate.open()
             child.wait(timeout=WAIT)
         finally:
+            gate.open()
             _end(child)
-        fetched = len(site.article_requests())
+        fetched = _articles(site)
     assert fetched < n
     with db.session(readonly=True) as session:
         run = session.get(Run, run_id)
