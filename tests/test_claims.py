@@ -3,18 +3,21 @@ it; claims of ended or dead runs are void; concurrent claimers never both get a 
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select, update
 
 from archive.claims import claim_pages
 from archive.db import Database, open_database
-from archive.heartbeat import beat, close_dead_runs, live_runs
+from archive.heartbeat import beat, close_dead_runs, live_runs, pid_alive
 from archive.models import Claim, Run
 from archive.resume import recover_interrupted
 from archive.store import finish_run, start_run
@@ -36,6 +39,21 @@ def _dead_pid() -> int:
     proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)  # fmt: skip
     return int(proc.stdout)
+
+
+def test_a_process_that_exited_is_not_alive_even_before_it_is_reaped() -> None:
+    # A crawl process killed with its CLI is handed to init, which may reap it late.
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 60
+        while Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline, "the child did not exit"
+            time.sleep(0.01)
+        assert not pid_alive(child.pid)  # a zombie: signal 0 alone would say it is alive
+    finally:
+        child.wait()
+    assert not pid_alive(child.pid)
+    assert pid_alive(os.getpid())
 
 
 def test_a_page_held_by_a_live_run_is_left_to_it(database: Database) -> None:
