@@ -63,6 +63,7 @@ EXTENSIONS = {
     "crawler.capture.WarcCapture": 100,
     "crawler.pool.ExtractionPool": 200,
     "crawler.progress.ProgressEvents": 500,
+    "crawler.lifeline.Lifeline": 600,
 }
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 300,
@@ -74,6 +75,8 @@ ITEM_PIPELINES = {
 # -- The crawl's process (crawler.run) -------------------------------------------------------
 CRAWL_SWITCH_INTERVAL = 0.0001  # seconds; sys.setswitchinterval (Python's default: 0.005)
 CRAWL_MALLOC_MMAP_THRESHOLD = 262144  # bytes; glibc's, fixed (0: glibc's sliding default)
+CRAWL_PARENT_PID = 0  # set by the CLI: the process whose death stops this crawl (0: none)
+CRAWL_HEARTBEAT_INTERVAL = 30.0  # seconds between renewals of the run's heartbeat
 
 # -- WARC capture (crawler.capture.WarcCapture) ----------------------------------------------
 WARC_ENABLED = True

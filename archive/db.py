@@ -48,6 +48,7 @@ __all__ = [
     "chunked",
     "current_revision",
     "default_db_url",
+    "error_line",
     "head_revision",
     "one_of",
     "open_database",
@@ -169,6 +170,11 @@ def _safe_url(url: str | URL) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return str(url)
+
+
+def error_line(exc: BaseException) -> str:
+    """A database error as one line: the driver's message, without SQLAlchemy's wrapping."""
+    return _one_line(exc)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -297,7 +303,7 @@ def _create_engine(url: str) -> Engine:
 #: The newest revision in migrations/versions. Known without Alembic, which takes a tenth of a
 #: second to import, so that opening a current database needs none of it (a test keeps the two
 #: in step).
-SCHEMA_HEAD = "0008_fts_tools"
+SCHEMA_HEAD = "0009_claims"
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:
@@ -381,7 +387,12 @@ class Database:
         )
 
     def __repr__(self) -> str:
-        return f"Database({_safe_url(self.engine.url)!r})"
+        return f"Database({self.safe_url!r})"
+
+    @property
+    def safe_url(self) -> str:
+        """The URL to show people: the password hidden."""
+        return _safe_url(self.engine.url)
 
     @contextmanager
     def session(self, *, readonly: bool = False) -> Iterator[Session]:

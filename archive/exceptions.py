@@ -1,4 +1,5 @@
-"""The library's errors. The CLI turns each into one line on stderr and exit status 2."""
+"""The library's errors. The CLI turns each into one line on stderr: exit status 2 for bad input
+(``InvalidInput``), 1 for the others."""
 
 __all__ = [
     "ArchiveError",
@@ -8,6 +9,7 @@ __all__ = [
     "InvalidInput",
     "InvalidURL",
     "WarcError",
+    "WarcWriteError",
 ]
 
 
@@ -25,6 +27,11 @@ class InvalidURL(InvalidInput):
 
 class WarcError(ArchiveError):
     """A WARC file cannot be written or a record cannot be read back."""
+
+
+class WarcWriteError(WarcError):
+    """Writing WARC records failed (a full disk, a read-only file system): a fault that stops
+    a crawl, since every later page would fail the same way."""
 
 
 class DatabaseError(ArchiveError):

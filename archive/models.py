@@ -35,6 +35,7 @@ __all__ = [
     "UNKNOWN_STATE",
     "Base",
     "Capture",
+    "Claim",
     "Discovery",
     "JSONType",
     "Link",
@@ -135,9 +136,33 @@ class Run(Base):
     # When the records its WARC files hold were last reconciled with the DB (archive.resume):
     # set once a run that did not finish has had its unstored records indexed.
     reconciled_at: Mapped[datetime | None]
+    # The process doing the run's work renews these (archive.heartbeat): a ``running`` run past
+    # ``alive_until``, or whose process on this host is gone, is dead, on any host.
+    heartbeat_at: Mapped[datetime | None]
+    alive_until: Mapped[datetime | None]
+    host: Mapped[str | None] = mapped_column(Text)
+    pid: Mapped[int | None] = mapped_column(Integer)
 
     def __repr__(self) -> str:
         return f"Run(id={self.id!r}, kind={self.kind!r}, status={self.status!r})"
+
+
+class Claim(Base):
+    """A page a crawl has taken on: overlapping crawls leave it to the run that holds it.
+
+    Keyed by a digest of the normalised URL (a URL may be longer than an index entry can be).
+    A claim of a run that is no longer running, or is dead, is void (archive.claims).
+    """
+
+    __tablename__ = "claims"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    claimed_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"Claim(url={self.url!r}, run_id={self.run_id!r})"
 
 
 class Capture(Base):

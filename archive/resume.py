@@ -5,8 +5,9 @@ A WARC writer holds an exclusive ``flock`` on its ``*.warc.gz.open`` file until 
 of its last whole record (each record is one gzip member, so this drops at most a half-written
 one) and renamed to its final name. A capture row pointing past the cut keeps its row and its
 text and gets ``record_error`` (its page then counts as not archived, and the next crawl fetches
-it again). Runs whose process is gone are marked ``interrupted`` (only those started on this
-host: a pid means nothing elsewhere). Records that a run which did not finish wrote and never
+it again). Runs that are dead by
+their heartbeat, or whose process on this host is gone, are marked ``interrupted``
+(``archive.heartbeat``). Records that a run which did not finish wrote and never
 stored are indexed as captures of that run (``archive.unstored``), once per run
 (``runs.reconciled_at``).
 
@@ -19,7 +20,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,6 +28,8 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from archive.db import Database
+from archive.heartbeat import close_dead_runs
+from archive.heartbeat import live_runs as running_and_alive
 from archive.models import Capture, Run
 from archive.unstored import UnstoredFinder, index_unstored, run_of_warcinfo
 from archive.warc import OPEN_SUFFIX
@@ -169,30 +171,18 @@ def mark_past_cut(db: Database, files: Iterable[RecoveredFile]) -> int:
     return count
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _dead(run: Run, host: str) -> bool:
-    args = run.args or {}
-    pid = args.get("pid")
-    return args.get("host") == host and isinstance(pid, int) and not _pid_alive(pid)
-
-
 def live_runs(db: Database, warc_dir: Path) -> set[int]:
     """Runs that may still be writing: ``running`` and not known dead. A run that records no
     process (``morgue archive``) is live while a WARC file it writes is held open."""
-    host = socket.gethostname()
     with db.session(readonly=True) as session:
         running = list(session.scalars(select(Run).where(Run.status == "running")))
-    live = {run.id for run in running if not _dead(run, host) and (run.args or {}).get("pid")}
-    unknown = {run.id for run in running if not (run.args or {}).get("pid")}
+        alive = running_and_alive(session, [run.id for run in running])
+    # Runs from before heartbeats that recorded no process either: live only while they hold
+    # a WARC file open.
+    unknown = {
+        run.id for run in running if run.alive_until is None and not (run.args or {}).get("pid")
+    }
+    live = alive - unknown
     if unknown and warc_dir.is_dir():
         for path in warc_dir.glob(f"*{OPEN_SUFFIX}"):
             if held_by_writer(path):
@@ -203,15 +193,8 @@ def live_runs(db: Database, warc_dir: Path) -> set[int]:
 
 
 def _close_dead_runs(db: Database) -> list[int]:
-    host = socket.gethostname()
-    closed = []
     with db.session() as session:
-        for run in session.scalars(select(Run).where(Run.status == "running")):
-            if _dead(run, host):
-                run.status = "interrupted"
-                closed.append(run.id)
-                logger.warning("Run %d was interrupted (its process is gone)", run.id)
-    return closed
+        return close_dead_runs(session)
 
 
 def _runs_to_reconcile(db: Database) -> dict[int, datetime]:

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from archive.capture import CaptureRecord
+from archive.claims import release_claims
 from archive.db import Database
 from archive.exceptions import DatabaseError, InvalidURL
 from archive.extract import Extraction
@@ -136,6 +137,7 @@ def finish_run(db: Database, run_id: int, status: str, stats: dict[str, Any]) ->
         run.status = status
         run.finished_at = _utcnow()
         run.stats = _clean_json(stats)
+        release_claims(session, run_id)
     logger.debug("Finished run %d: %s", run_id, status)
 
 

@@ -1,7 +1,10 @@
 """WARC/1.1 writing and reading back, on top of warcio.
 
 Each record is one gzip member, written with a single ``write`` and flushed, so that a process
-killed between records leaves a file whose every record is whole. A file is named
+killed between records leaves a file whose every record is whole. A write that fails (a full
+disk, a file system gone read-only) is cut back to where its group of records began, so the file
+still ends with a whole record, and the writer refuses every later write with the same error:
+the caller stops instead of losing page after page. A file is named
 ``PREFIX-TIMESTAMP-SERIAL-PID~HOST.warc.gz`` (the IIPC/Heritrix convention) and carries the suffix
 ``.open`` until it is closed; it is rotated once it grows past ``max_size``.
 
@@ -12,6 +15,7 @@ parameter here, with a faster default.
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import hashlib
 import io
@@ -35,7 +39,7 @@ from warcio.warcwriter import BaseWARCWriter
 
 from archive import __version__
 from archive.contentcoding import decode_content
-from archive.exceptions import WarcError
+from archive.exceptions import WarcError, WarcWriteError
 from archive.warcscan import check_record, read_member
 
 __all__ = [
@@ -47,6 +51,7 @@ __all__ = [
     "ReadRecord",
     "RecordLocation",
     "WarcWriter",
+    "check_writable",
     "payload_digest",
     "read_record",
 ]
@@ -154,11 +159,15 @@ class WarcWriter:
         self.hostname = hostname or socket.gethostname()
         self._serializer = _Serializer(self)
         self._lock = threading.Lock()
-        self._file: io.BufferedWriter | None = None
+        # Unbuffered: a failed write must leave no bytes behind in a buffer that a later flush
+        # or close would append after the cut.
+        self._file: io.FileIO | None = None
         self._name: str | None = None
         self._serial = 0
         self._warcinfo_id: str | None = None
         self._sealed = False
+        self._failed: str | None = None  # why writing stopped for good (a write error)
+        self._torn = False  # the current file could not be cut back after a failed write
         self.files_written: list[str] = []
         self.records_written = 0
         self.bytes_written = 0
@@ -195,11 +204,12 @@ class WarcWriter:
             self._serial += 1
             try:
                 # "x": two writers that pick the same name must not share a file.
-                self._file = open(self.directory / (name + OPEN_SUFFIX), "xb")  # noqa: SIM115
+                self._file = open(self.directory / (name + OPEN_SUFFIX), "xb", buffering=0)  # noqa: SIM115
             except FileExistsError:
                 continue
             except OSError as exc:
-                raise WarcError(f"cannot create WARC file in {self.directory}: {exc}") from exc
+                self._failed = f"cannot create a WARC file in {self.directory}: {_os_error(exc)}"
+                raise WarcWriteError(self._failed) from exc
             break
         # Held until the file is closed: a ``.open`` file nobody holds is left over from a
         # killed process (archive.resume finalises those).
@@ -240,12 +250,26 @@ class WarcWriter:
     def _close_locked(self) -> None:
         if self._file is None or self._name is None:
             return
-        self._file.close()
-        os.replace(self.directory / (self._name + OPEN_SUFFIX), self.directory / self._name)
-        logger.info("Closed WARC file %s", self._name)
-        self.files_written.append(self._name)
+        name, file = self._name, self._file
         self._file = None
         self._name = None
+        self._warcinfo_id = None
+        open_path = self.directory / (name + OPEN_SUFFIX)
+        try:
+            empty = file.tell() == 0
+            file.close()
+            if self._torn:
+                # Its end is a record cut short: leave it open for archive.resume to cut back.
+                logger.error("Left %s open: it ends with a record cut short", open_path.name)
+            elif empty:  # not even its warcinfo record could be written
+                open_path.unlink()
+            else:
+                os.replace(open_path, self.directory / name)
+                logger.info("Closed WARC file %s", name)
+                self.files_written.append(name)
+        except OSError as exc:
+            # Its records are whole: the next crawl's resumption closes it.
+            logger.error("Cannot close WARC file %s: %s", open_path, _os_error(exc))
 
     def __enter__(self) -> WarcWriter:
         return self
@@ -273,6 +297,8 @@ class WarcWriter:
 
     def _ready_locked(self) -> str | None:
         """Make sure a file with room is open; returns its warcinfo record's id."""
+        if self._failed is not None:
+            raise WarcWriteError(self._failed)
         if self._sealed:
             raise WarcError("the WARC writer is sealed: the crawl was stopped")
         if self._file is not None and self._file.tell() >= self.max_size:
@@ -290,10 +316,13 @@ class WarcWriter:
         assert self._file is not None and self._name is not None
         offset = self._file.tell()
         try:
-            self._file.write(b"".join(members))
-            self._file.flush()
+            _write_all(self._file, b"".join(members))
         except OSError as exc:
-            raise WarcError(f"cannot write to {self._name}: {exc}") from exc
+            self._cut(offset)
+            self._failed = (
+                f"cannot write to WARC file {self.directory / self._name}: {_os_error(exc)}"
+            )
+            raise WarcWriteError(self._failed) from exc
         locations = []
         for record, member in zip(records, members, strict=True):
             locations.append(
@@ -309,6 +338,21 @@ class WarcWriter:
         self.records_written += len(members)
         self.bytes_written += sum(len(m) for m in members)
         return locations
+
+    def _cut(self, offset: int) -> None:
+        """Take a failed write's bytes off the end of the current file (needs no free space)."""
+        assert self._file is not None
+        try:
+            os.ftruncate(self._file.fileno(), offset)
+            self._file.seek(offset)
+        except OSError as exc:
+            self._torn = True
+            logger.error("Cannot cut %s back to %d: %s", self._name, offset, _os_error(exc))
+
+    @property
+    def failed(self) -> str | None:
+        """Why this writer refuses to write (a write error), or None while it writes."""
+        return self._failed
 
     def _write_group(self, records: Sequence[Any]) -> list[RecordLocation]:
         # Records are serialised and compressed outside the lock, so that writer threads
@@ -493,6 +537,37 @@ class WarcWriter:
             warc_headers_dict=warc_headers,
         )
         return self._write_group([record])[0]
+
+
+def check_writable(directory: Path) -> None:
+    """Raise ``WarcWriteError`` unless WARC files can be created in ``directory`` (made if
+    missing): a crawl checks before it fetches anything, rather than fail on its first page."""
+    directory = Path(directory)
+    probe = directory / f".morgue-write-check-{os.getpid()}-{threading.get_ident()}"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with open(probe, "xb", buffering=0) as fh:
+            _write_all(fh, b"WARC/1.1\r\n")
+        probe.unlink()
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+        raise WarcWriteError(f"cannot write WARC files in {directory}: {_os_error(exc)}") from exc
+
+
+def _write_all(file: io.FileIO, data: bytes) -> None:
+    """Write all of ``data``: a raw write may take only part of it (the last free blocks)."""
+    view = memoryview(data)
+    while view:
+        written = file.write(view)
+        if not written:  # pragma: no cover - only for a non-blocking file
+            raise OSError(f"wrote nothing of {len(view)} bytes")
+        view = view[written:]
+
+
+def _os_error(exc: OSError) -> str:
+    """An OS error as people read it: "No space left on device", without the errno prefix."""
+    return exc.strerror or str(exc)
 
 
 def payload_digest(body: bytes) -> str:

@@ -21,15 +21,16 @@ from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
 from archive.capture import RedirectHop
-from archive.exceptions import WarcError
+from archive.exceptions import WarcError, WarcWriteError
 from archive.memento import parse_http_date, provenance_headers
 from archive.sources import PriorCapture
 from archive.warc import RecordLocation, WarcWriter, payload_digest
+from crawler.faults import WARC_WRITE_FAILED, stop_crawl
 from crawler.wire import META_WIRE
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "META_REVISIT",
     "META_STATUS",
     "AwaitCapture",
+    "NotArchived",
     "WarcCapture",
     "find_capture",
 ]
@@ -56,6 +58,10 @@ META_HOPS = "morgue_hops"  # list[RedirectHop] followed so far
 META_PRIOR = "morgue_prior"
 META_REVISIT = "morgue_revisit"
 _META_PENDING = "morgue_pending_record"  # Future of the records being written
+
+
+class NotArchived(IgnoreRequest):
+    """A response whose records could not be written: the page is dropped, it gets no row."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,9 +268,12 @@ class AwaitCapture:
     reactor serves other downloads.
     """
 
-    def __init__(self, capture: WarcCapture | None, stats: StatsCollector) -> None:
+    def __init__(
+        self, capture: WarcCapture | None, stats: StatsCollector, crawler: Crawler | None = None
+    ) -> None:
         self.capture = capture
         self.stats = stats
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -272,7 +281,7 @@ class AwaitCapture:
         if capture is None:
             raise NotConfigured("no WARC capture (WARC_ENABLED is off)")
         assert crawler.stats is not None
-        return cls(capture, crawler.stats)
+        return cls(capture, crawler.stats, crawler)
 
     async def process_response(self, request: Request, response: Response) -> Response:
         pending: Future[tuple[RecordLocation, bool, int]] | None = request.meta.pop(
@@ -282,6 +291,13 @@ class AwaitCapture:
             return response
         try:
             loc, revisit, written = await asyncio.wrap_future(pending)
+        except WarcWriteError as exc:
+            # A full disk or a read-only file system: every page after this one would fail
+            # too. Stop the crawl (the first such error is reported) and drop this page.
+            self.stats.inc_value("warc/write_errors")
+            if self.crawler is not None:
+                stop_crawl(self.crawler, WARC_WRITE_FAILED, str(exc))
+            raise NotArchived(str(exc)) from None
         except (WarcError, OSError, RuntimeError) as exc:
             # The page goes on without a record, as when the writer fails on the reactor.
             logger.error("Could not archive %s: %s", response.url, exc)

@@ -4,8 +4,9 @@
 starts ``python -m crawler.run`` with a JSON job on stdin, because a Twisted reactor runs once per
 process, and a crash or kill of the crawl must not take the CLI down with it.
 
-Job fields: ``spider`` (name), ``spider_args`` (dict), ``settings`` (dict of Scrapy settings,
-applied at command-line priority, e.g. ``WARC_DIR``, ``STORE_DB_URL``, ``STORE_RUN_ID``).
+The job is one line of JSON on stdin. Its fields: ``spider`` (name), ``spider_args`` (dict),
+``settings`` (dict of Scrapy settings, applied at command-line priority, e.g. ``WARC_DIR``,
+``STORE_DB_URL``, ``STORE_RUN_ID``, ``CRAWL_PARENT_PID``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import json
+import logging
 import os
 import platform
 import sys
@@ -23,6 +25,7 @@ from scrapy.settings import Settings
 
 from crawler.capture import find_capture
 from crawler.encodings import accept_encoding
+from crawler.faults import STAT_ERROR
 
 __all__ = ["crawl_settings", "main", "run_crawl", "tune_process"]
 
@@ -99,8 +102,15 @@ def run_crawl(
 
 
 def main() -> int:
-    job = json.load(sys.stdin)
+    # The log file may sit on the disk that just filled up: a log line that cannot be written
+    # is dropped, not reported with a traceback on stderr (the fault reaches the CLI as an
+    # event). This is the switch logging documents for production use.
+    logging.raiseExceptions = False
+    # The job is the first line: the CLI keeps stdin open after it (crawler.lifeline).
+    job = json.loads(sys.stdin.readline())
     stats = run_crawl(job["spider"], job.get("spider_args", {}), job.get("settings", {}))
+    if stats.get(STAT_ERROR):
+        return 1
     return 0 if stats.get("finish_reason") in ("finished", "shutdown", None) else 1
 
 

@@ -5,6 +5,10 @@ does not exist. Both writes run on one store thread, off the reactor: a busy dat
 stall downloads. The thread stores every item waiting when it is free in one transaction, so
 under load the commits (and SQLite's write lock) are shared by many captures, while a lone
 capture waits for nobody. An item is done once its row is committed.
+
+A database that cannot be written (a full disk, a lost server) stops the crawl (crawler.faults);
+a capture whose metadata record cannot be written (the WARC writer stopped) is stored without
+it, since its response record is whole.
 """
 
 from __future__ import annotations
@@ -19,14 +23,17 @@ from datetime import timedelta
 from typing import Any, Self
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from archive.capture import CaptureRecord
-from archive.db import Database, open_database
+from archive.db import Database, error_line, open_database
+from archive.exceptions import DatabaseError, WarcError
 from archive.pagestate import DEFAULT_RULE, StateRule
 from archive.store import save_captures
 from crawler.capture import WarcCapture, find_capture
+from crawler.faults import STORE_FAILED, stop_crawl
 from crawler.items import FetchedPage
 
 __all__ = ["StorePipeline", "metadata_payload"]
@@ -138,12 +145,15 @@ class StorePipeline:
         run_id: int | None,
         rule: StateRule = DEFAULT_RULE,
         max_batch: int = 100,
+        crawler: Crawler | None = None,
     ) -> None:
         self.rule = rule
         self.db = db
         self.capture = capture
         self.stats = stats
         self.run_id = run_id
+        self.crawler = crawler
+        self._failed = False  # the database could not be written: nothing more is tried
         self._batcher = _Batcher(self._records, self._save, max_batch)
 
     @classmethod
@@ -167,11 +177,36 @@ class StorePipeline:
             run_id,
             rule,
             max_batch=settings.getint("STORE_MAX_BATCH"),
+            crawler=crawler,
         )
 
     async def process_item(self, item: FetchedPage) -> FetchedPage:
-        await asyncio.wrap_future(self._batcher.submit(item))
+        if self._failed:
+            self.stats.inc_value("store/not_stored")
+            raise DropItem("not stored: the database cannot be written", log_level="DEBUG")
+        try:
+            await asyncio.wrap_future(self._batcher.submit(item))
+        except Exception as exc:
+            self._store_failed(item, exc)
+            raise DropItem(f"not stored: {exc}", log_level="DEBUG") from None
         return item
+
+    def _store_failed(self, item: FetchedPage, exc: Exception) -> None:
+        """One line per fault, no traceback: a database that cannot be written stops the crawl,
+        a capture it refuses (one bad value) costs that capture only."""
+        self.stats.inc_value("store/errors")
+        cause = exc.__cause__ if isinstance(exc, DatabaseError) else exc
+        if not isinstance(cause, OperationalError | InterfaceError | OSError):
+            logger.error("Cannot store the capture of %s: %s", item.url, exc)
+            logger.debug("Storing %s failed", item.url, exc_info=exc)
+            return
+        self._failed = True
+        self.stats.inc_value("store/not_stored")
+        message = f"cannot store captures in {self.db.safe_url}: {error_line(cause)}"
+        if self.crawler is not None:
+            stop_crawl(self.crawler, STORE_FAILED, message)
+        else:
+            logger.error("%s", message)
 
     def _records(self, item: FetchedPage) -> list[CaptureRecord]:
         records = [self._record(item)]
@@ -187,9 +222,14 @@ class StorePipeline:
     def _record(self, item: FetchedPage) -> CaptureRecord:
         metadata = None
         if self.capture is not None:
-            metadata = self.capture.write_metadata(
-                item.final_url or item.url, metadata_payload(item), item.response
-            )
+            try:
+                metadata = self.capture.write_metadata(
+                    item.final_url or item.url, metadata_payload(item), item.response
+                )
+            except WarcError:
+                # The writer stopped (and the crawl with it, reported once): the response
+                # record is whole, so the capture is kept, without its metadata record.
+                self.stats.inc_value("store/metadata_not_written")
         return CaptureRecord(
             url=item.url,
             fetched_at=item.fetched_at,

@@ -14,12 +14,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from archive.crawl_process import CrawlJob, CrawlResult, run_crawl_process
 from archive.db import open_database
-from archive.exceptions import ArchiveError, InvalidInput
+from archive.exceptions import ArchiveError, DatabaseError, InvalidInput
+from archive.heartbeat import beat
 from archive.memento import check_timegate
 from archive.outcomes import run_notes
 from archive.store import capture_to_json, captures_for_run, finish_run, start_run
 from archive.urllist import parse_url_list
 from archive.urls import validate_url
+from archive.warc import check_writable
 
 from .options import (
     ALLOW_PRIVATE,
@@ -111,10 +113,17 @@ def archive_urls(
     kind: str = "archive",
     progress: bool = False,
 ) -> tuple[list[dict[str, Any]], CrawlResult]:
-    """Archive ``urls`` in a crawl process; return one contract row per URL, in input order."""
+    """Archive ``urls`` in a crawl process; return one contract row per URL, in input order.
+
+    A fault that stopped the crawl (a WARC or database write) raises ``ArchiveError`` with one
+    line naming it, after the run is recorded ``failed``.
+    """
+    check_writable(Path(overrides.get("WARC_DIR") or paths.warc_dir))
     db = open_database(paths.db_url)
+    rows: list[dict[str, Any]] = []
     try:
         run_id = start_run(db, kind, {"urls": len(urls), "settings": dict(overrides)})
+        beat(db, run_id)  # this process's until the crawl process takes the heartbeat over
         settings: dict[str, Any] = {
             "WARC_DIR": str(paths.warc_dir),
             "STORE_DB_URL": paths.db_url,
@@ -130,13 +139,15 @@ def archive_urls(
             log_file=paths.log_dir / f"run-{run_id}.log",
         )
         result = _run_with_progress(job, len(urls)) if progress else run_crawl_process(job)
-        status = (
-            "interrupted"
-            if result.interrupted
-            else ("finished" if result.returncode == 0 else "failed")
-        )
-        finish_run(db, run_id, status, result.stats)
-        captures = captures_for_run(db, run_id)
+        failure = result.failure(job.log_file)
+        try:
+            finish_run(db, run_id, result.status, result.stats)
+            captures = captures_for_run(db, run_id)
+        except DatabaseError as exc:
+            if failure is None:
+                raise
+            failure = f"{failure}; and the run could not be recorded: {exc}"
+            captures = []
         rows_by_url: dict[str, dict[str, Any]] = {}
         recovered: dict[str, dict[str, Any]] = {}
         for capture in captures:
@@ -144,14 +155,14 @@ def archive_urls(
             target.setdefault(capture.url, capture_to_json(capture))
         # One result per URL, in input order; a copy recovered from a web archive follows the
         # dead capture it stands in for, as a capture of its own with recovered_from set.
-        rows: list[dict[str, Any]] = []
         for url in urls:
             rows.extend(row for row in (rows_by_url.get(url), recovered.get(url)) if row)
     finally:
         db.close()
-    if result.returncode != 0 and not result.interrupted:
+    if failure is not None:
+        archived = len(rows_by_url)
         raise ArchiveError(
-            f"the crawl process failed (exit status {result.returncode}); see {job.log_file}"
+            f"{failure} (run {run_id} failed: {archived} of {len(urls)} URLs archived)"
         )
     return rows, result
 
@@ -245,8 +256,9 @@ def archive_command(
     One result per URL, in the order given. Exit status 0 when every URL was processed (a dead
     page is a result, not an error), 2 for bad usage or bad input (nothing archived), 3 when
     bad lines of an -i list were skipped and the other URLs archived (each bad line is
-    reported as FILE:LINE: reason; --strict refuses the whole list instead). -i also reads a
-    browser's bookmarks export.
+    reported as FILE:LINE: reason; --strict refuses the whole list instead), 1 when a fault
+    stopped the run (a full disk, a database that cannot be written): one line on stderr names
+    it. -i also reads a browser's bookmarks export.
 
     Examples:
 

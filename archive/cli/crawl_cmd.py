@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -16,10 +17,11 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from archive.crawl_process import CrawlJob, CrawlResult, run_crawl_process
-from archive.db import open_database
+from archive.db import Database, open_database
 from archive.durations import format_duration, parse_duration, parse_since
-from archive.exceptions import ArchiveError, InvalidInput
+from archive.exceptions import ArchiveError, DatabaseError, InvalidInput
 from archive.frontier import compile_patterns
+from archive.heartbeat import beat
 from archive.memento import check_timegate
 from archive.outcomes import SourceOutcome, all_failed, memento_failures, run_notes
 from archive.resume import Recovery, recover_interrupted
@@ -31,6 +33,7 @@ from archive.sources import (
 )
 from archive.store import capture_to_json, finish_run, iter_captures_for_run, run_tally, start_run
 from archive.urls import validate_url
+from archive.warc import check_writable
 
 from .archive_cmd import EXTRACT_LATER, ExtractWhen, OutputFormat
 from .options import (
@@ -101,6 +104,7 @@ class CrawlSummary:
     new_entries: int
     errors: int
     duration_s: float
+    skipped_claimed: int = 0  # pages left to another crawl running at the same time
     sources: list[SourceOutcome] = field(default_factory=list)  # each source tried, in order
     all_sources_failed: bool = False
     stats: dict[str, Any] = field(default_factory=dict)  # the crawl's, for run_notes
@@ -119,6 +123,7 @@ class CrawlSummary:
             "recovered": self.recovered,
             "revisits": self.revisits,
             "skipped_archived": self.skipped_archived,
+            "skipped_claimed": self.skipped_claimed,
             "entries": self.entries,
             "new_entries": self.new_entries,
             "errors": self.errors,
@@ -133,9 +138,10 @@ class CrawlSummary:
 
     def line(self) -> str:
         verdicts = ", ".join(f"{v} {n}" for v, n in sorted(self.verdicts.items())) or "none"
+        claimed = f"{self.skipped_claimed} left to another crawl, " if self.skipped_claimed else ""
         return (
             f"crawl {self.status}: {self.pages} pages ({verdicts}), {self.revisits} unchanged, "
-            f"{self.skipped_archived} already archived, {self.recovered} recovered, "
+            f"{self.skipped_archived} already archived, {claimed}{self.recovered} recovered, "
             f"{self.errors} errors in {format_duration(self.duration_s)} (run {self.run_id})"
         )
 
@@ -158,12 +164,6 @@ class CrawlSummary:
         return out
 
 
-def _status(result: CrawlResult) -> str:
-    if result.interrupted:
-        return "interrupted"
-    return "finished" if result.returncode == 0 else "failed"
-
-
 def crawl(
     paths: Paths,
     spec: CrawlSpec,
@@ -174,8 +174,10 @@ def crawl(
     """Run one crawl in a child process; returns its summary (``run_rows`` gives its captures).
 
     ``progress``: ``bar`` for a live display on a terminal, ``lines`` for one log line per page
-    on stderr, ``none`` for silence.
+    on stderr, ``none`` for silence. A fault that stopped the crawl (a WARC or database write)
+    raises ``ArchiveError`` with one line naming it, after the run is recorded ``failed``.
     """
+    check_writable(Path(overrides.get("WARC_DIR") or paths.warc_dir))
     db = open_database(paths.db_url)
     started = time.monotonic()
     try:
@@ -190,6 +192,7 @@ def crawl(
             "host": socket.gethostname(),
         }
         run_id = start_run(db, "crawl", args)
+        beat(db, run_id)  # this process's until the crawl process takes the heartbeat over
         schedule_run = os.environ.get(SCHEDULE_RUN_ENV)
         if schedule_run and schedule_run.isdigit():
             attach_run(db, int(schedule_run), run_id)
@@ -207,35 +210,75 @@ def crawl(
         )
         sources: list[SourceOutcome] = []
         result = _run(job, progress, sources.append)
-        link_discoveries(db)
-        reconcile_published(db, run_id)
-        tally = run_tally(db, run_id)
-        stats = result.stats
-        summary = CrawlSummary(
-            run_id=run_id,
-            status=_status(result),
-            pages=tally.pages,
-            verdicts=tally.verdicts,
-            recovered=tally.recovered,
-            revisits=int(stats.get("warc/revisits_written", 0)),
-            skipped_archived=int(stats.get("sources/skipped_archived", 0)),
-            entries=int(stats.get("sources/entries", 0)),
-            new_entries=int(stats.get("sources/new_entries", 0)),
-            errors=int(stats.get("sources/errors", 0)) + int(stats.get("log_count/ERROR", 0)),
-            duration_s=time.monotonic() - started,
-            sources=sources,
-            all_sources_failed=not result.interrupted and all_failed(sources, spec.roots),
-            stats=stats,
-            log_file=str(job.log_file),
-        )
-        finish_run(db, run_id, summary.status, {**stats, "summary": summary.to_json()})
+        failure = result.failure(job.log_file)
+        duration = time.monotonic() - started
+        if failure is None:
+            summary = _summarise(db, run_id, result, duration, sources=sources, spec=spec)
+            return summary, result
+        raise ArchiveError(_record_failure(db, run_id, result, failure, duration))
     finally:
         db.close()
-    if result.returncode != 0 and not result.interrupted:
-        raise ArchiveError(
-            f"the crawl process failed (exit status {result.returncode}); see {job.log_file}"
-        )
-    return summary, result
+
+
+def _record_failure(
+    db: Database, run_id: int, result: CrawlResult, failure: str, duration: float
+) -> str:
+    """Record a run that a fault stopped; returns the one line that tells the user.
+
+    The disk that filled up may hold the database too: the run's own row is written first, in
+    the smallest transaction there is, and the rest is left to the next crawl if it cannot be.
+    """
+    try:
+        finish_run(db, run_id, "failed", result.stats)
+    except DatabaseError as exc:
+        return f"{failure}; and run {run_id} could not be recorded: {exc}"
+    try:
+        pages = _summarise(db, run_id, result, duration).pages
+    except DatabaseError:
+        # Its discoveries are linked to their pages by the next crawl; only the dates its
+        # sources gave are not copied to its captures.
+        pages = run_tally(db, run_id).pages
+    return f"{failure} (run {run_id} failed after {pages} pages)"
+
+
+def _summarise(
+    db: Database,
+    run_id: int,
+    result: CrawlResult,
+    duration: float,
+    *,
+    sources: list[SourceOutcome] | None = None,
+    spec: CrawlSpec | None = None,
+) -> CrawlSummary:
+    """Link the run's discoveries, count what it stored and record how it ended."""
+    link_discoveries(db)
+    reconcile_published(db, run_id)
+    tally = run_tally(db, run_id)
+    stats = result.stats
+    summary = CrawlSummary(
+        run_id=run_id,
+        status=result.status,
+        pages=tally.pages,
+        verdicts=tally.verdicts,
+        recovered=tally.recovered,
+        revisits=int(stats.get("warc/revisits_written", 0)),
+        skipped_archived=int(stats.get("sources/skipped_archived", 0)),
+        skipped_claimed=int(stats.get("sources/skipped_claimed", 0)),
+        entries=int(stats.get("sources/entries", 0)),
+        new_entries=int(stats.get("sources/new_entries", 0)),
+        errors=int(stats.get("sources/errors", 0)) + int(stats.get("log_count/ERROR", 0)),
+        duration_s=duration,
+        sources=list(sources or []),
+        all_sources_failed=(
+            spec is not None
+            and not result.interrupted
+            and all_failed(list(sources or []), spec.roots)
+        ),
+        stats=stats,
+        log_file=str(result.log_file) if result.log_file else None,
+    )
+    finish_run(db, run_id, summary.status, {**stats, "summary": summary.to_json()})
+    return summary
 
 
 def _recovery_line(recovery: Recovery) -> str:
@@ -470,7 +513,10 @@ def crawl_command(
     says it is due, and then fetched with If-None-Match/If-Modified-Since (an unchanged page is
     stored as a WARC revisit record). Entry dates, news sitemap titles and languages are kept.
     Progress is shown on a terminal, one line per page otherwise; a summary ends the run.
-    With --format json, each capture also lists the "sources" that named its page.
+    With --format json, each capture also lists the "sources" that named its page. A page
+    another crawl running at the same time has claimed is left to it. Exit status 1 when a
+    fault stopped the crawl (a full disk, a database that cannot be written): one line on
+    stderr names it.
 
     Examples:
 

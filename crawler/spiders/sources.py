@@ -6,6 +6,10 @@ the ``urls`` spider. A site crawl follows links from its start pages to ``depth`
 same registered domain, through ``archive.frontier.LinkFilter``. A URL already archived live is
 skipped, or, once older than ``recrawl_after`` seconds, fetched again with ``If-None-Match`` and
 ``If-Modified-Since``: an unchanged payload becomes a revisit record (crawler.capture).
+
+Pages are claimed in the database before they are requested (archive.claims): a page another
+live crawl holds is left to it (``sources/skipped_claimed``), so overlapping crawls share the
+work and never archive a page twice.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sys
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +28,7 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 
+from archive.claims import claim_pages
 from archive.db import Database, open_database
 from archive.exceptions import ArchiveError, InvalidURL
 from archive.feeds import read_feed
@@ -41,10 +45,11 @@ from archive.sources import (
 )
 from archive.urls import normalise_url
 from archive.warc import read_record
-from crawler.capture import META_PRIOR
+from crawler.capture import META_PRIOR, NotArchived
 from crawler.failures import failure_reason
 from crawler.items import FetchedPage
 from crawler.netpolicy import AddressRefused
+from crawler.progress import emit_event
 from crawler.spiders.urls import (
     META_URL,
     page_from_failure,
@@ -142,8 +147,7 @@ class SourcesSpider(Spider):
     def _emit(self, name: str = "queue", /, **event: Any) -> None:
         """A progress event for the CLI, next to crawler.progress's (one JSON line on stdout)."""
         if self.events:
-            sys.stdout.write(json.dumps({"event": name, **event}) + "\n")
-            sys.stdout.flush()
+            emit_event(self.crawler, {"event": name, **event})
 
     def _report(self, outcome: SourceOutcome) -> None:
         """Record what became of one source: counted, logged, and sent to the CLI's summary."""
@@ -193,17 +197,37 @@ class SourcesSpider(Spider):
             )
             if request is not None:
                 yield request
-        priors = await asyncio.to_thread(self._look_up, self.sites)
         for url in self.sites:
+            self.seen.add(normalise_url(url))
+        sites = await asyncio.to_thread(self._claim, self.sites)
+        priors = await asyncio.to_thread(self._look_up, sites)
+        for url in sites:
             # A start page is always fetched, where new articles appear; conditionally, when it
             # was archived before (an unchanged one becomes a revisit record).
-            self.seen.add(normalise_url(url))
             prior = priors.get(url)
             if prior is not None and self.warc_dir:
                 prior = await asyncio.to_thread(with_validators, self._warc_path(), prior)
             start = self._page_request(url, depth=0, site=url, prior=prior)
             if start is not None:
                 yield start
+
+    def _claim(self, urls: list[str]) -> list[str]:
+        """Those of ``urls`` this run may fetch: claimed for it, not held by another live run."""
+        db = self._database()
+        if db is None or self.run_id is None or not urls:
+            return urls
+        keys = {url: normalise_url(url) for url in urls}
+        try:
+            granted = claim_pages(db, self.run_id, keys.values())
+        except ArchiveError as exc:
+            # Without a claim the page may be another run's: left for the next crawl.
+            self._inc("errors")
+            logger.error("Cannot claim %d pages: %s", len(urls), exc)
+            return []
+        kept = [url for url in urls if keys[url] in granted]
+        if len(kept) < len(urls):
+            self._inc("skipped_claimed", len(urls) - len(kept))
+        return kept
 
     def _look_up(self, urls: list[str]) -> dict[str, PriorCapture]:
         db = self._database()
@@ -378,7 +402,25 @@ class SourcesSpider(Spider):
                 fresh.setdefault(entry.url, entry)
         priors = await asyncio.to_thread(self._store_and_look_up, kind, source_url, kept, fresh)
         site = source_url if kind == "site" else None
+        wanted = []
         for url in fresh:
+            prior = priors.get(url)
+            if prior is not None and not self._due(prior):
+                self._inc("skipped_archived")
+            else:
+                wanted.append(url)
+        if self.max_pages is not None:
+            # Claim no more than this crawl may fetch: a claim keeps other crawls away.
+            room = max(self.max_pages - self.scheduled, 0)
+            if len(wanted) > room:
+                self._inc("skipped_max_pages", len(wanted) - room)
+                wanted = wanted[:room]
+        claimed = await asyncio.to_thread(self._claim, wanted)
+        if claimed and self.run_id is not None:
+            # Looked up again now that the pages are ours: a run that stored one and released
+            # its claim just before must not have it fetched twice.
+            priors = await asyncio.to_thread(self._look_up, claimed)
+        for url in claimed:
             prior = priors.get(url)
             if prior is not None and not self._due(prior):
                 self._inc("skipped_archived")
@@ -423,6 +465,8 @@ class SourcesSpider(Spider):
         return Path(self.warc_dir)
 
     def source_failed(self, failure: Failure) -> None:
+        if isinstance(failure.value, NotArchived):
+            return  # the crawl is stopping on a write error, reported once
         request: Request = failure.request  # type: ignore[attr-defined]
         kind, url, root = request.meta.get(META_SOURCE, ("source", request.url, request.url))
         if isinstance(failure.value, AddressRefused) and request.url not in self.seed_urls():
@@ -487,6 +531,8 @@ class SourcesSpider(Spider):
             self._report(SourceOutcome("site", site, site, f"http_{status}"))
 
     def page_failed(self, failure: Failure) -> FetchedPage | None:
+        if isinstance(failure.value, NotArchived):
+            return None  # its records could not be written and the crawl is stopping: no row
         request: Request = failure.request  # type: ignore[attr-defined]
         self._start_page_outcome(request.meta, failure=failure)
         page = page_from_failure(failure)

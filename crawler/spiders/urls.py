@@ -17,7 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.capture import META_HOPS, META_RESPONSE, META_STATUS
+from crawler.capture import META_HOPS, META_RESPONSE, META_STATUS, NotArchived
 from crawler.failures import failure_reason
 from crawler.items import FetchedPage
 
@@ -69,6 +69,8 @@ class UrlsSpider(Spider):
         yield page_from_response(response)
 
     def failed(self, failure: Failure) -> Iterator[FetchedPage]:
+        if isinstance(failure.value, NotArchived):
+            return  # its records could not be written and the crawl is stopping: no row
         yield page_from_failure(failure)
 
 
