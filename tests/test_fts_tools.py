@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+from alembic import command
 from sqlalchemy import text
 
-from archive.db import open_database
+from archive.db import _alembic_config, open_database
 from archive.query import CaptureQuery, run_query
 from archive.store import save_capture
 from tests.conftest import FAST, json_lines, run_morgue
@@ -79,6 +80,8 @@ def test_upgrade_makes_an_old_index_visible_to_the_tools(sqlite_url: str) -> Non
         ids = fill(db)
         path = db.engine.url.database
         with db.engine.begin() as conn:
+            # Back to the schema before the FTS migration: what came after it undone first.
+            command.downgrade(_alembic_config(conn), "0008_fts_tools")
             conn.execute(text("DROP TABLE captures_fts"))  # the triggers refer to it by name
             conn.execute(text(OLD_FTS))
             conn.execute(text("INSERT INTO captures_fts(captures_fts) VALUES ('rebuild')"))
