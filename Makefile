@@ -32,9 +32,9 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# One test process per core: most tests wait on crawls in child processes.
+# Two test processes per core: most tests wait on crawls in child processes.
 pytest: install
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n 4
 
 test: lint typecheck pytest
 
