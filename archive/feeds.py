@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from archive.sources import SourceEntry
+from archive.entries import SourceEntry
 
 __all__ = ["FeedDocument", "parse_feed", "read_feed"]
 

@@ -19,7 +19,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from archive.sources import SourceEntry
+from archive.entries import SourceEntry
 
 __all__ = ["MAX_SITEMAP_SIZE", "Sitemap", "parse_date", "parse_sitemap", "robots_sitemaps"]
 

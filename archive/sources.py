@@ -20,6 +20,7 @@ from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from archive.db import Database, one_of
+from archive.entries import SourceEntry
 from archive.exceptions import InvalidURL, WarcError
 from archive.models import Capture, Discovery, Page, Source
 from archive.urls import normalise_url
@@ -41,17 +42,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 SOURCE_KINDS = ("feed", "sitemap", "site")
-
-
-@dataclass(frozen=True, slots=True)
-class SourceEntry:
-    """One article URL as a feed or sitemap lists it."""
-
-    url: str
-    published: datetime | None = None
-    title: str | None = None
-    language: str | None = None
-    news: bool = False  # whether it came with news sitemap tags
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,3 +36,46 @@ def test_the_check_would_catch_an_import(tmp_path: Path) -> None:
     assert imported_modules(sample) == ["twisted.internet", "scrapy.http"] or sorted(
         imported_modules(sample)
     ) == ["scrapy.http", "twisted.internet"]
+
+
+def _module_path(name: str) -> Path | None:
+    """The file of a first-party module (``archive.x`` -> archive/x.py), if it is one."""
+    base = ROOT.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def reached_modules(path: Path) -> set[str]:
+    """Every module ``path`` imports, directly or through the first-party modules it imports
+    (``archive.__init__`` is imported on the way to any ``archive.x``, so it counts too)."""
+    seen: set[Path] = set()
+    found: set[str] = set()
+    todo = [path]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for name in imported_modules(current):
+            found.add(name)
+            parts = name.split(".")
+            for depth in range(1, len(parts) + 1):
+                module = _module_path(".".join(parts[:depth]))
+                if module is not None:
+                    todo.append(module)
+    return found
+
+
+@pytest.mark.parametrize("name", ["feeds", "sitemaps", "entries"])
+def test_xml_parsers_reach_no_database(name: str) -> None:
+    """The feed and sitemap parsers are pure: parsing a document needs no SQLAlchemy."""
+    reached = reached_modules(ROOT / "archive" / f"{name}.py")
+    bad = sorted(m for m in reached if m.split(".")[0] in ("sqlalchemy", "alembic"))
+    assert not bad, f"archive/{name}.py reaches {bad}"
+
+
+def test_the_reach_check_follows_first_party_imports() -> None:
+    # archive/sources.py imports the models, which import SQLAlchemy.
+    assert "sqlalchemy" in reached_modules(ROOT / "archive" / "sources.py")

@@ -30,6 +30,7 @@ from twisted.python.failure import Failure
 
 from archive.claims import claim_pages
 from archive.db import Database, open_database
+from archive.entries import SourceEntry
 from archive.exceptions import ArchiveError, InvalidURL
 from archive.feeds import read_feed
 from archive.frontier import LinkFilter, compile_patterns, registered_domain
@@ -37,7 +38,6 @@ from archive.outcomes import SourceOutcome, describe_reason
 from archive.sitemaps import parse_sitemap, robots_sitemaps
 from archive.sources import (
     PriorCapture,
-    SourceEntry,
     prior_captures,
     record_discoveries,
     register_source,
