@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -14,21 +13,7 @@ from archive.liveness import check_verdicts
 from archive.models import PAGE_STATES, Capture, Link, Page
 from archive.store import latest_capture
 
-__all__ = ["cited_links", "page_states", "pages_to_recheck", "parse_duration"]
-
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(text: str) -> timedelta:
-    """``30m``, ``12h``, ``7d``, ``2w`` (or plain seconds) as a timedelta; bad input is usage."""
-    stripped = text.strip()
-    if stripped.isdigit():
-        return timedelta(seconds=int(stripped))
-    match = _DURATION_RE.match(stripped)
-    if not match:
-        raise InvalidInput(f"invalid duration {text!r}: use e.g. 30m, 12h, 7d or 2w")
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2).lower()])
+__all__ = ["cited_links", "page_states", "pages_to_recheck"]
 
 
 def pages_to_recheck(

@@ -19,7 +19,6 @@ Filter meanings:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -42,6 +41,7 @@ from sqlalchemy.orm import Session, aliased, contains_eager, defer, joinedload
 from sqlalchemy.sql import table
 
 from archive.db import Database
+from archive.durations import parse_duration
 from archive.exceptions import InvalidInput, InvalidURL
 from archive.liveness import check_verdicts
 from archive.models import PAGE_STATES, Capture, Page
@@ -141,23 +141,17 @@ def _or(values: Sequence[str]) -> str:
 
 # -- times --------------------------------------------------------------------------------------
 
-_RELATIVE = re.compile(r"^(\d+)\s*([smhdw])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
 
 def parse_time(value: str, *, end: bool = False, now: datetime | None = None) -> datetime:
     """A command-line time as an aware UTC datetime.
 
     Accepts an ISO date (``2024-06-01``), an ISO date and time (``2024-06-01T12:00``, naive
-    means UTC, ``Z`` and offsets are honoured) or an age (``36h``, ``7d``, ``2w``: that long
-    before now). With ``end=True`` a bare date means the end of that day, so that
-    ``--until 2024-06-01`` includes the whole of June 1st.
+    means UTC, ``Z`` and offsets are honoured) or an age in the one duration grammar
+    (``archive.durations``: ``36h``, ``1h30m``, ``7d``, ``2w``: that long before now). With
+    ``end=True`` a bare date means the end of that day, so that ``--until 2024-06-01`` includes
+    the whole of June 1st.
     """
     raw = value.strip()
-    match = _RELATIVE.match(raw.lower())
-    if match:
-        delta = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-        return (now or datetime.now(UTC)) - delta
     try:
         if len(raw) == 10:
             day = date.fromisoformat(raw)
@@ -165,10 +159,14 @@ def parse_time(value: str, *, end: bool = False, now: datetime | None = None) ->
             return start + timedelta(days=1) if end else start
         moment = datetime.fromisoformat(raw.replace("z", "Z"))
     except ValueError:
-        raise InvalidInput(
-            f"invalid time {value!r}: expected a date (2024-06-01), a date and time "
-            "(2024-06-01T12:00Z) or an age (7d, 36h)"
-        ) from None
+        try:
+            age = parse_duration(raw)
+        except InvalidInput:
+            raise InvalidInput(
+                f"invalid time {value!r}: expected a date (2024-06-01), a date and time "
+                "(2024-06-01T12:00Z) or an age (7d, 36h, 1h30m)"
+            ) from None
+        return (now or datetime.now(UTC)) - timedelta(seconds=age)
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)

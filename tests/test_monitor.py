@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from archive.db import Database
+from archive.durations import parse_duration
 from archive.exceptions import InvalidInput
-from archive.monitor import pages_to_recheck, parse_duration
+from archive.monitor import pages_to_recheck
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.liveness_pages import article_html, error_html
-from tests.querydata import fill
+from tests.querydata import day, fill
 from tests.static_site import Route, StaticSite
 
 pytestmark = pytest.mark.slow
@@ -22,11 +23,15 @@ CITED_LIVE = "/reports/board-minutes.html"
 CITED_DEAD = "/reports/old-petition.html"
 
 
-def test_parse_duration() -> None:
-    assert parse_duration("7d") == timedelta(days=7)
-    assert parse_duration("30m") == timedelta(minutes=30)
-    assert parse_duration("2w") == timedelta(weeks=2)
-    assert parse_duration("90") == timedelta(seconds=90)
+def test_recheck_ages_read_by_the_one_duration_grammar(database: Database) -> None:
+    """``--older-than`` reads durations as ``schedule add --every`` does: ``1h30m`` too."""
+    fill(database)
+    now = day(10, hour=13)  # 1 hour after the river flood page's newest capture
+    for older_than, fresh in (("1h30m", True), ("30m", False), ("10d", True), ("2w", True)):
+        age = timedelta(seconds=parse_duration(older_than))
+        found = pages_to_recheck(database, older_than=age, now=now)
+        assert ("https://news.example/2024/river-flood" not in found) is fresh, older_than
+    assert parse_duration("1h30m") == 5400
     with pytest.raises(InvalidInput):
         parse_duration("soon")
 
@@ -68,6 +73,9 @@ def test_recheck_and_links(tmp_path: Path) -> None:
         fresh = run_morgue(*data, "recheck", "--older-than", "1d", "--format", "json")
         assert fresh.returncode == 0 and fresh.stdout == ""
         assert "nothing to recheck" in fresh.stderr
+        compound = run_morgue(*data, "recheck", "--older-than", "1h30m", "--format", "json")
+        assert compound.returncode == 0 and compound.stdout == "", compound.stderr
+        assert "nothing to recheck" in compound.stderr
 
         # The story dies; a recheck of the live pages notices.
         site.routes[STORY] = Route(404, error_html("Page not found", "Gone."))

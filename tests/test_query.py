@@ -196,6 +196,8 @@ def test_parse_time() -> None:
     assert parse_time("7d", now=now) == now - timedelta(days=7)
     assert parse_time("36h", now=now) == now - timedelta(hours=36)
     assert parse_time("2w", now=now) == now - timedelta(weeks=2)
+    # The one duration grammar (archive.durations), as `schedule add --every` reads it.
+    assert parse_time("1h30m", now=now) == now - timedelta(hours=1, minutes=30)
     for bad in ("yesterday", "2024-13-01", "7y", ""):
         with pytest.raises(InvalidInput, match="invalid time"):
             parse_time(bad)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 from archive.db import open_database, open_existing_database
+from archive.durations import parse_duration
 from archive.exceptions import InvalidInput
 from archive.liveness import check_verdicts
 from archive.models import PAGE_STATES
-from archive.monitor import page_states, pages_to_recheck, parse_duration
+from archive.monitor import page_states, pages_to_recheck
 from archive.urls import validate_url
 
 from .archive_cmd import PROGRESS_THRESHOLD, OutputFormat, archive_urls
@@ -58,7 +60,7 @@ def recheck_command(
         typer.Option(
             "--older-than",
             metavar="AGE",
-            help="Only pages last checked longer ago than this (30m, 12h, 7d, 2w).",
+            help="Only pages last checked longer ago than this (30m, 1h30m, 12h, 7d, 2w).",
             show_default=False,
         ),
     ] = None,
@@ -127,7 +129,7 @@ def recheck_command(
         setting, timeout=timeout, ignore_robots=ignore_robots, no_recover=no_recover,
         timegate=timegate, allow_private=allow_private,
     )  # fmt: skip
-    age = parse_duration(older_than) if older_than is not None else None
+    age = timedelta(seconds=parse_duration(older_than)) if older_than is not None else None
     check_verdicts(split_values(verdict))
     if state is not None and state not in PAGE_STATES:
         raise InvalidInput(f"invalid state {state!r}: use one of {', '.join(PAGE_STATES)}")
