@@ -6,6 +6,7 @@ STORE_DB_URL and STORE_RUN_ID from --data-dir and --db; ``-s NAME=VALUE`` overri
 """
 
 from archive import USER_AGENT as _USER_AGENT
+from archive import defaults as _defaults  # the defaults the library shares, written once
 
 BOT_NAME = "morgue"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -81,16 +82,16 @@ CRAWL_HEARTBEAT_INTERVAL = 30.0  # seconds between renewals of the run's heartbe
 # -- WARC capture (crawler.capture.WarcCapture) ----------------------------------------------
 WARC_ENABLED = True
 WARC_DIR = None  # set from --data-dir: DATA_DIR/warcs
-WARC_PREFIX = "morgue"
-WARC_MAX_SIZE = 1_000_000_000
-WARC_GZIP_LEVEL = 4
+WARC_PREFIX = _defaults.WARC_PREFIX
+WARC_MAX_SIZE = _defaults.WARC_MAX_SIZE
+WARC_GZIP_LEVEL = _defaults.WARC_GZIP_LEVEL
 WARC_WRITE_THREADS = 2  # threads compressing and writing records
 WARC_IS_PART_OF = ""
 
 # -- Extraction (pipelines.extract.ExtractPipeline) ------------------------------------------
 EXTRACT_ENABLED = True
 EXTRACT_WORKERS = 0  # 0: one worker process per CPU
-EXTRACT_TIMEOUT = 30.0
+EXTRACT_TIMEOUT = _defaults.EXTRACT_TIMEOUT
 
 # -- Storage (pipelines.store.StorePipeline) -------------------------------------------------
 STORE_ENABLED = True
@@ -100,10 +101,10 @@ STORE_MAX_BATCH = 100  # captures committed in one transaction at most (when tha
 
 # -- Liveness verdicts and soft-404 probes (pipelines.classify.ClassifyPipeline) -------------
 LIVENESS_PROBE_ENABLED = True
-LIVENESS_PROBE_MAX_AGE = 7.0  # days a host's probe is reused, across crawls
+LIVENESS_PROBE_MAX_AGE = _defaults.LIVENESS_PROBE_MAX_AGE  # days a probe is reused, across crawls
 LIVENESS_DB_URL = None  # set from --db / --data-dir: where probes are kept
-LIVENESS_DEAD_CHECKS = 2  # dead observations before a page is dead_confirmed...
-LIVENESS_DEAD_SPAN = 7.0  # ...at least this many days apart (first to last)
+LIVENESS_DEAD_CHECKS = _defaults.LIVENESS_DEAD_CHECKS  # dead checks before dead_confirmed...
+LIVENESS_DEAD_SPAN = _defaults.LIVENESS_DEAD_SPAN  # ...at least this many days apart
 
 # -- Recovery of dead pages over Memento (pipelines.recover.RecoverPipeline) -----------------
 MEMENTO_ENABLED = True
@@ -116,7 +117,7 @@ SOURCES_MAX_URL_LENGTH = 512
 SOURCES_MAX_PATH_DEPTH = 12
 SOURCES_MAX_SEGMENT_REPEATS = 2
 # Feeds and sitemaps one crawl reads at most (sitemap indexes can nest and list each other).
-SOURCES_MAX_SITEMAPS = 1000
+SOURCES_MAX_SITEMAPS = _defaults.SOURCES_MAX_SITEMAPS
 
 # -- Loopback, private, link-local and multicast addresses (crawler.netpolicy) ---------------
 NETPOLICY_ENABLED = True

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from archive import defaults
 from archive.liveness import is_dead
 
 __all__ = ["DEFAULT_RULE", "Observation", "StateRule", "derive_state"]
@@ -21,8 +22,16 @@ __all__ = ["DEFAULT_RULE", "Observation", "StateRule", "derive_state"]
 
 @dataclass(frozen=True, slots=True)
 class StateRule:
-    checks: int = 2
-    span: timedelta = timedelta(days=7)
+    checks: int = defaults.LIVENESS_DEAD_CHECKS
+    span: timedelta = timedelta(days=defaults.LIVENESS_DEAD_SPAN)
+
+    @classmethod
+    def from_settings(cls, settings: defaults.SettingsLike | None) -> StateRule:
+        """The rule a crawl's ``LIVENESS_DEAD_CHECKS`` and ``LIVENESS_DEAD_SPAN`` (days) make."""
+        return cls(
+            checks=int(defaults.setting(settings, "LIVENESS_DEAD_CHECKS")),
+            span=timedelta(days=float(defaults.setting(settings, "LIVENESS_DEAD_SPAN"))),
+        )
 
 
 DEFAULT_RULE = StateRule()

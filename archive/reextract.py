@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Select, delete, select
 
+from archive import defaults
 from archive.db import Database, one_of
 from archive.exceptions import ArchiveError, ExtractError
 from archive.extract import WORKER_PRELOAD, ExtractResult, extract_page
@@ -35,9 +36,12 @@ from archive.soft404 import Baseline, judge, known_stub_paragraphs, probe_key, s
 from archive.store import extraction_columns, update_page_state
 from archive.warc import RecordLocation, WarcWriter, read_record
 
-__all__ = ["ExtractOutcome", "Selection", "extract_archived", "pending_captures"]
+__all__ = ["EXTRACT_PREFIX", "ExtractOutcome", "Selection", "extract_archived", "pending_captures"]
 
 logger = logging.getLogger(__name__)
+
+#: ``WARC_PREFIX`` of the files that hold the metadata records of an extraction pass.
+EXTRACT_PREFIX = "morgue-extract"
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -217,7 +221,7 @@ def extract_archived(
     capture_ids: list[int],
     *,
     workers: int | None = None,
-    timeout: float = 30.0,
+    timeout: float = defaults.EXTRACT_TIMEOUT,
     writer: WarcWriter | None = None,
     rule: StateRule = DEFAULT_RULE,
     on_done: Callable[[ExtractOutcome], None] | None = None,

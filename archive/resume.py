@@ -220,13 +220,10 @@ def extract_indexed(db: Database, warc_dir: Path, capture_ids: list[int]) -> int
     returns how many were extracted."""
     if not capture_ids:
         return 0
-    from archive import USER_AGENT
-    from archive.reextract import extract_archived
+    from archive.reextract import EXTRACT_PREFIX, extract_archived
     from archive.warc import WarcWriter
 
-    writer = WarcWriter(
-        warc_dir, prefix="morgue-extract", info={"http-header-user-agent": USER_AGENT}
-    )
+    writer = WarcWriter.from_settings(warc_dir, prefix=EXTRACT_PREFIX)
     try:
         return sum(1 for _ in extract_archived(db, warc_dir, capture_ids, writer=writer))
     finally:

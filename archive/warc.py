@@ -37,7 +37,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import BaseWARCWriter
 
-from archive import __version__
+from archive import USER_AGENT, __version__, defaults
 from archive.contentcoding import decode_content
 from archive.exceptions import WarcError, WarcWriteError
 from archive.warcscan import check_record, read_member
@@ -58,11 +58,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_SIZE = 1_000_000_000
-# On real news pages level 4 writes 2.5 times as fast as warcio's 9 for 6 % more bytes, and 1.8
-# times as fast as 6 for 5 % more: past 4, zlib's lazy matching costs much and saves little
-# (bench/warc_write.py).
-DEFAULT_GZIP_LEVEL = 4
+DEFAULT_MAX_SIZE = defaults.WARC_MAX_SIZE
+DEFAULT_GZIP_LEVEL = defaults.WARC_GZIP_LEVEL  # why 4: archive.defaults
 OPEN_SUFFIX = ".open"
 METADATA_URI_PREFIX = "metadata://morgue/"
 REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
@@ -143,7 +140,7 @@ class WarcWriter:
         self,
         directory: Path,
         *,
-        prefix: str = "morgue",
+        prefix: str = defaults.WARC_PREFIX,
         max_size: int = DEFAULT_MAX_SIZE,
         gzip_level: int = DEFAULT_GZIP_LEVEL,
         info: Mapping[str, str] | None = None,
@@ -171,6 +168,32 @@ class WarcWriter:
         self.files_written: list[str] = []
         self.records_written = 0
         self.bytes_written = 0
+
+    @classmethod
+    def from_settings(
+        cls,
+        directory: Path,
+        settings: defaults.SettingsLike | None = None,
+        *,
+        prefix: str | None = None,
+    ) -> WarcWriter:
+        """A writer as a crawl's settings make one (``WARC_PREFIX``, ``WARC_MAX_SIZE``,
+        ``WARC_GZIP_LEVEL``, and for the warcinfo record ``USER_AGENT``, ``ROBOTSTXT_OBEY``
+        and ``WARC_IS_PART_OF``); what ``settings`` leaves out has its default. The crawl and
+        ``morgue extract`` both build theirs here."""
+        given: defaults.SettingsLike = settings if settings is not None else {}
+        info = {"http-header-user-agent": str(given.get("USER_AGENT") or USER_AGENT)}
+        robots = given.get("ROBOTSTXT_OBEY")
+        if robots is not None:  # a pass that fetches nothing has no robots policy to state
+            info["robots"] = "obey" if defaults.flag(robots) else "ignore"
+        info["isPartOf"] = str(given.get("WARC_IS_PART_OF") or "")
+        return cls(
+            Path(directory),
+            prefix=prefix or str(defaults.setting(settings, "WARC_PREFIX")),
+            max_size=int(defaults.setting(settings, "WARC_MAX_SIZE")),
+            gzip_level=int(defaults.setting(settings, "WARC_GZIP_LEVEL")),
+            info=info,
+        )
 
     # -- seams -------------------------------------------------------------------------------
 

@@ -99,17 +99,7 @@ class WarcCapture:
         directory = settings.get("WARC_DIR")
         if not directory:
             raise NotConfigured("WARC_DIR is not set")
-        writer = WarcWriter(
-            Path(directory),
-            prefix=settings.get("WARC_PREFIX"),
-            max_size=settings.getint("WARC_MAX_SIZE"),
-            gzip_level=settings.getint("WARC_GZIP_LEVEL"),
-            info={
-                "http-header-user-agent": settings.get("USER_AGENT"),
-                "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
-                "isPartOf": settings.get("WARC_IS_PART_OF") or "",
-            },
-        )
+        writer = WarcWriter.from_settings(Path(directory), settings)
         ext = cls(writer, crawler.stats, settings.getint("WARC_WRITE_THREADS"))
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)

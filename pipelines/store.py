@@ -19,7 +19,6 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from datetime import timedelta
 from typing import Any, Self
 
 from scrapy.crawler import Crawler
@@ -166,10 +165,7 @@ class StorePipeline:
             raise NotConfigured("STORE_DB_URL is not set")
         run_id = settings.getint("STORE_RUN_ID") or None
         # A page's state follows the liveness rule's settings (archive.pagestate).
-        rule = StateRule(
-            checks=settings.getint("LIVENESS_DEAD_CHECKS"),
-            span=timedelta(days=settings.getfloat("LIVENESS_DEAD_SPAN")),
-        )
+        rule = StateRule.from_settings(settings)
         return cls(
             open_database(url),
             find_capture(crawler),

@@ -12,10 +12,16 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from archive import USER_AGENT
+from archive import defaults
 from archive.db import open_existing_database
 from archive.exceptions import ArchiveError
-from archive.reextract import ExtractOutcome, Selection, extract_archived, pending_captures
+from archive.reextract import (
+    EXTRACT_PREFIX,
+    ExtractOutcome,
+    Selection,
+    extract_archived,
+    pending_captures,
+)
 from archive.store import finish_run, start_run
 from archive.warc import WarcWriter
 
@@ -69,7 +75,7 @@ def extract_command(
             min=0.1,
             metavar="S",
         ),
-    ] = 30.0,
+    ] = defaults.EXTRACT_TIMEOUT,
     output: Annotated[
         OutputFormat,
         typer.Option("--format", help="table: a summary; json: one line per capture."),
@@ -106,10 +112,9 @@ def extract_command(
             stderr_console().print("nothing to extract")
             return
         run_id = start_run(database, "extract", {"captures": len(ids), "all": all_captures})
-        writer = WarcWriter(
-            paths.warc_dir,
-            prefix="morgue-extract",
-            info={"http-header-user-agent": USER_AGENT, "isPartOf": f"morgue-run-{run_id}"},
+        # Built from the crawl's settings (archive.defaults), as a crawl's own writer is.
+        writer = WarcWriter.from_settings(
+            paths.warc_dir, {"WARC_IS_PART_OF": f"morgue-run-{run_id}"}, prefix=EXTRACT_PREFIX
         )
         outcomes: list[ExtractOutcome] = []
         started = time.perf_counter()

@@ -28,6 +28,7 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 
+from archive import defaults
 from archive.claims import claim_pages
 from archive.db import Database, open_database
 from archive.entries import SourceEntry
@@ -108,7 +109,7 @@ class SourcesSpider(Spider):
         self.links = LinkExtractor(unique=True)
         self.seen: set[str] = set()  # normalised URLs requested (or skipped) in this crawl
         self.sources_seen: set[str] = set()  # feeds and sitemaps requested in this crawl
-        self.max_sources = 1000
+        self.max_sources = defaults.SOURCES_MAX_SITEMAPS
         self.max_url_length = 0  # URLLENGTH_LIMIT; 0 for none
         self.scheduled = 0
         self.db_url: str | None = None
