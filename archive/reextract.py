@@ -8,6 +8,10 @@ Workers read their record from the WARC file themselves, so only a (file, offset
 the process boundary, not the page. The WARC files are append-only: each new extraction is
 written as a new ``metadata`` record (``WARC-Concurrent-To`` the response record) in a new WARC
 file, and the capture's metadata pointer moves to it; the old record stays as history.
+
+This module updates the capture rows it extracts (``archive.store`` adds them): their extraction
+columns, verdict, reason, confidence, evidence, ``extract_error``, links and metadata-record
+pointer, and their pages' state.
 """
 
 from __future__ import annotations

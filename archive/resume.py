@@ -5,7 +5,8 @@ A WARC writer holds an exclusive ``flock`` on its ``*.warc.gz.open`` file until 
 of its last whole record (each record is one gzip member, so this drops at most a half-written
 one) and renamed to its final name. A capture row pointing past the cut keeps its row and its
 text and gets ``record_error`` (its page then counts as not archived, and the next crawl fetches
-it again). Runs that are dead by
+it again); one whose metadata record the cut took loses its pointer to it (the row holds what the
+record held). Those two are the columns of ``captures`` this module writes. Runs that are dead by
 their heartbeat, or whose process on this host is gone, are marked ``interrupted``
 (``archive.heartbeat``). Records that a run which did not finish wrote and never
 stored are indexed as captures of that run (``archive.unstored``), once per run

@@ -3,8 +3,9 @@
 A crawl records each source it reads (``sources``) and each entry it finds there
 (``discoveries``: the entry's date, news title and language). After the crawl, every discovery
 is linked to the page its URL was filed under, and a capture whose page gave no publication date
-takes the date its sources gave. ``prior_captures`` tells a crawl which URLs are archived
-already, so that it fetches only what is new (or due for a re-fetch).
+takes the date its sources gave (``reconcile_published``: the one column of ``captures`` this
+module writes). ``prior_captures`` tells a crawl which URLs are archived already, so that it
+fetches only what is new (or due for a re-fetch).
 """
 
 from __future__ import annotations

@@ -1,4 +1,10 @@
-"""Writing and reading captures: the only module that writes to the ``captures`` table.
+"""Writing and reading captures: the only module that adds rows to the ``captures`` table.
+
+Other modules change columns of rows stored here, each saying so in its docstring:
+``archive.reextract`` (the extraction, verdict, links and metadata-record pointer of a capture
+extracted again), ``archive.sources.reconcile_published`` (``published``), and
+``archive.resume.mark_past_cut`` and ``archive.verify`` (``record_error``, and the
+metadata-record pointer of a row whose metadata record a cut or damage took).
 
 The page a capture belongs to is keyed by ``normalise_url(rec.url)``, with one exception: when the
 capture is live (verdict ``ok``, not a recovered copy) and the page declares an http(s) canonical

@@ -16,9 +16,11 @@ What is checked:
 files dead processes left open, close their runs, index their unstored records), then, for
 what the check finds: cuts a file back to its last whole record when damage ends it, indexes
 unstored records and revisit originals that have no row, sets ``record_error`` on rows whose
-record is gone or damaged (and clears it on rows whose record reads back again). It deletes no
-row and no text. What it cannot repair (a damaged record in the middle of a file, JSON that
-does not parse) is reported again by the next check.
+record is gone or damaged (and clears it on rows whose record reads back again), and clears a
+row's pointer to a metadata record that is gone (those are the columns of ``captures`` it
+writes; new rows go through ``archive.store``). It deletes no row and no text. What it cannot
+repair (a damaged record in the middle of a file, JSON that does not parse) is reported again by
+the next check.
 
 Files are read as a stream (``archive.warcscan``): memory holds one file's index entries, not
 the archive's, and the check runs as fast as zlib and SHA-1 go.

@@ -79,3 +79,28 @@ def test_xml_parsers_reach_no_database(name: str) -> None:
 def test_the_reach_check_follows_first_party_imports() -> None:
     # archive/sources.py imports the models, which import SQLAlchemy.
     assert "sqlalchemy" in reached_modules(ROOT / "archive" / "sources.py")
+
+
+def test_store_names_every_module_that_writes_captures() -> None:
+    """archive.store adds the rows of ``captures``; each module that changes them is named in
+    its docstring, so that "who writes this column?" has one place to look."""
+    import archive.store
+
+    writers: set[str] = set()
+    for path in sorted((ROOT / "archive").rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        if module == "archive.store" or module.startswith("archive.migrations"):
+            continue
+        calls = [
+            node.func.id
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        ]
+        assert "Capture" not in calls, f"{module} adds captures"
+        # An UPDATE statement, or a capture loaded and its columns set (archive.reextract).
+        if "update(Capture)" in source or "session.get(Capture," in source:
+            writers.add(module)
+    assert writers == {"archive.reextract", "archive.resume", "archive.sources", "archive.verify"}
+    doc = archive.store.__doc__ or ""
+    assert all(f"``{module}" in doc for module in writers), doc
