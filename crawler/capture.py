@@ -6,7 +6,7 @@ decompressed it nor dropped ``Content-Encoding``), and redirects and retries hav
 on, so every hop and every attempt is archived. The records are compressed and written on
 writer threads (``WARC_WRITE_THREADS``; zlib lets go of the GIL, so they run beside the
 reactor); the ``AwaitCapture`` downloader middleware, the first to see each response, waits for
-them and puts their location in ``request.meta``.
+them and stamps their location on the request's ticket (``crawler.ticket``).
 """
 
 from __future__ import annotations
@@ -31,33 +31,16 @@ from archive.memento import parse_http_date, provenance_headers
 from archive.sources import PriorCapture
 from archive.warc import RecordLocation, WarcWriter, payload_digest
 from crawler.faults import WARC_WRITE_FAILED, stop_crawl
+from crawler.ticket import Answer, PageTicket
 from crawler.wire import META_WIRE
 
-__all__ = [
-    "META_HOPS",
-    "META_MEMENTO_OF",
-    "META_PRIOR",
-    "META_RESPONSE",
-    "META_REVISIT",
-    "META_STATUS",
-    "AwaitCapture",
-    "NotArchived",
-    "WarcCapture",
-    "find_capture",
-]
+__all__ = ["AwaitCapture", "NotArchived", "WarcCapture", "find_capture"]
 
 logger = logging.getLogger(__name__)
 
-META_RESPONSE = "morgue_response"  # RecordLocation of the latest response to this request
-META_STATUS = "morgue_status"  # (url, status, content type) of that response
-# Set on a request for a memento: the original URL it is a copy of (pipelines.recover).
-META_MEMENTO_OF = "morgue_memento_of"
-META_HOPS = "morgue_hops"  # list[RedirectHop] followed so far
-# Set on a re-fetch: the PriorCapture of this URL. An identical payload (a 304, or the same
-# bytes) is then written as a revisit record pointing at it, and META_REVISIT is set to True.
-META_PRIOR = "morgue_prior"
-META_REVISIT = "morgue_revisit"
-_META_PENDING = "morgue_pending_record"  # Future of the records being written
+# The Future of the records being written: from the signal to AwaitCapture, in this process
+# only (a Future is no data to queue or serialise, so it is not on the ticket).
+_META_PENDING = "morgue_pending_record"
 
 
 class NotArchived(IgnoreRequest):
@@ -134,7 +117,8 @@ class WarcCapture:
             # Twisted adds Host itself, after Scrapy's middlewares; the record shows what was sent.
             request_headers.insert(0, ("Host", urlsplit(request.url).netloc))
         provenance = None
-        original = request.meta.get(META_MEMENTO_OF)
+        ticket = PageTicket.of(request)
+        original = ticket.memento_of
         if original:
             stamp = response.headers.get(b"Memento-Datetime") or b""
             when = parse_http_date(stamp.decode("latin-1"))
@@ -152,7 +136,7 @@ class WarcCapture:
             reason=reason,
             warc_headers=provenance,
             ip_address=str(response.ip_address) if response.ip_address else None,
-            prior=request.meta.get(META_PRIOR),
+            prior=ticket.prior,
         )
         request.meta[_META_PENDING] = self._executor.submit(self._write, exchange)
 
@@ -197,15 +181,13 @@ class WarcCapture:
             revisit = False
         return resp_loc, revisit, resp_loc.length + req_loc.length
 
-    def collected(self, request: Request, response: Response, loc: RecordLocation) -> None:
+    def collected(
+        self, request: Request, response: Response, loc: RecordLocation, *, revisit: bool = False
+    ) -> None:
         """Back on the reactor: what the rest of the crawl reads about the records written."""
         content_type = response.headers.get(b"Content-Type")
-        request.meta[META_RESPONSE] = loc
-        request.meta[META_STATUS] = (
-            response.url,
-            response.status,
-            content_type.decode("latin-1") if content_type else None,
-        )
+        ticket = PageTicket.of(request)
+        hops = ticket.hops
         location = response.headers.get(b"Location")
         if 300 <= response.status < 400 and location:
             hop = RedirectHop(
@@ -214,8 +196,13 @@ class WarcCapture:
                 location=urljoin(response.url, location.decode("latin-1")),
                 record=loc,
             )
-            # A new list: RedirectMiddleware copies meta shallowly into the next request.
-            request.meta[META_HOPS] = [*request.meta.get(META_HOPS, []), hop]
+            hops = (*hops, hop)
+        answer = Answer(
+            response.url,
+            response.status,
+            content_type.decode("latin-1") if content_type else None,
+        )
+        ticket.replace(record=loc, answer=answer, hops=hops, revisit=revisit).stamp(request)
 
     @staticmethod
     def _identical(prior: PriorCapture, url: str, status: int, body: bytes) -> bool:
@@ -254,7 +241,7 @@ class AwaitCapture:
     """Downloader middleware: wait for the records of each response before anything acts on it.
 
     At priority 950 it is the first to see a response, so the redirect, retry and compression
-    middlewares after it find the record locations in ``request.meta`` as before; meanwhile the
+    middlewares after it find the record locations on the request's ticket; meanwhile the
     reactor serves other downloads.
     """
 
@@ -294,9 +281,8 @@ class AwaitCapture:
             self.stats.inc_value("warc/write_errors")
             return response
         if revisit:
-            request.meta[META_REVISIT] = True
             self.stats.inc_value("warc/revisits_written")
         self.stats.inc_value("warc/records_written", 2)
         self.stats.inc_value("warc/bytes_written", written)
-        self.capture.collected(request, response, loc)
+        self.capture.collected(request, response, loc, revisit=revisit)
         return response

@@ -28,14 +28,12 @@ from archive.exceptions import ExtractError
 from archive.probe_sharing import PROBES_TO_AGREE, PatternEvidence, probe_pattern
 from archive.probes import host_probes, recent_probe, save_probe
 from archive.soft404 import Baseline, probe_key, probe_url
-from crawler.capture import META_RESPONSE
 from crawler.pool import ExtractionPool
+from crawler.ticket import PageTicket
 
-__all__ = ["META_PROBE", "HostProbes"]
+__all__ = ["HostProbes"]
 
 logger = logging.getLogger(__name__)
-
-META_PROBE = "morgue_probe"  # marks a probe request: not a page of the crawl
 
 Downloader = Callable[[Request], Awaitable[Response]]
 
@@ -127,7 +125,7 @@ class HostProbes:
     async def _fetch_probe(self, host: str, prefix: str, url: str) -> tuple[str, Baseline]:
         target = probe_url(url)
         # Redirects are followed: where the host sends an unknown URL is part of the answer.
-        request = Request(target, meta={META_PROBE: True}, dont_filter=True)
+        request = Request(target, meta=PageTicket(probe=True).meta(), dont_filter=True)
         self.stats.inc_value("liveness/probes")
         try:
             response = await self.download(request)
@@ -157,7 +155,7 @@ class HostProbes:
                 http_status=response.status,
                 final_url=response.url,
                 result=baseline.to_json(),
-                record=response.meta.get(META_RESPONSE),
+                record=PageTicket.of(response).record,
             )
         return target, baseline
 

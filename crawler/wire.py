@@ -28,7 +28,10 @@ __all__ = ["META_WIRE", "WireDownloadHandler"]
 
 logger = logging.getLogger(__name__)
 
-META_WIRE = "morgue_wire"  # (reason phrase, [(name, value), ...]) of the latest response
+# (reason phrase, [(name, value), ...]) of the latest response. Not on the page's ticket
+# (crawler.ticket): it lives from this handler to the capture extension, which pops it, within one
+# download, and a download handler is where Scrapy leaves such per-response facts.
+META_WIRE = "morgue_wire"
 
 
 class _RecordingParser(http11._LenientHTTPClientParser):

@@ -33,10 +33,10 @@ from archive.memento import (
     raw_memento_url,
     timegate_url,
 )
-from crawler.capture import META_MEMENTO_OF, META_RESPONSE
 from crawler.failures import exception_reason
 from crawler.items import FetchedPage
 from crawler.pool import ExtractionPool, find_pool
+from crawler.ticket import PageTicket
 from pipelines.classify import classify_page
 
 __all__ = ["RecoverPipeline", "header_pairs"]
@@ -149,7 +149,7 @@ class RecoverPipeline:
         raw_url = raw_memento_url(chosen)
         request = Request(
             raw_url,
-            meta={**_NO_REDIRECT, META_MEMENTO_OF: original},
+            meta={**_NO_REDIRECT, **PageTicket(memento_of=original).meta()},
             dont_filter=True,
         )
         response = await self._download(request)
@@ -170,7 +170,7 @@ class RecoverPipeline:
             final_url=response.url,
             status=response.status,
             content_type=content_type.decode("latin-1") if content_type else None,
-            response=request.meta.get(META_RESPONSE),
+            response=PageTicket.of(response).record,
             recovered_from=response.url,
             memento_datetime=memento.memento_datetime,
             verdict="ok",

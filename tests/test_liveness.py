@@ -18,6 +18,7 @@ from twisted.python.failure import Failure
 from archive.liveness import VERDICTS, is_dead, verdict_for_failure, verdict_for_status
 from crawler.failures import failure_reason
 from crawler.spiders.urls import page_from_failure
+from crawler.ticket import PageTicket
 
 
 @pytest.mark.parametrize(
@@ -61,7 +62,7 @@ def test_dead_means_gone_not_refused() -> None:
 
 def failed(exc: BaseException, url: str = "http://news.test/a") -> Failure:
     failure = Failure(exc)
-    failure.request = Request(url, meta={"morgue_url": url})  # type: ignore[attr-defined]
+    failure.request = Request(url, meta=PageTicket(url=url).meta())  # type: ignore[attr-defined]
     return failure
 
 

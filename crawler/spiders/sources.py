@@ -46,25 +46,17 @@ from archive.sources import (
 )
 from archive.urls import normalise_url
 from archive.warc import read_record
-from crawler.capture import META_PRIOR, NotArchived
+from crawler.capture import NotArchived
 from crawler.failures import failure_reason
 from crawler.items import FetchedPage
 from crawler.netpolicy import AddressRefused
 from crawler.progress import emit_event
-from crawler.spiders.urls import (
-    META_URL,
-    page_from_failure,
-    page_from_response,
-    request_or_failure,
-)
+from crawler.spiders.urls import page_from_failure, page_from_response, request_or_failure
+from crawler.ticket import PageTicket, SourceRef
 
 __all__ = ["SourcesSpider"]
 
 logger = logging.getLogger(__name__)
-
-META_DEPTH = "morgue_depth"  # link distance from a site crawl's start page
-META_SITE = "morgue_site"  # the site crawl a page belongs to (its start URL)
-META_SOURCE = "morgue_source"  # (kind, url, root) of the feed or sitemap being read
 
 
 def _as_list(value: Sequence[str] | str | None) -> list[str]:
@@ -167,13 +159,22 @@ class SourcesSpider(Spider):
             )
         self._emit("source", **outcome.to_json())
 
+    @staticmethod
+    def _source(carrier: Request | Response, kind: str) -> SourceRef:
+        """The source a request reads (as the user gave it, or as a source listed it)."""
+        return PageTicket.of(carrier).source or SourceRef(kind, carrier.url, carrier.url)
+
     def _failed(self, response: Response, kind: str, reason: str, *, detail: str = "") -> None:
-        _, url, root = response.meta.get(META_SOURCE, (kind, response.url, response.url))
-        self._report(SourceOutcome(kind, url, root, reason, detail))
+        source = self._source(response, kind)
+        self._report(SourceOutcome(kind, source.url, source.root, reason, detail))
 
     def _read(self, response: Response, kind: str, entries: int, *, leads_to_pages: bool) -> None:
-        _, url, root = response.meta.get(META_SOURCE, (kind, response.url, response.url))
-        self._report(SourceOutcome(kind, url, root, entries=entries, leads_to_pages=leads_to_pages))
+        source = self._source(response, kind)
+        self._report(
+            SourceOutcome(
+                kind, source.url, source.root, entries=entries, leads_to_pages=leads_to_pages
+            )
+        )
 
     def _database(self) -> Database | None:
         if self._db is None and self.db_url:
@@ -265,7 +266,7 @@ class SourcesSpider(Spider):
                 callback=callback,
                 errback=self.source_failed,
                 dont_filter=True,
-                meta={META_SOURCE: (kind, url, root or url)},
+                meta=PageTicket(source=SourceRef(kind, url, root or url)).meta(),
             )
         except (ValueError, TypeError, UnicodeError):
             self._inc("filtered/invalid")
@@ -281,10 +282,9 @@ class SourcesSpider(Spider):
             return None
         self.scheduled += 1
         self._inc("scheduled")
-        meta: dict[str, Any] = {META_URL: url, META_DEPTH: depth, META_SITE: site}
+        ticket = PageTicket(url=url, depth=depth, site=site, prior=prior)
         headers: dict[str, str] = {}
         if prior is not None:
-            meta[META_PRIOR] = prior
             if prior.etag:
                 headers["If-None-Match"] = prior.etag
             if prior.last_modified:
@@ -298,7 +298,7 @@ class SourcesSpider(Spider):
             errback=self.page_failed,
             dont_filter=True,
             headers=headers or None,
-            meta=meta,
+            meta=ticket.meta(),
         )
 
     # -- sources -----------------------------------------------------------------------------
@@ -316,8 +316,8 @@ class SourcesSpider(Spider):
         return f"served as {ctype}" if ctype else ""
 
     def _root(self, response: Response) -> str:
-        meta = response.meta.get(META_SOURCE)
-        return str(meta[2]) if meta else response.url
+        source = PageTicket.of(response).source
+        return source.root if source else response.url
 
     async def parse_feed(self, response: Response) -> AsyncIterator[Request | FetchedPage]:
         if not self._source_ok(response, "feed"):
@@ -469,21 +469,22 @@ class SourcesSpider(Spider):
         if isinstance(failure.value, NotArchived):
             return  # the crawl is stopping on a write error, reported once
         request: Request = failure.request  # type: ignore[attr-defined]
-        kind, url, root = request.meta.get(META_SOURCE, ("source", request.url, request.url))
+        source = self._source(request, "source")
         if isinstance(failure.value, AddressRefused) and request.url not in self.seed_urls():
             # A feed or sitemap listed by another on a network the crawl may not reach.
             self._inc("filtered/private_address")
             logger.info("Not reading %s: %s", request.url, failure.getErrorMessage())
             return
         reason, message = failure_reason(failure)
-        self._report(SourceOutcome(kind, url, root, reason, message))
+        self._report(SourceOutcome(source.kind, source.url, source.root, reason, message))
 
     # -- pages -------------------------------------------------------------------------------
 
     async def parse_page(self, response: Response) -> AsyncIterator[FetchedPage | Request]:
         item = page_from_response(response)
-        self._start_page_outcome(response.meta, status=response.status)
-        prior: PriorCapture | None = response.meta.get(META_PRIOR)
+        ticket = PageTicket.of(response)
+        self._start_page_outcome(ticket, status=response.status)
+        prior = ticket.prior
         page: Response = response
         if response.status == 304 and prior is not None and self.warc_dir:
             # Not modified: extract the article (and follow the links) of the payload the
@@ -492,8 +493,7 @@ class SourcesSpider(Spider):
             if item.body:
                 page = HtmlResponse(response.url, body=item.body, request=response.request)
         yield item
-        site = response.meta.get(META_SITE)
-        depth = int(response.meta.get(META_DEPTH, 0))
+        site, depth = ticket.site, ticket.depth
         if site is None or depth >= self.depth or not isinstance(page, TextResponse):
             return
         entries = []
@@ -517,11 +517,11 @@ class SourcesSpider(Spider):
         item.content_type = headers.get("content-type", item.content_type)
 
     def _start_page_outcome(
-        self, meta: dict[str, Any], *, status: int | None = None, failure: Failure | None = None
+        self, ticket: PageTicket, *, status: int | None = None, failure: Failure | None = None
     ) -> None:
         """A site crawl's start page is its source: one that cannot be read is reported."""
-        site = meta.get(META_SITE)
-        if site is None or int(meta.get(META_DEPTH, 0)) != 0:
+        site = ticket.site
+        if site is None or ticket.depth != 0:
             return
         if failure is not None:
             reason, message = failure_reason(failure)
@@ -535,9 +535,10 @@ class SourcesSpider(Spider):
         if isinstance(failure.value, NotArchived):
             return None  # its records could not be written and the crawl is stopping: no row
         request: Request = failure.request  # type: ignore[attr-defined]
-        self._start_page_outcome(request.meta, failure=failure)
+        ticket = PageTicket.of(request)
+        self._start_page_outcome(ticket, failure=failure)
         page = page_from_failure(failure)
-        if page.failure == "robots_txt" and request.meta.get(META_DEPTH, 0) > 0:
+        if page.failure == "robots_txt" and ticket.depth > 0:
             # A link robots.txt rules out is simply not followed; it is no capture.
             self._inc("filtered/robots_txt")
             return None

@@ -17,9 +17,10 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.capture import META_HOPS, META_RESPONSE, META_STATUS, NotArchived
+from crawler.capture import NotArchived
 from crawler.failures import failure_reason
 from crawler.items import FetchedPage
+from crawler.ticket import PageTicket
 
 __all__ = [
     "UrlsSpider",
@@ -28,8 +29,6 @@ __all__ = [
     "request_or_failure",
     "unfetchable_page",
 ]
-
-META_URL = "morgue_url"  # the URL as requested, kept across redirects
 
 
 class UrlsSpider(Spider):
@@ -62,7 +61,7 @@ class UrlsSpider(Spider):
                 errback=self.failed,
                 # Each listed URL is fetched even if an earlier one redirected to it.
                 dont_filter=True,
-                meta={META_URL: url},
+                meta=PageTicket(url=url).meta(),
             )
 
     def parse(self, response: Response) -> Iterator[FetchedPage]:
@@ -95,33 +94,36 @@ def request_or_failure(url: str, max_length: int, **kwargs: Any) -> Request | Fe
 
 def page_from_response(response: Response) -> FetchedPage:
     content_type = response.headers.get(b"Content-Type")
+    ticket = PageTicket.of(response)
     return FetchedPage(
-        url=response.meta.get(META_URL, response.url),
+        url=ticket.url or response.url,
         fetched_at=datetime.now(UTC),
         final_url=response.url,
         status=response.status,
         content_type=content_type.decode("latin-1") if content_type else None,
         body=response.body,
-        response=response.meta.get(META_RESPONSE),
-        redirects=list(response.meta.get(META_HOPS, [])),
+        response=ticket.record,
+        redirects=list(ticket.hops),
     )
 
 
 def page_from_failure(failure: Failure) -> FetchedPage:
     request: Request = failure.request  # type: ignore[attr-defined]
     reason, message = failure_reason(failure)
+    ticket = PageTicket.of(request)
     page = FetchedPage(
-        url=request.meta.get(META_URL, request.url),
+        url=ticket.url or request.url,
         fetched_at=datetime.now(UTC),
         final_url=request.url,
-        redirects=list(request.meta.get(META_HOPS, [])),
+        redirects=list(ticket.hops),
         failure=reason,
         error=message,
     )
-    status = request.meta.get(META_STATUS)
-    if reason == "too_large" and status is not None and status[0] == request.url:
+    answer = ticket.answer
+    if reason == "too_large" and answer is not None and answer.url == request.url:
         # The response arrived and was archived, but decoding it overflowed DOWNLOAD_MAXSIZE
         # (a decompression bomb): its row points at the record, and says what went wrong.
-        page.final_url, page.status, page.content_type = status
-        page.response = request.meta.get(META_RESPONSE)
+        page.final_url, page.status = answer.url, answer.status
+        page.content_type = answer.content_type
+        page.response = ticket.record
     return page
