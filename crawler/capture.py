@@ -15,6 +15,7 @@ import asyncio
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
 from urllib.parse import urljoin, urlsplit
@@ -202,7 +203,9 @@ class WarcCapture:
             response.status,
             content_type.decode("latin-1") if content_type else None,
         )
-        ticket.replace(record=loc, answer=answer, hops=hops, revisit=revisit).stamp(request)
+        ticket.replace(
+            record=loc, answer=answer, hops=hops, revisit=revisit, fetched_at=datetime.now(UTC)
+        ).stamp(request)
 
     @staticmethod
     def _identical(prior: PriorCapture, url: str, status: int, body: bytes) -> bool:

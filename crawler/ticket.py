@@ -5,7 +5,7 @@ one object per concern, instead of a string key per fact. The spiders issue it (
 requested, the site crawl and depth, the feed or sitemap read, the earlier capture a re-fetch
 compares with); the probes and the recovery mark theirs (a probe, a memento of a page); the WARC
 capture stamps it as each response is archived (where the record is, the status, the redirect
-hops so far, whether it was written as a revisit).
+hops so far, whether it was written as a revisit, and when: the capture's ``fetched_at``).
 
 A ticket is frozen: a step that learns something stamps a new one onto its request (``stamp``),
 so the requests Scrapy copies meta between (a redirect, a retry) never change each other's.
@@ -77,6 +77,9 @@ class PageTicket:
     answer: Answer | None = None
     hops: tuple[RedirectHop, ...] = ()  # redirects followed so far
     revisit: bool = False
+    #: When the latest response was archived: the capture's ``fetched_at``, which orders the
+    #: evidence of shared redirect targets alike in the crawl and later (archive.redirects).
+    fetched_at: datetime | None = None
 
     @classmethod
     def of(cls, carrier: Request | Response) -> PageTicket:
@@ -114,6 +117,7 @@ class PageTicket:
             "answer": dataclasses.asdict(self.answer) if self.answer else None,
             "hops": [_hop_to_dict(hop) for hop in self.hops],
             "revisit": self.revisit,
+            "fetched_at": self.fetched_at.isoformat() if self.fetched_at else None,
         }
 
     @classmethod
@@ -132,6 +136,9 @@ class PageTicket:
             answer=Answer(**answer) if answer else None,
             hops=tuple(_hop_from_dict(hop) for hop in data.get("hops") or ()),
             revisit=bool(data.get("revisit")),
+            fetched_at=datetime.fromisoformat(data["fetched_at"])
+            if data.get("fetched_at")
+            else None,
         )
 
 

@@ -40,6 +40,7 @@ FULL = PageTicket(
     answer=Answer("https://news.example/b", 200, "text/html"),
     hops=(RedirectHop("https://news.example/a", 301, "https://news.example/b", LOC),),
     revisit=True,
+    fetched_at=datetime(2024, 6, 2, 8, 30, 1, 250, tzinfo=UTC),
 )
 
 
@@ -87,6 +88,7 @@ def test_the_page_item_reads_the_ticket() -> None:
     item = page_from_response(response)
     assert item.url == "https://news.example/a"  # as requested, before the redirect
     assert item.response == LOC and item.redirects == list(FULL.hops)
+    assert item.fetched_at == FULL.fetched_at  # when its response was archived
     # A request with no ticket (or a response without a request) reads as a blank ticket.
     assert PageTicket.of(Request("https://news.example/c")) == PageTicket()
     assert PageTicket.of(HtmlResponse("https://news.example/c", body=b"")) == PageTicket()

@@ -97,7 +97,7 @@ def page_from_response(response: Response) -> FetchedPage:
     ticket = PageTicket.of(response)
     return FetchedPage(
         url=ticket.url or response.url,
-        fetched_at=datetime.now(UTC),
+        fetched_at=ticket.fetched_at or datetime.now(UTC),
         final_url=response.url,
         status=response.status,
         content_type=content_type.decode("latin-1") if content_type else None,
