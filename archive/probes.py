@@ -1,4 +1,10 @@
-"""The soft-404 probes of each host and path prefix, kept in the DB so later runs reuse them."""
+"""The soft-404 probes of each host and path prefix, kept in the DB so later runs reuse them.
+
+A probe stands for its host's answer for ``LIVENESS_PROBE_MAX_AGE`` days. A crawl uses the
+newest one within that age, or makes its own (``crawler.probes``); ``morgue extract`` judges a
+capture with the stored probe nearest in time to its fetch, within that age either way
+(``StoredProbes``): for a capture judged in its crawl, the same probe the crawl used.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from archive.db import Database
 from archive.models import Probe
-from archive.soft404 import Baseline
+from archive.probe_sharing import shared_baseline
+from archive.soft404 import Baseline, probe_key
 from archive.warc import RecordLocation
 
-__all__ = ["host_probe_rows", "host_probes", "recent_probe", "save_probe"]
+__all__ = ["StoredProbes", "host_probe_rows", "host_probes", "recent_probe", "save_probe"]
 
 #: Stored probes of one host read to find what a URL pattern's directories answered.
 HOST_PROBES_READ = 200
@@ -93,3 +100,43 @@ def host_probe_rows(
     stmt = stmt.order_by(Probe.probed_at.desc(), Probe.id.desc()).limit(HOST_PROBES_READ)
     rows = session.execute(stmt).all()
     return [(prefix, url, Baseline.from_json(result)) for prefix, url, result in rows if result]
+
+
+class StoredProbes:
+    """The probes table, read once per host, as evidence about captures of any time."""
+
+    def __init__(self, db: Database, max_age: timedelta) -> None:
+        self.db = db
+        self.max_age = max_age
+        # host: (probed_at, id, prefix, probe_url, baseline), newest first
+        self._hosts: dict[str, list[tuple[datetime, int, str, str, Baseline]]] = {}
+
+    def baseline(self, url: str, at: datetime) -> Baseline | None:
+        """What ``url``'s host answered for a URL that cannot exist, around ``at``: the probe of
+        its directory nearest in time (within ``max_age`` either way), else the answer the
+        probes of its URL pattern of that time share (``archive.probe_sharing``)."""
+        host, prefix = probe_key(url)
+        window = [
+            row for row in self._host(host) if abs(row[0] - at) <= self.max_age
+        ]  # newest first
+        own = [row for row in window if row[2] == prefix]
+        if own:
+            return min(own, key=lambda row: (abs(row[0] - at), -row[1]))[4]
+        evidence = [(p, probe_url, b) for _, _, p, probe_url, b in window[:HOST_PROBES_READ]]
+        return shared_baseline(url, evidence)[1]
+
+    def _host(self, host: str) -> list[tuple[datetime, int, str, str, Baseline]]:
+        if host not in self._hosts:
+            stmt = (
+                select(Probe.probed_at, Probe.id, Probe.prefix, Probe.probe_url, Probe.result)
+                .where(Probe.host == host, Probe.result.is_not(None))
+                .order_by(Probe.probed_at.desc(), Probe.id.desc())
+            )
+            with self.db.session(readonly=True) as session:
+                rows = session.execute(stmt).all()
+            self._hosts[host] = [
+                (at, pid, prefix, url, Baseline.from_json(result))
+                for at, pid, prefix, url, result in rows
+                if result
+            ]
+        return self._hosts[host]

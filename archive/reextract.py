@@ -19,24 +19,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import as_completed
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, delete, select
+from sqlalchemy.orm import Session
 
 from archive import defaults
 from archive.db import Database, one_of
 from archive.exceptions import ArchiveError, ExtractError
 from archive.extract import WORKER_PRELOAD, ExtractResult, extract_page
 from archive.extract_pool import ExtractPool
-from archive.liveness import check_verdicts, verdict_for_status
-from archive.models import Capture, Link, Page, Probe
+from archive.judging import Fetch, PageJudgement, is_html, judge_page, metadata_record, wants_probe
+from archive.liveness import check_verdicts
+from archive.models import Capture, Link, Page
 from archive.pagestate import DEFAULT_RULE, StateRule
-from archive.probe_sharing import shared_baseline
-from archive.probes import host_probe_rows
-from archive.soft404 import Baseline, judge, known_stub_paragraphs, probe_key, strip_appended_stub
+from archive.probes import StoredProbes
+from archive.redirects import RedirectTargets, stored_redirects, target_key
 from archive.store import extraction_columns, update_page_state
 from archive.warc import RecordLocation, WarcWriter, read_record
 
@@ -46,8 +47,6 @@ logger = logging.getLogger(__name__)
 
 #: ``WARC_PREFIX`` of the files that hold the metadata records of an extraction pass.
 EXTRACT_PREFIX = "morgue-extract"
-
-_HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +101,9 @@ def pending_captures(db: Database, selection: Selection) -> list[int]:
             Capture.http_status < 300,
         )
     )
-    # A record known to be gone (morgue verify) cannot be read: nothing to extract.
-    stmt = stmt.where(Capture.record_error.is_(None))
+    # A record known to be gone (morgue verify) cannot be read, and a fetch that failed (a
+    # body too large to decode) left no page: nothing to extract.
+    stmt = stmt.where(Capture.record_error.is_(None), Capture.error.is_(None))
     if not selection.all:
         stmt = stmt.where(Capture.text.is_(None), Capture.extract_error.is_(None))
     if selection.verdicts:
@@ -139,84 +139,79 @@ def _extract_job(job: _Job) -> tuple[int, ExtractResult | None, str | None]:
     if record.rec_type == "revisit":
         return job.capture_id, None, _Unreadable("a revisit whose original is not in the archive")
     try:
-        ctype = job.content_type
-        if ctype and ctype.split(";", 1)[0].strip().lower() not in _HTML_TYPES:
+        if not is_html(job.content_type, record.content):
             return job.capture_id, None, None
-        return job.capture_id, extract_page(record.content, job.url, ctype), None
+        return job.capture_id, extract_page(record.content, job.url, job.content_type), None
     except (ArchiveError, ExtractError) as exc:
         return job.capture_id, None, str(exc)
     except Exception as exc:  # one odd page must not stop the pass
         return job.capture_id, None, f"{type(exc).__name__}: {exc}"
 
 
-def _baseline(session: Any, url: str, cache: dict[tuple[str, str], Baseline | None]) -> Any:
-    key = probe_key(url)
-    if key not in cache:
-        probe = session.scalars(
-            select(Probe)
-            .where(Probe.host == key[0], Probe.prefix == key[1], Probe.result.is_not(None))
-            .order_by(Probe.probed_at.desc())
-            .limit(1)
-        ).first()
-        if probe is not None and probe.result:
-            cache[key] = Baseline.from_json(probe.result)
-        else:  # a directory the crawl did not probe: what its pattern's probes agreed on
-            cache[key] = shared_baseline(url, host_probe_rows(session, key[0]))[1]
-    return cache[key]
+@dataclass(slots=True)
+class _Evidence:
+    """What the archive says about the hosts of the captures judged: probes and redirects."""
+
+    probes: StoredProbes
+    targets: RedirectTargets
 
 
-def _metadata(capture: Capture, result: ExtractResult | None) -> dict[str, Any]:
-    return {
-        "software": "morgue",
-        "pass": "extract",
-        "url": capture.url,
-        "final_url": capture.final_url,
-        "fetched_at": capture.fetched_at.isoformat(),
-        "extracted_at": datetime.now(UTC).isoformat(),
-        "http_status": capture.http_status,
-        "verdict": capture.verdict,
-        "reason": capture.reason,
-        "confidence": capture.confidence,
-        "evidence": capture.evidence,
-        "extraction": result.extraction.to_json() if result and result.extraction else None,
-        "extract_error": capture.extract_error,
-    }
-
-
-def _apply(
+def _judge(
+    session: Session,
     capture: Capture,
     result: ExtractResult | None,
-    error: str | None,
-    baseline: Baseline | None,
-) -> None:
-    extraction = result.extraction if result else None
-    capture.extract_error = error
-    text = extraction.text if extraction else None
-    status = verdict_for_status(capture.http_status or 0)
-    judgement = judge(
+    evidence: _Evidence,
+) -> PageJudgement:
+    """Judge a capture from its record's extraction, with the evidence a crawl would have had."""
+    fetch = Fetch.stored(capture)
+    baseline = None
+    if wants_probe(fetch):
+        baseline = evidence.probes.baseline(fetch.final_url or fetch.url, capture.fetched_at)
+    shared = False
+    key = target_key(fetch)
+    if key is not None:
+        if not evidence.targets.loaded(key):
+            evidence.targets.load(key, stored_redirects(session, key[1]))
+        shared = evidence.targets.shared(key, fetch.url, capture.fetched_at)
+    return judge_page(
+        fetch,
+        result.extraction if result else None,
+        result.facts if result else None,
+        baseline=baseline,
+        shared_target=shared,
+    )
+
+
+def _apply(capture: Capture, judgement: PageJudgement) -> None:
+    capture.verdict, capture.reason = judgement.verdict, judgement.reason
+    capture.confidence, capture.evidence = judgement.confidence, list(judgement.evidence) or None
+    if judgement.extraction is None:
+        # Nothing extracted this time (an error, or no HTML): the metadata read before stays.
+        capture.text, capture.text_chars = None, 0
+        return
+    # The stored text is the article without its appended stub (judgement.extraction).
+    for name, value in extraction_columns(judgement.extraction).items():
+        setattr(capture, name, value)
+
+
+def _metadata(capture: Capture, judgement: PageJudgement) -> dict[str, Any]:
+    return metadata_record(
+        pass_name="extract",
         url=capture.url,
         final_url=capture.final_url,
-        title=extraction.title if extraction else None,
-        text=text,
-        facts=result.facts if result else None,
-        baseline=baseline,
+        fetched_at=capture.fetched_at,
+        http_status=capture.http_status,
+        verdict=capture.verdict,
+        reason=capture.reason,
+        confidence=capture.confidence,
+        evidence=judgement.evidence,
+        extraction=judgement.extraction,
+        extract_error=capture.extract_error,
+        error=capture.error,
+        redirects=capture.redirects or [],
+        recovered_from=capture.recovered_from,
+        memento_datetime=None,  # not kept in the database; the crawl's record has it
     )
-    evidence = list(judgement.evidence)
-    if judgement.verdict == "ok":
-        known = known_stub_paragraphs([baseline]) if baseline else []
-        text, cut = strip_appended_stub(text, known)
-        if cut:
-            evidence.append("stub_stripped")
-        capture.verdict, capture.reason = "ok", status.reason
-    else:
-        capture.verdict, capture.reason = judgement.verdict, judgement.reason
-    capture.confidence, capture.evidence = judgement.confidence, evidence or None
-    if extraction is not None:
-        # The stored text is the article without its appended stub.
-        for name, value in extraction_columns(replace(extraction, text=text)).items():
-            setattr(capture, name, value)
-    else:
-        capture.text, capture.text_chars = None, 0
 
 
 def extract_archived(
@@ -228,19 +223,22 @@ def extract_archived(
     timeout: float = defaults.EXTRACT_TIMEOUT,
     writer: WarcWriter | None = None,
     rule: StateRule = DEFAULT_RULE,
+    probe_max_age: timedelta = timedelta(days=defaults.LIVENESS_PROBE_MAX_AGE),
     on_done: Callable[[ExtractOutcome], None] | None = None,
 ) -> Iterator[ExtractOutcome]:
-    """Extract the given captures from their WARC records and store the results.
+    """Extract the given captures from their WARC records, judge them, store the results.
 
     Yields one outcome per capture, in completion order. Each result is committed as it
     arrives, with its new metadata record written first (the DB never points at a record that
     does not exist). A page whose extraction runs past ``timeout`` seconds has its worker
-    killed and is recorded with an extraction error, as in a crawl; the pass goes on.
+    killed and is recorded with an extraction error, as in a crawl; the pass goes on. Each
+    capture is judged as its crawl judged it (``archive.judging``), with the probes stored
+    within ``probe_max_age`` of its fetch and the redirects stored up to it.
     """
     jobs = _jobs(db, warc_dir, capture_ids)
     if not jobs:
         return
-    baselines: dict[tuple[str, str], Baseline | None] = {}
+    evidence = _Evidence(StoredProbes(db, probe_max_age), RedirectTargets())
     pool = ExtractPool(_extract_job, workers=workers, timeout=timeout, preload=WORKER_PRELOAD)
     with pool:
         futures = {pool.submit(job): job.capture_id for job in jobs}
@@ -249,7 +247,7 @@ def extract_archived(
                 capture_id, result, error = future.result()
             except ExtractError as exc:  # a timeout (the worker was killed) or a dead worker
                 capture_id, result, error = futures[future], None, str(exc)
-            outcome = _store(db, capture_id, result, error, writer, baselines, rule)
+            outcome = _store(db, capture_id, result, error, writer, evidence, rule)
             if on_done is not None:
                 on_done(outcome)
             yield outcome
@@ -308,7 +306,7 @@ def _store(
     result: ExtractResult | None,
     error: str | None,
     writer: WarcWriter | None,
-    baselines: dict[tuple[str, str], Baseline | None],
+    evidence: _Evidence,
     rule: StateRule,
 ) -> ExtractOutcome:
     with db.session() as session:
@@ -324,12 +322,13 @@ def _store(
                 capture_id, capture.url, before, capture.verdict, capture.reason,
                 capture.text_chars, capture.extract_error, unreadable=True,
             )  # fmt: skip
-        baseline = _baseline(session, capture.final_url or capture.url, baselines)
-        _apply(capture, result, error, baseline)
+        judgement = _judge(session, capture, result, evidence)
+        capture.extract_error = error
+        _apply(capture, judgement)
         if writer is not None:
             loc: RecordLocation = writer.write_metadata(
                 capture.final_url or capture.url,
-                _metadata(capture, result),
+                _metadata(capture, judgement),
                 refers_to=capture.warc_record_id,
             )
             capture.metadata_warc_file, capture.metadata_warc_offset = loc.file, loc.offset

@@ -25,6 +25,7 @@ from scrapy.statscollectors import StatsCollector
 
 from archive.db import Database
 from archive.exceptions import ExtractError
+from archive.judging import is_html
 from archive.probe_sharing import PROBES_TO_AGREE, PatternEvidence, probe_pattern
 from archive.probes import host_probes, recent_probe, save_probe
 from archive.soft404 import Baseline, probe_key, probe_url
@@ -165,7 +166,7 @@ class HostProbes:
         prose: tuple[str, ...] = ()
         content_type = response.headers.get(b"Content-Type")
         ctype = content_type.decode("latin-1") if content_type else None
-        if self.pool is not None and response.body:
+        if self.pool is not None and response.body and is_html(ctype, response.body):
             try:
                 result = await self.pool.extract(response.body, response.url, ctype)
             except ExtractError as exc:

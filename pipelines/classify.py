@@ -1,69 +1,50 @@
 """Give each fetched page its liveness verdict, with a reason, a confidence and the evidence.
 
-A status or a network failure decides most verdicts (``archive.liveness``). A page served with a
-2xx status goes through the soft-404 rules (``archive.soft404``): redirects, the host's probe (a
-sibling URL that cannot exist, see ``crawler.probes``), error stubs, and the page's structure.
-A "page not available" stub appended to a live article is cut from its text here.
+The verdict is ``archive.judging.judge_page``'s, as in ``morgue extract``; this pipeline gathers
+the evidence a crawl has about the page's host: its probe (a sibling URL that cannot exist, see
+``crawler.probes``), and the other URLs of the host redirected to the same page
+(``archive.redirects``), noted as each response arrives and added to what the database held.
+A "page not available" stub appended to a live article comes back cut from its text.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import asyncio
 import logging
-from collections import defaultdict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Self
 
+from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from scrapy.statscollectors import StatsCollector
+from sqlalchemy.exc import SQLAlchemyError
 
 from archive.browserhint import NEEDS_BROWSER
 from archive.db import Database, open_database
-from archive.liveness import verdict_for_failure, verdict_for_status
-from archive.soft404 import (
-    Baseline,
-    Judgement,
-    is_front_page,
-    judge,
-    known_stub_paragraphs,
-    probe_key,
-    strip_appended_stub,
-)
+from archive.exceptions import ArchiveError
+from archive.judging import STUB_STRIPPED, Fetch, judge_page, wants_probe
+from archive.redirects import RedirectTargets, TargetKey, stored_redirects, target_key
 from crawler.items import FetchedPage
 from crawler.pool import find_pool
 from crawler.probes import HostProbes
+from crawler.ticket import PageTicket
 
-__all__ = ["ClassifyPipeline", "classify_page"]
+__all__ = ["ClassifyPipeline", "page_fetch"]
 
 logger = logging.getLogger(__name__)
 
-# Distinct URLs of one host sent to the same place before that place counts as a catch-all.
-SHARED_TARGET_MIN = 3
 
-
-def classify_page(item: FetchedPage, baseline: Baseline | None) -> Judgement:
-    """The verdict of one page; ``baseline`` is its host's probe, when there is one."""
-    if item.status is None or item.failure is not None:
-        # No usable answer; a body that came but overflowed when decoded (a decompression
-        # bomb) keeps its status on the row, but is no page to judge.
-        verdict = verdict_for_failure(item.failure or "error")
-        return Judgement(verdict.verdict, verdict.reason, 1.0, ())
-    status = verdict_for_status(item.status)
-    if status.verdict != "ok" or not 200 <= item.status < 300:
-        return Judgement(status.verdict, status.reason, 1.0, ())
-    extraction = item.extraction
-    judgement = judge(
+def page_fetch(item: FetchedPage) -> Fetch:
+    """What the fetch of an item's URL gave, as ``archive.judging`` reads it."""
+    return Fetch(
         url=item.url,
         final_url=item.final_url,
-        title=extraction.title if extraction else None,
-        text=extraction.text if extraction else None,
-        facts=item.facts,
-        baseline=baseline,
+        status=item.status,
+        failure=item.failure,
+        redirected=bool(item.redirects),
+        recovered_from=item.recovered_from,
     )
-    if judgement.verdict == "ok":
-        return Judgement("ok", status.reason, judgement.confidence, judgement.evidence)
-    return judgement
 
 
 class ClassifyPipeline:
@@ -78,7 +59,7 @@ class ClassifyPipeline:
         self.stats = stats
         self.probes = probes
         self.db = db
-        self._targets: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.targets = RedirectTargets()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -95,7 +76,9 @@ class ClassifyPipeline:
                 crawler.stats,
                 timedelta(days=settings.getfloat("LIVENESS_PROBE_MAX_AGE")),
             )
-        return cls(crawler, crawler.stats, probes, db)
+        pipeline = cls(crawler, crawler.stats, probes, db)
+        crawler.signals.connect(pipeline.response_received, signal=signals.response_received)
+        return pipeline
 
     @staticmethod
     def _downloader(crawler: Crawler):  # type: ignore[no-untyped-def]
@@ -105,56 +88,63 @@ class ClassifyPipeline:
 
         return download
 
+    def response_received(self, response: Response, request: Request, spider: Spider) -> None:
+        """Note a page reached by redirects as its response arrives: responses arrive in the
+        order of their ``fetched_at``, so a page judged later sees every page fetched before it,
+        however long their extraction took."""
+        ticket = PageTicket.of(request)
+        if ticket.probe or ticket.source is not None or ticket.memento_of is not None:
+            return  # not a page of the crawl: no capture of it is stored
+        fetch = Fetch(
+            url=ticket.url or request.url,
+            final_url=response.url,
+            status=response.status,
+            redirected=bool(ticket.hops),
+        )
+        key = target_key(fetch)
+        if key is not None:
+            self.targets.add(key, fetch.url, ticket.fetched_at or datetime.now(UTC))
+
     async def process_item(self, item: FetchedPage) -> FetchedPage:
+        fetch = page_fetch(item)
         baseline = None
-        if self._wants_probe(item):
-            assert self.probes is not None
+        if self.probes is not None and wants_probe(fetch):
             baseline = await self.probes.baseline(item.final_url or item.url)
-        judgement = classify_page(item, baseline)
-        judgement = self._shared_target(item, judgement)
+        key = target_key(fetch)
+        shared = False
+        if key is not None:
+            await self._load_targets(key)
+            shared = self.targets.shared(key, item.url, item.fetched_at)
+        judgement = judge_page(
+            fetch, item.extraction, item.facts, baseline=baseline, shared_target=shared
+        )
         item.verdict, item.reason = judgement.verdict, judgement.reason
         item.confidence, item.evidence = judgement.confidence, list(judgement.evidence)
-        if judgement.verdict == "ok" and item.extraction is not None:
-            self._strip_stub(item, baseline)
+        item.extraction = judgement.extraction
         self.stats.inc_value(f"liveness/verdict/{judgement.verdict}")
         if NEEDS_BROWSER in judgement.evidence:
             self.stats.inc_value(f"liveness/{NEEDS_BROWSER}")
+        if STUB_STRIPPED in judgement.evidence:
+            self.stats.inc_value("liveness/stub_stripped")
+            logger.debug("Cut an appended stub from %s", item.url)
         return item
 
-    def _wants_probe(self, item: FetchedPage) -> bool:
-        return (
-            self.probes is not None
-            and item.status is not None
-            and item.failure is None
-            and 200 <= item.status < 300
-            and item.recovered_from is None
-            and not is_front_page(item.url)
-            and not is_front_page(item.final_url or item.url)
-        )
+    async def _load_targets(self, key: TargetKey) -> None:
+        """Add the archive's earlier captures redirected to ``key``'s page, once per crawl."""
+        if self.db is None or self.targets.loaded(key):
+            return
+        try:
+            rows = await asyncio.to_thread(self._stored_redirects, self.db, key[1])
+        except (ArchiveError, SQLAlchemyError, OSError) as exc:
+            # Without them the page is judged on this crawl's evidence alone.
+            logger.info("Cannot read the captures redirected to %s: %s", key[1], exc)
+            rows = []
+        self.targets.load(key, rows)
 
-    def _shared_target(self, item: FetchedPage, judgement: Judgement) -> Judgement:
-        """Many URLs of one host redirected to one page: that page is a catch-all."""
-        if judgement.verdict != "ok" or not item.redirects or not item.final_url:
-            return judgement
-        if is_front_page(item.url) or item.final_url == item.url:
-            return judgement
-        host, _ = probe_key(item.url)
-        sources = self._targets[(host, item.final_url)]
-        sources.add(item.url)
-        if len(sources) < SHARED_TARGET_MIN:
-            return judgement
-        evidence = (*judgement.evidence, "shared_redirect_target")
-        return Judgement("soft_404", "redirect_to_section", 0.8, evidence)
-
-    def _strip_stub(self, item: FetchedPage, baseline: Baseline | None) -> None:
-        assert item.extraction is not None
-        known = known_stub_paragraphs([baseline]) if baseline is not None else []
-        text, cut = strip_appended_stub(item.extraction.text, known)
-        if cut:
-            item.extraction = dataclasses.replace(item.extraction, text=text)
-            item.evidence = [*item.evidence, "stub_stripped"]
-            self.stats.inc_value("liveness/stub_stripped")
-            logger.debug("Cut an appended stub from %s: %r", item.url, cut)
+    @staticmethod
+    def _stored_redirects(db: Database, target: str) -> list[tuple[Fetch, datetime]]:
+        with db.session(readonly=True) as session:
+            return stored_redirects(session, target)
 
     def close_spider(self) -> None:
         if self.db is not None:

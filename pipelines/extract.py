@@ -1,4 +1,7 @@
-"""Extract the article of each fetched page in the crawl's process pool, off the reactor thread."""
+"""Extract the article of each fetched page in the crawl's process pool, off the reactor thread.
+
+Which bodies are pages to extract is ``archive.judging.is_html``'s to say, as in ``morgue extract``.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +13,13 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from archive.exceptions import ExtractError, ExtractTimeout
+from archive.judging import is_html
 from crawler.items import FetchedPage
 from crawler.pool import ExtractionPool, find_pool
 
-__all__ = ["ExtractPipeline", "looks_like_html"]
+__all__ = ["ExtractPipeline"]
 
 logger = logging.getLogger(__name__)
-
-_HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
-
-
-def looks_like_html(content_type: str | None, body: bytes) -> bool:
-    """Whether a body is worth handing to the HTML extractor."""
-    if content_type:
-        mime = content_type.split(";", 1)[0].strip().lower()
-        return mime in _HTML_TYPES or mime == ""
-    head = body[:1024].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<body" in head
 
 
 class ExtractPipeline:
@@ -44,7 +37,7 @@ class ExtractPipeline:
 
     async def process_item(self, item: FetchedPage) -> FetchedPage:
         body, item.body = item.body, None  # the body is not needed past this point
-        if not body or item.extract_error or not looks_like_html(item.content_type, body):
+        if not body or item.extract_error or not is_html(item.content_type, body):
             return item
         try:
             result = await self.pool.extract(body, item.final_url or item.url, item.content_type)

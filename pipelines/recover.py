@@ -21,6 +21,7 @@ from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
 from archive.exceptions import ExtractError
+from archive.judging import is_html, judge_page
 from archive.liveness import is_dead
 from archive.memento import (
     MementoAnswer,
@@ -37,7 +38,7 @@ from crawler.failures import exception_reason
 from crawler.items import FetchedPage
 from crawler.pool import ExtractionPool, find_pool
 from crawler.ticket import PageTicket
-from pipelines.classify import classify_page
+from pipelines.classify import page_fetch
 
 __all__ = ["RecoverPipeline", "header_pairs"]
 
@@ -176,18 +177,20 @@ class RecoverPipeline:
             verdict="ok",
             reason="memento",
         )
-        if self.pool is not None:
+        if self.pool is not None and is_html(page.content_type, response.body):
             result = await self.pool.extract(response.body, original, page.content_type)
             if result is not None:
                 page.extraction, page.facts = result.extraction, result.facts
                 page.links = list(result.links)
         # An archive keeps error pages too: a memento that is itself a soft 404 is no recovery.
-        judgement = classify_page(page, None)
+        judgement = judge_page(page_fetch(page), page.extraction, page.facts)
         if judgement.verdict != "ok":
             self.stats.inc_value("memento/rejected")
             logger.info(
                 "Memento %s of %s is itself dead (%s)", response.url, original, judgement.reason
             )
             return None
+        page.verdict, page.reason = judgement.verdict, judgement.reason  # ok, "memento"
         page.confidence, page.evidence = judgement.confidence, list(judgement.evidence)
+        page.extraction = judgement.extraction
         return page

@@ -29,6 +29,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from archive.capture import CaptureRecord
 from archive.db import Database, error_line, open_database
 from archive.exceptions import DatabaseError, WarcError
+from archive.judging import metadata_record
 from archive.pagestate import DEFAULT_RULE, StateRule
 from archive.store import save_captures
 from crawler.capture import WarcCapture, find_capture
@@ -41,24 +42,24 @@ logger = logging.getLogger(__name__)
 
 
 def metadata_payload(item: FetchedPage) -> dict[str, Any]:
-    """What the WARC metadata record says about a capture."""
-    return {
-        "software": "morgue",
-        "url": item.url,
-        "final_url": item.final_url,
-        "fetched_at": item.fetched_at.isoformat(),
-        "http_status": item.status,
-        "verdict": item.verdict,
-        "reason": item.reason,
-        "error": item.error,
-        "redirects": [hop.to_json() for hop in item.redirects],
-        "confidence": item.confidence,
-        "evidence": item.evidence,
-        "recovered_from": item.recovered_from,
-        "memento_datetime": item.memento_datetime.isoformat() if item.memento_datetime else None,
-        "extraction": item.extraction.to_json() if item.extraction else None,
-        "extract_error": item.extract_error,
-    }
+    """What the WARC metadata record says about a capture (``archive.judging``'s schema)."""
+    return metadata_record(
+        pass_name="crawl",
+        url=item.url,
+        final_url=item.final_url,
+        fetched_at=item.fetched_at,
+        http_status=item.status,
+        verdict=item.verdict or "unreachable",
+        reason=item.reason or "error",
+        confidence=item.confidence,
+        evidence=item.evidence,
+        extraction=item.extraction,
+        extract_error=item.extract_error,
+        error=item.error,
+        redirects=[hop.to_json() for hop in item.redirects],
+        recovered_from=item.recovered_from,
+        memento_datetime=item.memento_datetime,
+    )
 
 
 class _Batcher:

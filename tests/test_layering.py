@@ -104,3 +104,35 @@ def test_store_names_every_module_that_writes_captures() -> None:
     assert writers == {"archive.reextract", "archive.resume", "archive.sources", "archive.verify"}
     doc = archive.store.__doc__ or ""
     assert all(f"``{module}" in doc for module in writers), doc
+
+
+def _called(path: Path) -> set[str]:
+    """Names of the functions ``path`` calls by name (``f(...)``, ``mod.f(...)``)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name):
+                names.add(node.func.id)
+            elif isinstance(node.func, ast.Attribute):
+                names.add(node.func.attr)
+    return names
+
+
+def test_one_path_judges_a_page() -> None:
+    """The crawl and ``morgue extract`` judge pages, pick HTML bodies and write metadata records
+    through archive.judging only; the soft-404 rules are applied there and nowhere else."""
+    uses = {
+        "judge_page": ["pipelines/classify.py", "pipelines/recover.py", "archive/reextract.py"],
+        "is_html": ["pipelines/extract.py", "pipelines/recover.py", "archive/reextract.py"],
+        "metadata_record": ["pipelines/store.py", "archive/reextract.py"],
+    }
+    for name, paths in uses.items():
+        for path in paths:
+            assert name in _called(ROOT / path), f"{path} does not call {name}"
+    sources = [*(ROOT / "archive").rglob("*.py"), *(ROOT / "crawler").rglob("*.py"),
+               *(ROOT / "pipelines").rglob("*.py")]  # fmt: skip
+    judging = [p.relative_to(ROOT).as_posix() for p in sources if "judge" in _called(p)]
+    assert judging == ["archive/judging.py"], judging
+    # The judging module is plain rules: no database, no crawler.
+    reached = reached_modules(ROOT / "archive" / "judging.py")
+    assert not [m for m in reached if m.split(".")[0] in ("sqlalchemy", "scrapy", "twisted")]
