@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from croniter import croniter
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -119,6 +118,8 @@ def add_schedule(
         raise InvalidInput("give exactly one of --every and --cron")
     if every_s is not None and every_s < 1:
         raise InvalidInput("--every must be at least 1s")
+    from croniter import croniter  # imported here: it runs `file` on the Python binary
+
     if cron is not None and not croniter.is_valid(cron):
         raise InvalidInput(f"invalid cron expression {cron!r}")
     if adaptive and every_s is None:

@@ -22,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from croniter import croniter
 from sqlalchemy import select
 
 from archive.db import Database
@@ -181,6 +180,8 @@ def _record(
             sched.last_run_at = started
             sched.interval_s = next_interval(sched, int(stats["new_entries"]))
             if sched.cron:
+                from croniter import croniter  # slow to import: see archive.schedule
+
                 sched.next_run_at = croniter(sched.cron, finished).get_next(datetime)
             else:
                 sched.next_run_at = started + timedelta(seconds=sched.interval_s or 0)

@@ -12,12 +12,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from archive.crawl_process import CrawlJob, CrawlResult, run_crawl_process
+from archive.crawl_process import CrawlJob, CrawlProcess, CrawlResult, extraction_enabled
 from archive.db import open_database
 from archive.exceptions import ArchiveError, DatabaseError, InvalidInput
 from archive.heartbeat import beat
 from archive.memento import check_timegate
 from archive.outcomes import run_notes
+from archive.politeness import delay_overrides
 from archive.store import capture_to_json, captures_for_run, finish_run, start_run
 from archive.urllist import parse_url_list
 from archive.urls import validate_url
@@ -119,6 +120,20 @@ def archive_urls(
     line naming it, after the run is recorded ``failed``.
     """
     check_writable(Path(overrides.get("WARC_DIR") or paths.warc_dir))
+    # The crawl process imports while this one opens the database and records the run.
+    with CrawlProcess.take(extract=extraction_enabled(overrides)) as child:
+        return _archive_in(child, paths, urls, overrides, kind=kind, progress=progress)
+
+
+def _archive_in(
+    child: CrawlProcess,
+    paths: Paths,
+    urls: list[str],
+    overrides: Mapping[str, Any],
+    *,
+    kind: str,
+    progress: bool,
+) -> tuple[list[dict[str, Any]], CrawlResult]:
     db = open_database(paths.db_url)
     rows: list[dict[str, Any]] = []
     try:
@@ -130,6 +145,7 @@ def archive_urls(
             "LIVENESS_DB_URL": paths.db_url,
             "STORE_RUN_ID": run_id,
             "WARC_IS_PART_OF": f"morgue-run-{run_id}",
+            **delay_overrides(urls, overrides),
             **overrides,
         }
         job = CrawlJob(
@@ -138,7 +154,7 @@ def archive_urls(
             settings,
             log_file=paths.log_dir / f"run-{run_id}.log",
         )
-        result = _run_with_progress(job, len(urls)) if progress else run_crawl_process(job)
+        result = _run_with_progress(child, job, len(urls)) if progress else child.run(job)
         failure = result.failure(job.log_file)
         try:
             finish_run(db, run_id, result.status, result.stats)
@@ -167,7 +183,7 @@ def archive_urls(
     return rows, result
 
 
-def _run_with_progress(job: CrawlJob, total: int) -> CrawlResult:
+def _run_with_progress(child: CrawlProcess, job: CrawlJob, total: int) -> CrawlResult:
     with Progress(
         TextColumn("[bold]archiving"),
         BarColumn(),
@@ -183,7 +199,7 @@ def _run_with_progress(job: CrawlJob, total: int) -> CrawlResult:
             if event.get("event") == "capture":
                 bar.update(task, advance=1, last=f"{event.get('verdict')} {event.get('url')}")
 
-        return run_crawl_process(job, on_event)
+        return child.run(job, on_event)
 
 
 def archive_command(
