@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from archive.archiving import EXTRACT_LATER
 from archive.crawl_process import CrawlJob, CrawlResult, run_crawl_process
 from archive.db import Database, open_database
 from archive.durations import format_duration, parse_duration, parse_since
@@ -35,12 +36,13 @@ from archive.store import capture_to_json, finish_run, iter_captures_for_run, ru
 from archive.urls import validate_url
 from archive.warc import check_writable
 
-from .archive_cmd import EXTRACT_LATER, ExtractWhen, OutputFormat
 from .options import (
     ALLOW_PRIVATE,
     AllowPrivateOption,
     DataDirOption,
     DbOption,
+    ExtractWhen,
+    OutputFormat,
     Paths,
     SettingOption,
     parse_settings,

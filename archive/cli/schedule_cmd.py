@@ -15,9 +15,8 @@ from archive.exceptions import InvalidInput
 from archive.schedule import ScheduleInfo, add_schedule, list_schedules, remove_schedule
 from archive.scheduler import RunOutcome, Scheduler, run_due
 
-from .archive_cmd import OutputFormat
 from .crawl_cmd import build_spec
-from .options import DataDirOption, DbOption, resolve_paths
+from .options import DataDirOption, DbOption, OutputFormat, resolve_paths
 from .render import Cell, Column, FittedTable, Kind, print_json_lines
 
 __all__ = ["register"]
