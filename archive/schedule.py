@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,7 +28,6 @@ from archive.models import Schedule, ScheduleRun
 
 __all__ = [
     "LEASE_TTL_S",
-    "SCHEDULE_RUN_ENV",
     "ScheduleInfo",
     "acquire_lease",
     "add_schedule",
@@ -39,11 +38,12 @@ __all__ = [
     "release_lease",
     "remove_schedule",
     "renew_lease",
+    "schedules_without_request",
+    "set_crawl_request",
 ]
 
 logger = logging.getLogger(__name__)
 
-SCHEDULE_RUN_ENV = "MORGUE_SCHEDULE_RUN_ID"  # tells `morgue crawl` which schedule run it is
 LEASE_TTL_S = 300.0
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _FORBIDDEN_ARGS = ("--data-dir", "--db")
@@ -97,6 +97,23 @@ def _check_args(crawl_args: Sequence[str]) -> list[str]:
     return list(crawl_args)
 
 
+def schedules_without_request(db: Database) -> list[tuple[str, list[str]]]:
+    """Schedules stored before their crawl request was kept: (name, crawl arguments)."""
+    with db.session(readonly=True) as session:
+        rows = session.execute(
+            select(Schedule.name, Schedule.crawl_args).where(Schedule.crawl_request.is_(None))
+        ).all()
+    return [(name, list(args)) for name, args in rows]
+
+
+def set_crawl_request(db: Database, name: str, crawl_request: Mapping[str, Any]) -> None:
+    """Keep the crawl request of a schedule stored before requests were kept."""
+    with db.session() as session:
+        sched = session.scalars(select(Schedule).where(Schedule.name == name)).first()
+        if sched is not None:
+            sched.crawl_request = dict(crawl_request)
+
+
 def add_schedule(
     db: Database,
     name: str,
@@ -108,8 +125,14 @@ def add_schedule(
     min_interval_s: float | None = None,
     max_interval_s: float | None = None,
     now: datetime | None = None,
+    crawl_request: Mapping[str, Any] | None = None,
 ) -> None:
-    """Store a new schedule; it is due at once (``every``) or at the next cron time."""
+    """Store a new schedule; it is due at once (``every``) or at the next cron time.
+
+    ``crawl_args`` are the arguments as the user gave them (shown by ``schedule list``);
+    ``crawl_request`` is the crawl they stand for (``archive.crawling.request_json``), which
+    the scheduler runs.
+    """
     if not _NAME_RE.match(name):
         raise InvalidInput(
             f"invalid schedule name {name!r}: letters, digits, '.', '_' and '-', up to 100"
@@ -139,6 +162,7 @@ def add_schedule(
                 Schedule(
                     name=name,
                     crawl_args=_check_args(crawl_args),
+                    crawl_request=dict(crawl_request) if crawl_request is not None else None,
                     every_s=interval,
                     cron=cron,
                     adaptive=adaptive,

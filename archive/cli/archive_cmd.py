@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from archive.archiving import EXTRACT_LATER
 from archive.exceptions import InvalidInput
-from archive.memento import check_timegate
 from archive.urllist import parse_url_list
 from archive.urls import validate_url
 
 from .options import (
-    ALLOW_PRIVATE,
     PROGRESS_THRESHOLD,
     AllowPrivateOption,
     DataDirOption,
@@ -24,7 +21,7 @@ from .options import (
     ExtractWhen,
     OutputFormat,
     SettingOption,
-    parse_settings,
+    fetch_overrides,
     resolve_paths,
 )
 from .render import captures_table, print_json_lines, stderr_console
@@ -162,19 +159,15 @@ def archive_command(
       morgue --data-dir ./news archive -s DOWNLOAD_DELAY=2 https://example.org/a
     """
     url_list, bad_lines = read_url_list(urls or [], input_file, strict=strict)
-    overrides: dict[str, Any] = parse_settings(setting)
-    if timeout is not None:
-        overrides["DOWNLOAD_TIMEOUT"] = timeout
-    if ignore_robots:
-        overrides["ROBOTSTXT_OBEY"] = False
-    if no_recover:
-        overrides["MEMENTO_ENABLED"] = False
-    if timegate is not None:
-        overrides["MEMENTO_TIMEGATE"] = check_timegate(timegate)
-    if extract is ExtractWhen.later:
-        overrides.update(EXTRACT_LATER)
-    if allow_private:
-        overrides.update(ALLOW_PRIVATE)
+    overrides = fetch_overrides(
+        setting,
+        timeout=timeout,
+        ignore_robots=ignore_robots,
+        no_recover=no_recover,
+        timegate=timegate,
+        extract=extract,
+        allow_private=allow_private,
+    )
     paths = resolve_paths(ctx, data_dir, db)
     show_progress = (
         output is OutputFormat.table and sys.stderr.isatty() and len(url_list) > PROGRESS_THRESHOLD

@@ -25,6 +25,7 @@ __all__ = [
     "OutputFormat",
     "Paths",
     "SettingOption",
+    "fetch_overrides",
     "parse_settings",
     "resolve_paths",
     "split_values",
@@ -92,6 +93,36 @@ def resolve_paths(ctx: typer.Context, data_dir: Path | None, db: str | None) -> 
     return data_paths(data_dir or root.get("data_dir"), db or root.get("db") or None)
 
 
+def fetch_overrides(
+    setting: list[str] | None,
+    *,
+    timeout: float | None = None,
+    ignore_robots: bool = False,
+    no_recover: bool = False,
+    timegate: str | None = None,
+    extract: ExtractWhen = ExtractWhen.now,
+    allow_private: bool = False,
+) -> dict[str, Any]:
+    """The Scrapy settings that the fetching options of ``archive`` and ``crawl`` stand for."""
+    from archive.archiving import EXTRACT_LATER
+    from archive.memento import check_timegate
+
+    overrides: dict[str, Any] = parse_settings(setting)
+    if timeout is not None:
+        overrides["DOWNLOAD_TIMEOUT"] = timeout
+    if ignore_robots:
+        overrides["ROBOTSTXT_OBEY"] = False
+    if no_recover:
+        overrides["MEMENTO_ENABLED"] = False
+    if timegate is not None:
+        overrides["MEMENTO_TIMEGATE"] = check_timegate(timegate)
+    if extract is ExtractWhen.later:
+        overrides.update(EXTRACT_LATER)
+    if allow_private:
+        overrides.update(ALLOW_PRIVATE)
+    return overrides
+
+
 def split_values(values: list[str] | None) -> tuple[str, ...]:
     """Repeated options and comma-separated lists alike: ``--verdict a,b --verdict c``."""
     out: list[str] = []
@@ -150,29 +181,3 @@ AllowPrivateOption = Annotated[
 
 #: The setting ``--allow-private`` stands for.
 ALLOW_PRIVATE: dict[str, Any] = {"NETPOLICY_ALLOW_PRIVATE": True}
-
-
-def fetch_overrides(
-    setting: list[str] | None,
-    *,
-    timeout: float | None = None,
-    ignore_robots: bool = False,
-    no_recover: bool = False,
-    timegate: str | None = None,
-    allow_private: bool = False,
-) -> dict[str, Any]:
-    """The Scrapy setting overrides that the fetch options stand for."""
-    from archive.memento import check_timegate
-
-    overrides: dict[str, Any] = parse_settings(setting)
-    if timeout is not None:
-        overrides["DOWNLOAD_TIMEOUT"] = timeout
-    if ignore_robots:
-        overrides["ROBOTSTXT_OBEY"] = False
-    if no_recover:
-        overrides["MEMENTO_ENABLED"] = False
-    if timegate is not None:
-        overrides["MEMENTO_TIMEGATE"] = check_timegate(timegate)
-    if allow_private:
-        overrides.update(ALLOW_PRIVATE)
-    return overrides
