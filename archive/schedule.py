@@ -158,11 +158,13 @@ def add_schedule(
     first = now if cron is None else croniter(cron, now).get_next(datetime)
     try:
         with db.session() as session:
+            # Left unset, not None, when there is none: SQL NULL, which JSON None is not.
+            extra = {"crawl_request": dict(crawl_request)} if crawl_request is not None else {}
             session.add(
                 Schedule(
+                    **extra,
                     name=name,
                     crawl_args=_check_args(crawl_args),
-                    crawl_request=dict(crawl_request) if crawl_request is not None else None,
                     every_s=interval,
                     cron=cron,
                     adaptive=adaptive,
