@@ -35,6 +35,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from archive.exceptions import DatabaseError, InvalidInput
+from archive.paths import default_db_url
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -112,11 +113,6 @@ def one_of(
     else:
         for part in chunked(items):
             yield column.in_(part)
-
-
-def default_db_url(data_dir: Path) -> str:
-    """The embedded default: a SQLite file in the data directory."""
-    return f"sqlite:///{(Path(data_dir) / 'morgue.sqlite3').as_posix()}"
 
 
 def _json_dumps(value: Any) -> str:
@@ -303,7 +299,7 @@ def _create_engine(url: str) -> Engine:
 #: The newest revision in migrations/versions. Known without Alembic, which takes a tenth of a
 #: second to import, so that opening a current database needs none of it (a test keeps the two
 #: in step).
-SCHEMA_HEAD = "0009_claims"
+SCHEMA_HEAD = "0010_schedule_requests"
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:

@@ -50,8 +50,9 @@ _META_CHARSET_RE = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([\w.:-]+)", re.I
 _LANG_RE = re.compile(r"^[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]{2,8})*$")
 
 
-#: What a process that extracts should import up front (``ExtractPool(preload=...)``).
-WORKER_PRELOAD = ("trafilatura", "trafilatura.metadata", "trafilatura.utils")
+#: What a process that extracts should import up front (``ExtractPool(preload=...)``):
+#: archive.extract_warmup imports trafilatura and fills the caches its first calls fill.
+WORKER_PRELOAD = ("archive.extract_warmup",)
 
 
 @functools.cache

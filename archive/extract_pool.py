@@ -34,7 +34,7 @@ from typing import Any, Generic, TypeVar
 
 from archive.exceptions import ExtractError, ExtractTimeout
 
-__all__ = ["ExtractPool"]
+__all__ = ["ExtractPool", "start_forkserver"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +64,20 @@ def _worker_main(conn: Connection, func: Callable[..., Any], preload: Sequence[s
                 conn.send_bytes(reply)
         except (EOFError, OSError):
             pass  # the parent closed its end (recycling, closing) or is gone
+
+
+def start_forkserver(func: Callable[..., Any], preload: Sequence[str] = ()) -> None:
+    """Start the forkserver of this process's pools now, importing what ``func`` needs.
+
+    Its imports then run beside the caller's work instead of delaying the first extraction.
+    A later ``ExtractPool(func, preload=...)`` uses the running server. No-op off Linux.
+    """
+    if sys.platform != "linux":
+        return
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload([func.__module__, *preload])
+    forkserver.ensure_running()
 
 
 @dataclass(slots=True)

@@ -338,6 +338,9 @@ class Schedule(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     crawl_args: Mapped[list[str]] = mapped_column(JSONType)
+    #: The crawl as the library runs it (archive.crawling.request_json); None for schedules
+    #: stored before it was kept, until the CLI fills it in from ``crawl_args``.
+    crawl_request: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     every_s: Mapped[int | None] = mapped_column(Integer)
     cron: Mapped[str | None] = mapped_column(Text)
     adaptive: Mapped[bool] = mapped_column(Boolean, default=False)

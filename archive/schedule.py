@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from croniter import croniter
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -29,7 +28,6 @@ from archive.models import Schedule, ScheduleRun
 
 __all__ = [
     "LEASE_TTL_S",
-    "SCHEDULE_RUN_ENV",
     "ScheduleInfo",
     "acquire_lease",
     "add_schedule",
@@ -40,11 +38,12 @@ __all__ = [
     "release_lease",
     "remove_schedule",
     "renew_lease",
+    "schedules_without_request",
+    "set_crawl_request",
 ]
 
 logger = logging.getLogger(__name__)
 
-SCHEDULE_RUN_ENV = "MORGUE_SCHEDULE_RUN_ID"  # tells `morgue crawl` which schedule run it is
 LEASE_TTL_S = 300.0
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _FORBIDDEN_ARGS = ("--data-dir", "--db")
@@ -98,6 +97,23 @@ def _check_args(crawl_args: Sequence[str]) -> list[str]:
     return list(crawl_args)
 
 
+def schedules_without_request(db: Database) -> list[tuple[str, list[str]]]:
+    """Schedules stored before their crawl request was kept: (name, crawl arguments)."""
+    with db.session(readonly=True) as session:
+        rows = session.execute(
+            select(Schedule.name, Schedule.crawl_args).where(Schedule.crawl_request.is_(None))
+        ).all()
+    return [(name, list(args)) for name, args in rows]
+
+
+def set_crawl_request(db: Database, name: str, crawl_request: Mapping[str, Any]) -> None:
+    """Keep the crawl request of a schedule stored before requests were kept."""
+    with db.session() as session:
+        sched = session.scalars(select(Schedule).where(Schedule.name == name)).first()
+        if sched is not None:
+            sched.crawl_request = dict(crawl_request)
+
+
 def add_schedule(
     db: Database,
     name: str,
@@ -109,8 +125,14 @@ def add_schedule(
     min_interval_s: float | None = None,
     max_interval_s: float | None = None,
     now: datetime | None = None,
+    crawl_request: Mapping[str, Any] | None = None,
 ) -> None:
-    """Store a new schedule; it is due at once (``every``) or at the next cron time."""
+    """Store a new schedule; it is due at once (``every``) or at the next cron time.
+
+    ``crawl_args`` are the arguments as the user gave them (shown by ``schedule list``);
+    ``crawl_request`` is the crawl they stand for (``archive.crawling.request_json``), which
+    the scheduler runs.
+    """
     if not _NAME_RE.match(name):
         raise InvalidInput(
             f"invalid schedule name {name!r}: letters, digits, '.', '_' and '-', up to 100"
@@ -119,6 +141,8 @@ def add_schedule(
         raise InvalidInput("give exactly one of --every and --cron")
     if every_s is not None and every_s < 1:
         raise InvalidInput("--every must be at least 1s")
+    from croniter import croniter  # imported here: it runs `file` on the Python binary
+
     if cron is not None and not croniter.is_valid(cron):
         raise InvalidInput(f"invalid cron expression {cron!r}")
     if adaptive and every_s is None:
@@ -134,8 +158,11 @@ def add_schedule(
     first = now if cron is None else croniter(cron, now).get_next(datetime)
     try:
         with db.session() as session:
+            # Left unset, not None, when there is none: SQL NULL, which JSON None is not.
+            extra = {"crawl_request": dict(crawl_request)} if crawl_request is not None else {}
             session.add(
                 Schedule(
+                    **extra,
                     name=name,
                     crawl_args=_check_args(crawl_args),
                     every_s=interval,

@@ -1,9 +1,10 @@
 """Running scheduled crawls: ``schedule run-due`` and the ``morgue scheduler`` loop.
 
-Each due schedule runs as a ``morgue crawl`` child process (a Twisted reactor runs once per
-process) while its runner holds the schedule's lease (``archive.schedule``), renewed by a
-heartbeat thread. The run is recorded in ``schedule_runs`` with its crawl's summary, and the
-schedule's next run time (and adaptive interval) is set from it.
+Each due schedule runs the library's crawl (``archive.crawling.run_crawl``, whose Scrapy crawl
+runs in a child process) with the request the schedule keeps, while its runner holds the
+schedule's lease (``archive.schedule``), renewed by a heartbeat thread. The run is recorded in
+``schedule_runs`` with its crawl's summary, and the schedule's next run time (and adaptive
+interval) is set from it.
 """
 
 from __future__ import annotations
@@ -11,26 +12,24 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from croniter import croniter
 from sqlalchemy import select
 
+from archive.crawling import EXIT_NO_SOURCE, request_from_json, run_crawl
 from archive.db import Database
-from archive.exceptions import DatabaseError, InvalidInput
+from archive.exceptions import ArchiveError, DatabaseError, InvalidInput
 from archive.models import Run, Schedule, ScheduleRun
+from archive.paths import DataPaths
 from archive.schedule import (
     LEASE_TTL_S,
-    SCHEDULE_RUN_ENV,
     acquire_lease,
     due_schedules,
     next_interval,
@@ -70,11 +69,6 @@ def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _crawl_command(crawl_args: Sequence[str]) -> list[str]:
-    # The data dir and DB URL go in the environment: a password in a URL stays out of `ps`.
-    return [sys.executable, "-m", "archive", "crawl", *crawl_args, "--format", "json"]
-
-
 def run_schedule(
     db: Database,
     name: str,
@@ -100,36 +94,44 @@ def run_schedule(
             schedule_run_id = row.id
         if on_start is not None:
             on_start(name)
-        log_dir = data_dir / "logs"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        log_path = log_dir / f"schedule-{name}-{schedule_run_id}.log"
-        env = {
-            **os.environ,
-            SCHEDULE_RUN_ENV: str(schedule_run_id),
-            "MORGUE_DATA_DIR": str(data_dir),
-            "MORGUE_DB_URL": db.url,
-        }
         stop = threading.Event()
         heartbeat = threading.Thread(
             target=_heartbeat, args=(db, sched.id, owner, lease_ttl_s, stop), daemon=True
         )
         heartbeat.start()
         try:
-            with open(log_path, "ab") as log:
-                proc = subprocess.run(
-                    _crawl_command(sched.crawl_args),
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=log,
-                    env=env,
-                    check=False,
-                )
+            returncode = _crawl(db, sched.crawl_request, data_dir, schedule_run_id, name)
         finally:
             stop.set()
             heartbeat.join()
-        return _record(db, sched.id, schedule_run_id, proc.returncode, started, name)
+        return _record(db, sched.id, schedule_run_id, returncode, started, name)
     finally:
         release_lease(db, sched.id, owner)
+
+
+def _crawl(
+    db: Database,
+    request: dict[str, Any] | None,
+    data_dir: Path,
+    schedule_run_id: int,
+    name: str,
+) -> int:
+    """Run a schedule's crawl; its exit status as ``morgue crawl`` would have it."""
+    if request is None:
+        # Stored before schedules kept their request, and not yet filled in by the CLI.
+        logger.error("Schedule %s has no crawl request: run it once from the CLI", name)
+        return 1
+    spec, overrides = request_from_json(request)
+    try:
+        summary, result = run_crawl(
+            DataPaths(data_dir, db.url), spec, overrides, schedule_run=schedule_run_id
+        )
+    except ArchiveError as exc:
+        logger.error("Scheduled crawl %s failed: %s", name, exc)
+        return 1
+    if result.interrupted:
+        return 130
+    return EXIT_NO_SOURCE if summary.all_sources_failed else 0
 
 
 def _heartbeat(
@@ -181,6 +183,8 @@ def _record(
             sched.last_run_at = started
             sched.interval_s = next_interval(sched, int(stats["new_entries"]))
             if sched.cron:
+                from croniter import croniter  # slow to import: see archive.schedule
+
                 sched.next_run_at = croniter(sched.cron, finished).get_next(datetime)
             else:
                 sched.next_run_at = started + timedelta(seconds=sched.interval_s or 0)

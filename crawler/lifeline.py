@@ -15,11 +15,8 @@ While it runs it renews its run's heartbeat (archive.heartbeat) every
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
 import os
-import platform
 import signal
 import threading
 from types import FrameType
@@ -35,6 +32,7 @@ from archive.exceptions import ArchiveError
 from archive.heartbeat import beat
 from archive.store import finish_run
 from crawler.faults import crawl_error
+from crawler.libc import glibc
 
 __all__ = ["PARENT_GONE", "Lifeline", "parent_gone"]
 
@@ -50,10 +48,10 @@ _PR_SET_PDEATHSIG = 1  # from linux/prctl.h
 
 def _ask_for_sighup_on_parent_death() -> bool:
     """Ask Linux to send SIGHUP when the thread that started this process exits."""
-    if platform.system() != "Linux":
+    libc = glibc()
+    if libc is None:
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         return bool(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGHUP, 0, 0, 0) == 0)
     except (OSError, AttributeError):
         return False

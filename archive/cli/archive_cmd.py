@@ -3,64 +3,31 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from archive.crawl_process import CrawlJob, CrawlResult, run_crawl_process
-from archive.db import open_database
-from archive.exceptions import ArchiveError, DatabaseError, InvalidInput
-from archive.heartbeat import beat
-from archive.memento import check_timegate
-from archive.outcomes import run_notes
-from archive.store import capture_to_json, captures_for_run, finish_run, start_run
+from archive.exceptions import InvalidInput
 from archive.urllist import parse_url_list
 from archive.urls import validate_url
-from archive.warc import check_writable
 
 from .options import (
-    ALLOW_PRIVATE,
+    PROGRESS_THRESHOLD,
     AllowPrivateOption,
     DataDirOption,
     DbOption,
-    Paths,
+    ExtractWhen,
+    OutputFormat,
     SettingOption,
-    parse_settings,
+    fetch_overrides,
     resolve_paths,
 )
 from .render import captures_table, print_json_lines, stderr_console
+from .running import archive_with_progress
 
-__all__ = [
-    "EXTRACT_LATER",
-    "SOME_INPUT_SKIPPED",
-    "ExtractWhen",
-    "OutputFormat",
-    "archive_urls",
-    "read_url_list",
-    "register",
-]
-
-PROGRESS_THRESHOLD = 3  # show a progress bar for more URLs than this, on a terminal
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-class ExtractWhen(StrEnum):
-    now = "now"
-    later = "later"
-
-
-#: What ``--extract later`` means: archive and judge by status only, extract with `morgue extract`.
-EXTRACT_LATER: dict[str, Any] = {"EXTRACT_ENABLED": False, "LIVENESS_PROBE_ENABLED": False}
-
+__all__ = ["SOME_INPUT_SKIPPED", "read_url_list", "register"]
 
 #: Exit status when the URLs given were archived but some lines of the URL list were not usable.
 SOME_INPUT_SKIPPED = 3
@@ -103,87 +70,6 @@ def read_url_list(
     if not given:
         raise InvalidInput("no URLs given: pass URLs as arguments or with -i FILE")
     return list(dict.fromkeys(given)), bad
-
-
-def archive_urls(
-    paths: Paths,
-    urls: list[str],
-    overrides: Mapping[str, Any],
-    *,
-    kind: str = "archive",
-    progress: bool = False,
-) -> tuple[list[dict[str, Any]], CrawlResult]:
-    """Archive ``urls`` in a crawl process; return one contract row per URL, in input order.
-
-    A fault that stopped the crawl (a WARC or database write) raises ``ArchiveError`` with one
-    line naming it, after the run is recorded ``failed``.
-    """
-    check_writable(Path(overrides.get("WARC_DIR") or paths.warc_dir))
-    db = open_database(paths.db_url)
-    rows: list[dict[str, Any]] = []
-    try:
-        run_id = start_run(db, kind, {"urls": len(urls), "settings": dict(overrides)})
-        beat(db, run_id)  # this process's until the crawl process takes the heartbeat over
-        settings: dict[str, Any] = {
-            "WARC_DIR": str(paths.warc_dir),
-            "STORE_DB_URL": paths.db_url,
-            "LIVENESS_DB_URL": paths.db_url,
-            "STORE_RUN_ID": run_id,
-            "WARC_IS_PART_OF": f"morgue-run-{run_id}",
-            **overrides,
-        }
-        job = CrawlJob(
-            "urls",
-            {"urls": urls},
-            settings,
-            log_file=paths.log_dir / f"run-{run_id}.log",
-        )
-        result = _run_with_progress(job, len(urls)) if progress else run_crawl_process(job)
-        failure = result.failure(job.log_file)
-        try:
-            finish_run(db, run_id, result.status, result.stats)
-            captures = captures_for_run(db, run_id)
-        except DatabaseError as exc:
-            if failure is None:
-                raise
-            failure = f"{failure}; and the run could not be recorded: {exc}"
-            captures = []
-        rows_by_url: dict[str, dict[str, Any]] = {}
-        recovered: dict[str, dict[str, Any]] = {}
-        for capture in captures:
-            target = recovered if capture.recovered_from else rows_by_url
-            target.setdefault(capture.url, capture_to_json(capture))
-        # One result per URL, in input order; a copy recovered from a web archive follows the
-        # dead capture it stands in for, as a capture of its own with recovered_from set.
-        for url in urls:
-            rows.extend(row for row in (rows_by_url.get(url), recovered.get(url)) if row)
-    finally:
-        db.close()
-    if failure is not None:
-        archived = len(rows_by_url)
-        raise ArchiveError(
-            f"{failure} (run {run_id} failed: {archived} of {len(urls)} URLs archived)"
-        )
-    return rows, result
-
-
-def _run_with_progress(job: CrawlJob, total: int) -> CrawlResult:
-    with Progress(
-        TextColumn("[bold]archiving"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[last]}"),
-        TimeElapsedColumn(),
-        console=stderr_console(),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("archive", total=total, last="")
-
-        def on_event(event: Mapping[str, Any]) -> None:
-            if event.get("event") == "capture":
-                bar.update(task, advance=1, last=f"{event.get('verdict')} {event.get('url')}")
-
-        return run_crawl_process(job, on_event)
 
 
 def archive_command(
@@ -273,33 +159,29 @@ def archive_command(
       morgue --data-dir ./news archive -s DOWNLOAD_DELAY=2 https://example.org/a
     """
     url_list, bad_lines = read_url_list(urls or [], input_file, strict=strict)
-    overrides: dict[str, Any] = parse_settings(setting)
-    if timeout is not None:
-        overrides["DOWNLOAD_TIMEOUT"] = timeout
-    if ignore_robots:
-        overrides["ROBOTSTXT_OBEY"] = False
-    if no_recover:
-        overrides["MEMENTO_ENABLED"] = False
-    if timegate is not None:
-        overrides["MEMENTO_TIMEGATE"] = check_timegate(timegate)
-    if extract is ExtractWhen.later:
-        overrides.update(EXTRACT_LATER)
-    if allow_private:
-        overrides.update(ALLOW_PRIVATE)
+    overrides = fetch_overrides(
+        setting,
+        timeout=timeout,
+        ignore_robots=ignore_robots,
+        no_recover=no_recover,
+        timegate=timegate,
+        extract=extract,
+        allow_private=allow_private,
+    )
     paths = resolve_paths(ctx, data_dir, db)
     show_progress = (
         output is OutputFormat.table and sys.stderr.isatty() and len(url_list) > PROGRESS_THRESHOLD
     )
-    rows, result = archive_urls(paths, url_list, overrides, progress=show_progress)
+    run = archive_with_progress(paths, url_list, overrides, progress=show_progress)
+    rows = run.rows()
     if output is OutputFormat.json:
         print_json_lines(rows)
     else:
         Console().print(captures_table(rows))
     # Failed Memento lookups and pages that may need a browser: on stderr, stdout is the rows.
-    notes = run_notes(result.stats)
-    if notes:
-        print("\n".join([*notes, f"log: {result.log_file}"]), file=sys.stderr)
-    if result.interrupted:
+    if run.notes:
+        print("\n".join([*run.notes, f"log: {run.log_file}"]), file=sys.stderr)
+    if run.interrupted:
         stderr_console().print(
             f"interrupted: {len(rows)} of {len(url_list)} URLs archived", style="yellow"
         )

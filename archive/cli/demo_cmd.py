@@ -10,11 +10,11 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from archive.db import default_db_url
+from archive.paths import DEFAULT_DATA_DIR, default_db_url
 
-from .archive_cmd import archive_urls
-from .options import DEFAULT_DATA_DIR, DataDirOption, DbOption, Paths, resolve_paths
+from .options import DataDirOption, DbOption, Paths, resolve_paths
 from .render import captures_table
+from .running import archive_with_progress
 
 __all__ = ["DEMO_OVERRIDES", "register", "try_next"]
 
@@ -48,7 +48,7 @@ def demo_command(ctx: typer.Context, data_dir: DataDirOption = None, db: DbOptio
         started = time.perf_counter()
         # The dead page is recovered from the demo's own small web archive, not the internet.
         overrides = {**DEMO_OVERRIDES, "MEMENTO_TIMEGATE": base + WEB_ARCHIVE}
-        rows, _result = archive_urls(paths, urls, overrides, kind="demo", progress=True)
+        rows = archive_with_progress(paths, urls, overrides, kind="demo", progress=True).rows()
         elapsed = time.perf_counter() - started
     console.print(captures_table(rows, title=f"Archived demo pages ({base})"))
     fetched = [row for row in rows if not row.get("recovered_from")]

@@ -12,8 +12,7 @@ from archive.db import open_existing_database
 from archive.exceptions import InvalidInput
 from archive.export import export_jsonl, export_wacz
 
-from .options import DataDirOption, DbOption, resolve_paths
-from .query_cmd import (
+from .filters import (
     DomainOption,
     FilterOptions,
     LatestOption,
@@ -25,6 +24,7 @@ from .query_cmd import (
     VerdictOption,
     build_query,
 )
+from .options import DataDirOption, DbOption, resolve_paths
 
 __all__ = ["register"]
 

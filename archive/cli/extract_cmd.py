@@ -25,8 +25,7 @@ from archive.reextract import (
 from archive.store import finish_run, start_run
 from archive.warc import WarcWriter
 
-from .archive_cmd import OutputFormat
-from .options import DataDirOption, DbOption, resolve_paths, split_values
+from .options import DataDirOption, DbOption, OutputFormat, resolve_paths, split_values
 from .render import print_json_lines, stderr_console
 
 __all__ = ["register"]

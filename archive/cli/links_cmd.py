@@ -12,12 +12,12 @@ from archive.exceptions import InvalidInput
 from archive.monitor import cited_links
 from archive.urls import validate_url
 
-from .archive_cmd import OutputFormat, archive_urls
 from .options import (
     AllowPrivateOption,
     DataDirOption,
     DbOption,
     IgnoreRobotsOption,
+    OutputFormat,
     SettingOption,
     TimegateOption,
     TimeoutOption,
@@ -25,6 +25,7 @@ from .options import (
     resolve_paths,
 )
 from .render import Cell, Column, FittedTable, Kind, Verdict, print_json_lines
+from .running import archive_with_progress
 
 __all__ = ["register"]
 
@@ -91,7 +92,8 @@ def links_command(
     if check and rows:
         # The links were found in a page: they may reach the networks the article is on.
         overrides.setdefault("NETPOLICY_SEEDS", [capture.url])
-        results, _ = archive_urls(paths, [r["url"] for r in rows], overrides, kind="links")
+        urls = [r["url"] for r in rows]
+        results = archive_with_progress(paths, urls, overrides, kind="links").rows()
         by_url: dict[str, dict[str, Any]] = {}
         recovered: dict[str, dict[str, Any]] = {}
         for result in results:

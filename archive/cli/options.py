@@ -6,30 +6,31 @@ and after it (``morgue query --data-dir D``); the one given after the command wi
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from archive.db import default_db_url
 from archive.exceptions import InvalidInput
+from archive.paths import DataPaths, data_paths
 
 __all__ = [
     "ALLOW_PRIVATE",
-    "DEFAULT_DATA_DIR",
+    "PROGRESS_THRESHOLD",
     "AllowPrivateOption",
     "DataDirOption",
     "DbOption",
+    "ExtractWhen",
+    "OutputFormat",
     "Paths",
     "SettingOption",
+    "fetch_overrides",
     "parse_settings",
     "resolve_paths",
     "split_values",
 ]
 
-DEFAULT_DATA_DIR = Path("morgue-data")
 
 DataDirOption = Annotated[
     Path | None,
@@ -64,32 +65,62 @@ SettingOption = Annotated[
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Paths:
-    data_dir: Path
-    db_url: str
+class OutputFormat(StrEnum):
+    """``--format``: a table for people, JSON Lines for scripts."""
 
-    @property
-    def warc_dir(self) -> Path:
-        return self.data_dir / "warcs"
+    table = "table"
+    json = "json"
 
-    @property
-    def log_dir(self) -> Path:
-        return self.data_dir / "logs"
+
+class ExtractWhen(StrEnum):
+    """``--extract``: while fetching, or later with ``morgue extract``."""
+
+    now = "now"
+    later = "later"
+
+
+#: Show a progress bar for more URLs than this, on a terminal.
+PROGRESS_THRESHOLD = 3
+
+
+#: The data dir and database of a command (the library's type).
+Paths = DataPaths
 
 
 def resolve_paths(ctx: typer.Context, data_dir: Path | None, db: str | None) -> Paths:
     """Combine the command's own options, the global ones, the environment and the defaults."""
     root: dict[str, Any] = ctx.find_root().obj or {}
-    chosen_dir = (
-        data_dir
-        or root.get("data_dir")
-        or (Path(os.environ["MORGUE_DATA_DIR"]) if os.environ.get("MORGUE_DATA_DIR") else None)
-        or DEFAULT_DATA_DIR
-    )
-    chosen_db = db or root.get("db") or os.environ.get("MORGUE_DB_URL") or None
-    chosen_dir = Path(chosen_dir).expanduser().absolute()
-    return Paths(chosen_dir, chosen_db or default_db_url(chosen_dir))
+    return data_paths(data_dir or root.get("data_dir"), db or root.get("db") or None)
+
+
+def fetch_overrides(
+    setting: list[str] | None,
+    *,
+    timeout: float | None = None,
+    ignore_robots: bool = False,
+    no_recover: bool = False,
+    timegate: str | None = None,
+    extract: ExtractWhen = ExtractWhen.now,
+    allow_private: bool = False,
+) -> dict[str, Any]:
+    """The Scrapy settings that the fetching options of ``archive`` and ``crawl`` stand for."""
+    from archive.archiving import EXTRACT_LATER
+    from archive.memento import check_timegate
+
+    overrides: dict[str, Any] = parse_settings(setting)
+    if timeout is not None:
+        overrides["DOWNLOAD_TIMEOUT"] = timeout
+    if ignore_robots:
+        overrides["ROBOTSTXT_OBEY"] = False
+    if no_recover:
+        overrides["MEMENTO_ENABLED"] = False
+    if timegate is not None:
+        overrides["MEMENTO_TIMEGATE"] = check_timegate(timegate)
+    if extract is ExtractWhen.later:
+        overrides.update(EXTRACT_LATER)
+    if allow_private:
+        overrides.update(ALLOW_PRIVATE)
+    return overrides
 
 
 def split_values(values: list[str] | None) -> tuple[str, ...]:
@@ -150,29 +181,3 @@ AllowPrivateOption = Annotated[
 
 #: The setting ``--allow-private`` stands for.
 ALLOW_PRIVATE: dict[str, Any] = {"NETPOLICY_ALLOW_PRIVATE": True}
-
-
-def fetch_overrides(
-    setting: list[str] | None,
-    *,
-    timeout: float | None = None,
-    ignore_robots: bool = False,
-    no_recover: bool = False,
-    timegate: str | None = None,
-    allow_private: bool = False,
-) -> dict[str, Any]:
-    """The Scrapy setting overrides that the fetch options stand for."""
-    from archive.memento import check_timegate
-
-    overrides: dict[str, Any] = parse_settings(setting)
-    if timeout is not None:
-        overrides["DOWNLOAD_TIMEOUT"] = timeout
-    if ignore_robots:
-        overrides["ROBOTSTXT_OBEY"] = False
-    if no_recover:
-        overrides["MEMENTO_ENABLED"] = False
-    if timegate is not None:
-        overrides["MEMENTO_TIMEGATE"] = check_timegate(timegate)
-    if allow_private:
-        overrides.update(ALLOW_PRIVATE)
-    return overrides

@@ -17,13 +17,14 @@ from archive.models import PAGE_STATES
 from archive.monitor import page_states, pages_to_recheck
 from archive.urls import validate_url
 
-from .archive_cmd import PROGRESS_THRESHOLD, OutputFormat, archive_urls
 from .options import (
+    PROGRESS_THRESHOLD,
     AllowPrivateOption,
     DataDirOption,
     DbOption,
     IgnoreRobotsOption,
     NoRecoverOption,
+    OutputFormat,
     SettingOption,
     TimegateOption,
     TimeoutOption,
@@ -32,6 +33,7 @@ from .options import (
     split_values,
 )
 from .render import captures_table, print_json_lines, stderr_console
+from .running import archive_with_progress
 
 __all__ = ["register"]
 
@@ -155,7 +157,8 @@ def recheck_command(
     show_progress = (
         output is OutputFormat.table and sys.stderr.isatty() and len(found) > PROGRESS_THRESHOLD
     )
-    rows, result = archive_urls(paths, found, overrides, kind="recheck", progress=show_progress)
+    run = archive_with_progress(paths, found, overrides, kind="recheck", progress=show_progress)
+    rows = run.rows()
     database = open_database(paths.db_url)
     try:
         states = page_states(database, [row["capture_id"] for row in rows])
@@ -176,7 +179,7 @@ def recheck_command(
                 f"{row['url']}: {row['previous_verdict']} -> {row['verdict']} (now {row['state']})"
             )
         Console().print(f"{len(found)} pages rechecked, {len(changed)} changed verdict")
-    if result.interrupted:
+    if run.interrupted:
         raise typer.Exit(130)
 
 

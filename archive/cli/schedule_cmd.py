@@ -9,15 +9,21 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from archive.db import open_database
+from archive.db import Database, open_database
 from archive.durations import format_duration, parse_duration
 from archive.exceptions import InvalidInput
-from archive.schedule import ScheduleInfo, add_schedule, list_schedules, remove_schedule
+from archive.schedule import (
+    ScheduleInfo,
+    add_schedule,
+    list_schedules,
+    remove_schedule,
+    schedules_without_request,
+    set_crawl_request,
+)
 from archive.scheduler import RunOutcome, Scheduler, run_due
 
-from .archive_cmd import OutputFormat
-from .crawl_cmd import build_spec
-from .options import DataDirOption, DbOption, resolve_paths
+from .crawl_request import request_from_args
+from .options import DataDirOption, DbOption, OutputFormat, resolve_paths
 from .render import Cell, Column, FittedTable, Kind, print_json_lines
 
 __all__ = ["register"]
@@ -39,23 +45,13 @@ schedule_app = typer.Typer(
 )
 
 
-def _validate_crawl_args(ctx: typer.Context, crawl_args: list[str]) -> None:
-    """Parse the crawl arguments as `morgue crawl` would, so that a mistake shows up now."""
-    root = ctx.find_root()
-    crawl = getattr(root.command, "commands", {}).get("crawl")
-    if crawl is None:  # pragma: no cover - the crawl command is always registered
-        return
-    sub = crawl.make_context("crawl", list(crawl_args), parent=root)
-    params: dict[str, Any] = sub.params
-    build_spec(
-        params.get("feed"),
-        params.get("sitemap"),
-        params.get("site"),
-        since=params.get("since"),
-        allow=params.get("allow"),
-        deny=params.get("deny"),
-        recrawl_after=params.get("recrawl_after"),
-    )
+def _fill_requests(ctx: typer.Context, database: Database) -> None:
+    """Give schedules stored before requests were kept the request their arguments mean."""
+    for name, args in schedules_without_request(database):
+        try:
+            set_crawl_request(database, name, request_from_args(ctx, args))
+        except Exception as exc:  # arguments a newer morgue no longer takes: say which
+            print(f"morgue: schedule {name}: cannot read its arguments: {exc}", file=sys.stderr)
 
 
 @schedule_app.command("add")
@@ -108,7 +104,7 @@ def add_command(
     args = list(crawl_args or [])
     if not args:
         raise InvalidInput("no crawl arguments: add them after --, e.g. -- --feed URL")
-    _validate_crawl_args(ctx, args)
+    request = request_from_args(ctx, args)  # a mistake in them shows up now
     paths = resolve_paths(ctx, data_dir, db)
     database = open_database(paths.db_url)
     try:
@@ -121,6 +117,7 @@ def add_command(
             adaptive=adaptive,
             min_interval_s=parse_duration(min_interval) if min_interval else None,
             max_interval_s=parse_duration(max_interval) if max_interval else None,
+            crawl_request=request,
         )
     finally:
         database.close()
@@ -259,6 +256,7 @@ def run_due_command(
     paths = resolve_paths(ctx, data_dir, db)
     database = open_database(paths.db_url)
     try:
+        _fill_requests(ctx, database)
         outcomes = run_due(database, paths.data_dir)
         ran = [o for o in outcomes if o.status != "skipped"]
         upcoming = list_schedules(database) if not ran else []
@@ -348,6 +346,7 @@ def scheduler_command(
         )
         err.flush()
 
+    _fill_requests(ctx, database)
     scheduler = Scheduler(
         database,
         paths.data_dir,

@@ -12,12 +12,11 @@ from rich.table import Table
 
 from archive.browserhint import NEEDS_BROWSER
 from archive.db import open_existing_database
-from archive.exceptions import InvalidInput, WarcError
-from archive.extract import decode_html
+from archive.exceptions import InvalidInput
 from archive.models import Capture
-from archive.store import capture_by_record_id, capture_to_json, get_capture, latest_capture
+from archive.reading import archived_record
+from archive.store import capture_to_json, get_capture, latest_capture
 from archive.urls import validate_url
-from archive.warc import read_record
 
 from .options import DataDirOption, DbOption, resolve_paths
 
@@ -91,30 +90,8 @@ def show_command(
         elif text:
             sys.stdout.write((capture.text or "") + "\n")
         elif html:
-            if capture.warc_file is None or capture.warc_offset is None:
-                raise InvalidInput(
-                    f"capture {capture.id} has no archived response ({capture.reason})"
-                )
-            if capture.record_error:
-                raise WarcError(
-                    f"capture {capture.id}'s archived page is lost: {capture.record_error}"
-                )
-            record = read_record(paths.warc_dir, (capture.warc_file, capture.warc_offset))
-            seen = {capture.warc_record_id}
-            while record.rec_type == "revisit":
-                # An unchanged page was stored as a revisit: its body is in the record it refers to.
-                refers_to = dict(record.warc_headers).get("WARC-Refers-To")
-                original = capture_by_record_id(database, refers_to) if refers_to else None
-                if original is None or original.warc_record_id in seen:
-                    # Damage to the archive, not bad input (morgue verify --repair mends it).
-                    raise WarcError(
-                        f"capture {capture.id} is a revisit of {refers_to or 'an unknown record'}, "
-                        "which is not in this archive"
-                    )
-                seen.add(original.warc_record_id)
-                assert original.warc_file is not None and original.warc_offset is not None
-                record = read_record(paths.warc_dir, (original.warc_file, original.warc_offset))
-            sys.stdout.write(decode_html(record.content, capture.content_type))
+            record = archived_record(database, paths.warc_dir, capture)
+            sys.stdout.write(record.html())
         else:
             _print_details(capture_details(capture))
             if NEEDS_BROWSER in (capture.evidence or []):

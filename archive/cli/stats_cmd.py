@@ -17,8 +17,7 @@ from rich.table import Table
 from archive.db import open_existing_database
 from archive.stats import ArchiveStats, capture_stats
 
-from .options import DataDirOption, DbOption, resolve_paths
-from .query_cmd import (
+from .filters import (
     DomainOption,
     FilterOptions,
     LatestOption,
@@ -30,6 +29,7 @@ from .query_cmd import (
     VerdictOption,
     build_query,
 )
+from .options import DataDirOption, DbOption, resolve_paths
 from .render import VERDICT_STYLES
 from .shorten import ellipsize
 

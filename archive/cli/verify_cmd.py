@@ -13,8 +13,7 @@ from rich.table import Table
 from archive.db import open_existing_database
 from archive.verify import Finding, VerifyReport, verify_archive
 
-from .archive_cmd import OutputFormat
-from .options import DataDirOption, DbOption, resolve_paths
+from .options import DataDirOption, DbOption, OutputFormat, resolve_paths
 from .render import print_json_lines, stderr_console
 
 __all__ = ["register"]

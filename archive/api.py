@@ -1,0 +1,47 @@
+"""morgue's public Python API: archive URLs, crawl sources, read the archive.
+
+Everything here is importable without the command line (no Typer, no Rich) and is what the
+CLI, the scheduler and later faces call. ``import archive`` gives the same names::
+
+    import archive
+
+    run = archive.archive_urls(["https://example.org/news/story.html"], data_dir="news")
+    with archive.open_archive("news") as arch:
+        for row in arch.query(verdicts="ok", limit=10):
+            print(row.capture.title, arch.record(row.capture.id).html()[:80])
+
+See docs/api.md for each function, its results and its errors.
+"""
+
+from __future__ import annotations
+
+from archive.archiving import EXTRACT_LATER, ArchiveRun, archive_urls
+from archive.crawling import CrawlSpec, CrawlSummary, crawl
+from archive.events import CrawlEvent
+from archive.exceptions import ArchiveError, DatabaseError, InvalidInput, WarcError
+from archive.models import Capture
+from archive.paths import DataPaths, data_paths
+from archive.query import PageHistory, QueryRow
+from archive.reading import Archive, ArchivedRecord, open_archive
+
+__all__ = [
+    "EXTRACT_LATER",
+    "Archive",
+    "ArchiveError",
+    "ArchiveRun",
+    "ArchivedRecord",
+    "Capture",
+    "CrawlEvent",
+    "CrawlSpec",
+    "CrawlSummary",
+    "DataPaths",
+    "DatabaseError",
+    "InvalidInput",
+    "PageHistory",
+    "QueryRow",
+    "WarcError",
+    "archive_urls",
+    "crawl",
+    "data_paths",
+    "open_archive",
+]
