@@ -5,8 +5,8 @@ NETPOLICY_, PROGRESS_EVENTS_) and documented in docs/settings.md. The CLI fills 
 STORE_DB_URL and STORE_RUN_ID from --data-dir and --db; ``-s NAME=VALUE`` overrides any of them.
 """
 
+import archive.defaults as _defaults  # the defaults the library shares, written once
 from archive import USER_AGENT as _USER_AGENT
-from archive import defaults as _defaults  # the defaults the library shares, written once
 
 BOT_NAME = "morgue"
 SPIDER_MODULES = ["crawler.spiders"]

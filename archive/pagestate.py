@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from archive import defaults
+import archive.defaults as defaults
 from archive.liveness import is_dead
 
 __all__ = ["DEFAULT_RULE", "Observation", "StateRule", "derive_state"]

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
-from archive import defaults
+import archive.defaults as defaults
 from archive.db import Database, one_of
 from archive.exceptions import ArchiveError, ExtractError
 from archive.extract import WORKER_PRELOAD, ExtractResult, extract_page

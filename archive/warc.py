@@ -37,7 +37,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import BaseWARCWriter
 
-from archive import USER_AGENT, __version__, defaults
+import archive.defaults as defaults
+from archive import USER_AGENT, __version__
 from archive.contentcoding import decode_content
 from archive.exceptions import WarcError, WarcWriteError
 from archive.warcscan import check_record, read_member

@@ -192,3 +192,19 @@ def test_one_path_judges_a_page() -> None:
     # The judging module is plain rules: no database, no crawler.
     reached = reached_modules(ROOT / "archive" / "judging.py")
     assert not [m for m in reached if m.split(".")[0] in ("sqlalchemy", "scrapy", "twisted")]
+
+
+def test_submodules_are_imported_by_their_full_name() -> None:
+    """``from archive import defaults`` asks the package for an attribute, and archive's lazy
+    ``__getattr__`` answers by importing the public API: a circular import from any module the
+    API stands on. Submodules are imported as ``archive.x``."""
+    import archive
+
+    sources = [*(ROOT / "archive").rglob("*.py"), *(ROOT / "crawler").rglob("*.py"),
+               *(ROOT / "pipelines").rglob("*.py"), ROOT / "settings.py"]  # fmt: skip
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "archive" and not node.level:
+                names = [alias.name for alias in node.names]
+                bad = [n for n in names if n not in archive.__all__]
+                assert not bad, f"{path.relative_to(ROOT)}: from archive import {bad}"

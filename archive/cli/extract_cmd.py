@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from archive import defaults
+import archive.defaults as defaults
 from archive.db import open_existing_database
 from archive.exceptions import ArchiveError
 from archive.reextract import (

@@ -28,7 +28,7 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 
-from archive import defaults
+import archive.defaults as defaults
 from archive.claims import claim_pages
 from archive.db import Database, open_database
 from archive.entries import SourceEntry
