@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archive.crawl_process import CrawlJob, CrawlProcess, CrawlResult, extraction_enabled
+from archive.crawl_process import CrawlProcess, CrawlResult, extraction_enabled, run_job
 from archive.db import open_database
 from archive.events import CrawlEvent, EventHandler, event_adapter
 from archive.exceptions import ArchiveError, DatabaseError
@@ -111,18 +111,8 @@ def _archive_in(
     try:
         run_id = start_run(db, kind, {"urls": len(urls), "settings": dict(overrides)})
         beat(db, run_id)  # this process's until the crawl process takes the heartbeat over
-        settings: dict[str, Any] = {
-            "WARC_DIR": str(paths.warc_dir),
-            "STORE_DB_URL": paths.db_url,
-            "LIVENESS_DB_URL": paths.db_url,
-            "STORE_RUN_ID": run_id,
-            "WARC_IS_PART_OF": f"morgue-run-{run_id}",
-            **delay_overrides(urls, overrides),
-            **overrides,
-        }
-        job = CrawlJob(
-            "urls", {"urls": urls}, settings, log_file=paths.log_dir / f"run-{run_id}.log"
-        )
+        settings = {**delay_overrides(urls, overrides), **overrides}
+        job = run_job("urls", {"urls": urls}, paths, run_id, settings)
         result = child.run(job, on_event)
         failure = result.failure(job.log_file)
         try:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.exceptions import ArchiveError
+from archive.paths import DataPaths
 
 __all__ = [
     "CrawlJob",
@@ -32,6 +33,7 @@ __all__ = [
     "CrawlResult",
     "extraction_enabled",
     "run_crawl_process",
+    "run_job",
 ]
 
 logger = logging.getLogger(__name__)
@@ -78,6 +80,26 @@ class CrawlResult:
             else f"failed (exit status {self.returncode})"
         )
         return f"the crawl process {how}" + (f"; see {log_file}" if log_file else "")
+
+
+def run_job(
+    spider: str,
+    spider_args: dict[str, Any],
+    paths: DataPaths,
+    run_id: int,
+    overrides: Mapping[str, Any],
+) -> CrawlJob:
+    """The job of run ``run_id``: its WARC dir, database and log in ``paths``, ``overrides``
+    on top (a setting given wins over the run's defaults)."""
+    settings: dict[str, Any] = {
+        "WARC_DIR": str(paths.warc_dir),
+        "STORE_DB_URL": paths.db_url,
+        "LIVENESS_DB_URL": paths.db_url,
+        "STORE_RUN_ID": run_id,
+        "WARC_IS_PART_OF": f"morgue-run-{run_id}",
+        **overrides,
+    }
+    return CrawlJob(spider, spider_args, settings, log_file=paths.log_dir / f"run-{run_id}.log")
 
 
 def extraction_enabled(settings: Mapping[str, Any]) -> bool:

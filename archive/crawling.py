@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archive.crawl_process import CrawlJob, CrawlResult, run_crawl_process
+from archive.crawl_process import CrawlResult, run_crawl_process, run_job
 from archive.db import Database, open_database
 from archive.durations import format_duration, parse_duration, parse_since
 from archive.events import CrawlEvent, EventHandler, event_adapter
@@ -238,16 +238,7 @@ def run_crawl(
         beat(db, run_id)  # this process's until the crawl process takes the heartbeat over
         if schedule_run is not None:
             attach_run(db, schedule_run, run_id)
-        settings: dict[str, Any] = {
-            "WARC_DIR": str(paths.warc_dir),
-            "STORE_DB_URL": paths.db_url,
-            "LIVENESS_DB_URL": paths.db_url,
-            "STORE_RUN_ID": run_id,
-            "WARC_IS_PART_OF": f"morgue-run-{run_id}",
-            **overrides,
-        }
-        log_file = paths.log_dir / f"run-{run_id}.log"
-        job = CrawlJob("sources", spec.spider_args(), settings, log_file=log_file)
+        job = run_job("sources", spec.spider_args(), paths, run_id, overrides)
         sources: list[SourceOutcome] = []
 
         def collect(event: Mapping[str, Any]) -> None:

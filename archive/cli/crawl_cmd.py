@@ -26,10 +26,15 @@ from .options import (
     AllowPrivateOption,
     DataDirOption,
     DbOption,
+    ExtractOption,
     ExtractWhen,
+    IgnoreRobotsOption,
+    NoRecoverOption,
     OutputFormat,
     Paths,
     SettingOption,
+    TimegateOption,
+    TimeoutOption,
     resolve_paths,
 )
 from .render import VERDICT_STYLES, captures_table, print_json_lines, stderr_console
@@ -154,40 +159,11 @@ def crawl_command(
     output: Annotated[
         OutputFormat, typer.Option("--format", help="table for people, json for JSON Lines.")
     ] = OutputFormat.table,
-    timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--timeout",
-            metavar="SECONDS",
-            help="Seconds to wait for a server (default 30).",
-            min=0.1,
-        ),
-    ] = None,
-    no_recover: Annotated[
-        bool,
-        typer.Option("--no-recover", help="Do not look dead pages up in a web archive."),
-    ] = False,
-    timegate: Annotated[
-        str | None,
-        typer.Option(
-            "--timegate",
-            metavar="URL",
-            envvar="MORGUE_TIMEGATE",
-            help="Memento TimeGate for dead pages. [default: https://web.archive.org/web/]",
-            show_default=False,
-        ),
-    ] = None,
-    ignore_robots: Annotated[
-        bool, typer.Option("--ignore-robots", help="Fetch pages that robots.txt disallows.")
-    ] = False,
-    extract: Annotated[
-        ExtractWhen,
-        typer.Option(
-            "--extract",
-            help="now: extract while fetching; later: archive and judge by status only, "
-            "then run `morgue extract`.",
-        ),
-    ] = ExtractWhen.now,
+    timeout: TimeoutOption = None,
+    no_recover: NoRecoverOption = False,
+    timegate: TimegateOption = None,
+    ignore_robots: IgnoreRobotsOption = False,
+    extract: ExtractOption = ExtractWhen.now,
     allow_private: AllowPrivateOption = False,
     setting: SettingOption = None,
     data_dir: DataDirOption = None,

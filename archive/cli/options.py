@@ -21,6 +21,7 @@ __all__ = [
     "AllowPrivateOption",
     "DataDirOption",
     "DbOption",
+    "ExtractOption",
     "ExtractWhen",
     "OutputFormat",
     "Paths",
@@ -169,6 +170,14 @@ TimegateOption = Annotated[
 ]
 IgnoreRobotsOption = Annotated[
     bool, typer.Option("--ignore-robots", help="Fetch pages that robots.txt disallows.")
+]
+ExtractOption = Annotated[
+    ExtractWhen,
+    typer.Option(
+        "--extract",
+        help="now: extract while fetching; later: archive and judge by status only, "
+        "then run `morgue extract`.",
+    ),
 ]
 AllowPrivateOption = Annotated[
     bool,
