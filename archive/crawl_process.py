@@ -223,12 +223,18 @@ class CrawlProcess:
         finally:
             child.stdout.close()
         result.returncode = child.wait()
+        if result.returncode == _EXIT_INTERRUPTED:
+            # A signal stopped the crawl (crawler.run), whether or not this process saw it:
+            # one started with SIGINT ignored (nohup, some job runners) never does.
+            result.interrupted = True
         with contextlib.suppress(OSError):
             child.stdin.close()
         if result.finish_reason == "shutdown":
             result.interrupted = True
         return result
 
+
+_EXIT_INTERRUPTED = 130  # crawler.run.EXIT_INTERRUPTED (the library does not import crawler)
 
 _prestarted: CrawlProcess | None = None
 

@@ -78,13 +78,36 @@ def tune_process(settings: Settings) -> dict[str, Any]:
     return applied
 
 
+#: Set in the stats ``run_crawl`` returns when a signal (Ctrl-C, SIGTERM) stopped the crawl.
+STAT_SIGNALLED = "crawl/signalled"
+
+#: The exit status of a crawl process that a signal stopped, as a shell gives it to Ctrl-C.
+EXIT_INTERRUPTED = 130
+
+
+def _crawler_process_class() -> type[Any]:
+    from scrapy.crawler import CrawlerProcess
+
+    class SignalAwareProcess(CrawlerProcess):
+        """Remembers that a signal stopped it: a second Ctrl-C stops the reactor before the
+        spider closes, so the stats alone cannot tell an interrupted crawl from a finished one."""
+
+        signalled = False
+
+        def _signal_shutdown(self, signum: int, frame: Any) -> None:
+            self.signalled = True
+            super()._signal_shutdown(signum, frame)
+
+    return SignalAwareProcess
+
+
 def run_crawl(
     spider: str, spider_args: dict[str, Any], overrides: dict[str, Any]
 ) -> dict[str, Any]:
     """Run one spider to completion and return its final stats."""
-    from scrapy.crawler import CrawlerProcess
-
     from crawler.capture import find_capture
+
+    process_class = _crawler_process_class()
 
     # Scrapy's cookie middleware splits domains with tldextract, which by default downloads the
     # Public Suffix List on first use: a request outside the crawl (not archived, not throttled,
@@ -93,7 +116,7 @@ def run_crawl(
     os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
     settings = crawl_settings(overrides)
     tune_process(settings)
-    process = CrawlerProcess(settings)
+    process = process_class(settings)
     crawler = process.create_crawler(spider)
     process.crawl(crawler, **spider_args)
     process.start()
@@ -103,7 +126,10 @@ def run_crawl(
     if capture is not None:
         capture.writer.seal()
     assert crawler.stats is not None
-    return dict(crawler.stats.get_stats())
+    stats = dict(crawler.stats.get_stats())
+    if process.signalled:
+        stats[STAT_SIGNALLED] = True
+    return stats
 
 
 def _events_channel() -> None:
@@ -148,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if stats.get(STAT_ERROR):
         return 1
+    if stats.get(STAT_SIGNALLED):
+        return EXIT_INTERRUPTED
     return 0 if stats.get("finish_reason") in ("finished", "shutdown", None) else 1
 
 

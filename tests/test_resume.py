@@ -356,3 +356,37 @@ def test_kill_9_of_the_crawl_child_mid_site_crawl_of_real_pages(tmp_path: Path) 
         else:
             assert record.rec_type == "response" and record.content
     assert_archive_verified(tmp_path)
+
+
+@pytest.mark.slow
+def test_a_cli_that_ignores_ctrl_c_still_reports_its_crawl_interrupted(tmp_path: Path) -> None:
+    # Started with SIGINT ignored (nohup, some job runners): the CLI never sees the Ctrl-C,
+    # its crawl process does and stops; the run is interrupted, not finished.
+    with MockServer() as server:
+        feed = server.url("/news/many.xml?n=200")
+        slow = ["-s", "DOWNLOAD_DELAY=0.1", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MORGUE_")}
+        crawl = subprocess.Popen(
+            [sys.executable, "-m", "archive", "--data-dir", str(tmp_path), "crawl",
+             "--feed", feed, "--no-recover", "--format", "json", *FAST, *slow],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        )  # fmt: skip
+        db_path = tmp_path / "morgue.sqlite3"
+        deadline = time.monotonic() + 60
+        while _captures(db_path) < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.killpg(crawl.pid, signal.SIGINT)
+        time.sleep(0.3)
+        os.killpg(crawl.pid, signal.SIGINT)
+        _out, err = crawl.communicate(timeout=120)
+    assert crawl.returncode == 130, err
+    assert "crawl interrupted" in err
+    with open_database(f"sqlite:///{db_path}") as db, db.session(readonly=True) as session:
+        (run,) = session.scalars(select(Run)).all()
+    assert run.status == "interrupted"
