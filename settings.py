@@ -53,16 +53,16 @@ DOWNLOAD_HANDLERS = {
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.robots.ObeyingRobotsTxtMiddleware": 100,
-    # First to see each response: waits for its WARC records (crawler/capture.py).
-    "crawler.capture.AwaitCapture": 950,
+    # First to see each response: waits for its WARC records (crawler/warc_capture.py).
+    "crawler.warc_capture.AwaitCapture": 950,
     # First to see each download error: a refused address is not retried (crawler/netpolicy.py).
     "crawler.netpolicy.NetPolicyMiddleware": 960,
 }
 # Scrapy's caching resolver, refusing addresses the crawl may not reach (crawler/netpolicy.py).
 TWISTED_DNS_RESOLVER = "crawler.netpolicy.GuardedResolver"
 EXTENSIONS = {
-    "crawler.capture.WarcCapture": 100,
-    "crawler.pool.ExtractionPool": 200,
+    "crawler.warc_capture.WarcCapture": 100,
+    "crawler.extraction_workers.ExtractionWorkers": 200,
     "crawler.progress.ProgressEvents": 500,
     "crawler.lifeline.Lifeline": 600,
 }
@@ -79,7 +79,7 @@ CRAWL_MALLOC_MMAP_THRESHOLD = 262144  # bytes; glibc's, fixed (0: glibc's slidin
 CRAWL_PARENT_PID = 0  # set by the CLI: the process whose death stops this crawl (0: none)
 CRAWL_HEARTBEAT_INTERVAL = 30.0  # seconds between renewals of the run's heartbeat
 
-# -- WARC capture (crawler.capture.WarcCapture) ----------------------------------------------
+# -- WARC capture (crawler.warc_capture.WarcCapture) ----------------------------------------------
 WARC_ENABLED = True
 WARC_DIR = None  # set from --data-dir: DATA_DIR/warcs
 WARC_PREFIX = _defaults.WARC_PREFIX

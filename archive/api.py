@@ -15,14 +15,14 @@ See docs/api.md for each function, its results and its errors.
 
 from __future__ import annotations
 
-from archive.archiving import EXTRACT_LATER, ArchiveRun, archive_urls
-from archive.crawling import CrawlSpec, CrawlSummary, crawl
-from archive.events import CrawlEvent
+from archive.db.models import Capture
 from archive.exceptions import ArchiveError, DatabaseError, InvalidInput, WarcError
-from archive.models import Capture
 from archive.paths import DataPaths, data_paths
-from archive.query import PageHistory, QueryRow
-from archive.reading import Archive, ArchivedRecord, open_archive
+from archive.query.capture_query import PageHistory, QueryRow
+from archive.query.reader import Archive, ArchivedRecord, open_archive
+from archive.runs.archiving import EXTRACT_LATER, ArchiveRun, archive_urls
+from archive.runs.crawling import CrawlSpec, CrawlSummary, crawl
+from archive.runs.events import CrawlEvent
 
 __all__ = [
     "EXTRACT_LATER",

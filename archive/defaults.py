@@ -24,7 +24,7 @@ __all__ = [
     "setting",
 ]
 
-# -- WARC files (archive.warc) --------------------------------------------------------------
+# -- WARC files (archive.warc.records) -------------------------------------------------------------
 WARC_PREFIX = "morgue"
 WARC_MAX_SIZE = 1_000_000_000  # bytes; the next file is started past it
 # On real news pages level 4 writes 2.5 times as fast as warcio's 9 for 6 % more bytes, and 1.8
@@ -35,7 +35,7 @@ WARC_GZIP_LEVEL = 4
 # -- Extraction ------------------------------------------------------------------------------
 EXTRACT_TIMEOUT = 30.0  # seconds one page may take before its worker is killed
 
-# -- Liveness (archive.judging, archive.pagestate) -------------------------------------------
+# -- Liveness (archive.liveness.judging, archive.liveness.page_state) ------------------------------
 LIVENESS_PROBE_MAX_AGE = 7.0  # days a host's probe stands for it
 LIVENESS_DEAD_CHECKS = 2  # dead observations before a page is dead_confirmed...
 LIVENESS_DEAD_SPAN = 7.0  # ...at least this many days apart (first to last)

@@ -1,4 +1,4 @@
-"""Which corpus pages morgue flags ``needs_browser`` (archive.browserhint), and why.
+"""Which corpus pages morgue flags ``needs_browser`` (archive.liveness.browser_hint), and why.
 
 Every page of ../shared/corpus, of every kind and split, is extracted and judged as a live 200
 page would be (no probe). Real articles must never be flagged; the ``js_shell`` page must be.
@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lxml import html as lxml_html
 
-from archive.browserhint import BROWSER_VISIBLE, NEEDS_BROWSER
-from archive.extract import decode_html, extract_page
-from archive.pagefacts import VISIBLE_CHARS_CAP, _app_shell, _visible_chars
-from archive.soft404 import judge
+from archive.extraction.article import decode_html, extract_page
+from archive.extraction.page_facts import VISIBLE_CHARS_CAP, _app_shell, _visible_chars
+from archive.liveness.browser_hint import BROWSER_VISIBLE, NEEDS_BROWSER
+from archive.liveness.soft404 import judge
 
 CORPUS = Path(
     os.environ.get("MORGUE_CORPUS") or Path(__file__).resolve().parents[2] / "shared" / "corpus"

@@ -1,8 +1,8 @@
 """Extraction quality and speed on the real news pages of ../shared/corpus, beside trafilatura.
 
 For every corpus page of the chosen split that has a gold body, runs morgue's extraction
-(``archive.extract.extract_article``) and plain ``trafilatura.extract(html, url=url)`` in the same
-run, and prints side by side:
+(``archive.extraction.article.extract_article``) and plain ``trafilatura.extract(html, url=url)`` in
+the same run, and prints side by side:
 
 - precision, recall and F1 over 4-word shingles of the text, computed per page and averaged
   (the article-extraction-benchmark's method: tokens are ``\\w+`` runs, shingles counted with
@@ -38,8 +38,8 @@ from typing import Any
 
 import trafilatura
 
-from archive.extract import extract_article
-from archive.newsnorm import detect_language
+from archive.extraction.article import extract_article
+from archive.extraction.news_normalise import detect_language
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 

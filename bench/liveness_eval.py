@@ -29,8 +29,9 @@ printed per group.
 every real live page; they are for measuring, never for tuning.
 
 ``--dated`` files each case of a page in a date directory of its own (``/pN/2026/11/DD/``), as
-news sites do, so that the probes of a page's directories are shared (archive.probe_sharing):
-the same figures must come out, with fewer probes (printed from the crawl's stats).
+news sites do, so that the probes of a page's directories are shared
+(archive.liveness.probe_sharing): the same figures must come out, with fewer probes (printed from
+the crawl's stats).
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def _main_container(tree: etree._Element) -> etree._Element | None:
 
 def _parse(body: bytes) -> etree._Element:
     # Decoded as morgue decodes it: lxml's own guess garbles pages without a charset header.
-    from archive.extract import decode_html
+    from archive.extraction.article import decode_html
 
     return lxml_html.document_fromstring(decode_html(body))
 
@@ -169,7 +170,7 @@ def error_page(body: bytes, title: str, message: str, with_404: bool) -> bytes:
 
 def clean_error_page(body: bytes, live_text: str | None, error: bytes) -> bool:
     """Whether the built error page really lost the article (checked with our extractor)."""
-    from archive.extract import extract_page
+    from archive.extraction.article import extract_page
 
     result = extract_page(error, "http://127.0.0.1/p/morgue-probe.html", "text/html")
     text = result.extraction.text if result and result.extraction else ""
@@ -206,7 +207,7 @@ def build(
     soft_errors: dict[str, bytes] = {}  # prefix -> what S serves for an unknown URL there
     hard_errors: dict[str, bytes] = {}  # prefix -> H's 404 page there
     messages = [("seen", m) for m in SEEN] + [("unseen", m) for m in UNSEEN]
-    from archive.extract import extract_page
+    from archive.extraction.article import extract_page
 
     skipped = 0
 

@@ -3,7 +3,7 @@
 Fills a fresh database (SQLite, and PostgreSQL when a URL is given) with captures whose titles
 and texts are taken from the article bodies of ../shared/corpus (a window of each body, so that
 no two captures are the same), spread over 400 hosts, a year and all six verdicts. Then times,
-through archive.query as the CLI calls it:
+through archive.query.capture_query as the CLI calls it:
 
 - filter: a verdict and a domain, or two dead verdicts and a recent date range (100 rows);
 - full-text: a word found in 0.5-10 % of the articles, or a two-word phrase from one of them,
@@ -42,9 +42,9 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from archive.db import Database, open_database
-from archive.models import Capture, Page
-from archive.query import CaptureQuery, page_history, run_query
+from archive.db.engine import Database, open_database
+from archive.db.models import Capture, Page
+from archive.query.capture_query import CaptureQuery, page_history, run_query
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 VERDICTS = [

@@ -1,9 +1,9 @@
 """``morgue verify`` speed on an archive of real pages: MB of WARC files checked per second.
 
 Builds an archive of N corpus pages (cycled over ../shared/corpus, or MORGUE_CORPUS): response,
-request and metadata records written by archive.warc.WarcWriter, one capture row each in a
-SQLite database, then times archive.verify.verify_archive over it (every byte read, digests
-checked, every row matched), and the scan alone, in wall-clock and CPU seconds. Peak memory
+request and metadata records written by archive.warc.records.WarcWriter, one capture row each in a
+SQLite database, then times archive.integrity.verify.verify_archive over it (every byte read,
+digests checked, every row matched), and the scan alone, in wall-clock and CPU seconds. Peak memory
 is printed too.
 
     .venv/bin/python bench/verify.py [--pages 1000] [--repeat 3]
@@ -21,12 +21,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archive.capture import CaptureRecord
-from archive.db import open_database
-from archive.store import save_captures
-from archive.verify import verify_archive
-from archive.warc import WarcWriter
-from archive.warcscan import scan
+from archive.captures.record import CaptureRecord
+from archive.captures.table import save_captures
+from archive.db.engine import open_database
+from archive.integrity.verify import verify_archive
+from archive.warc.records import WarcWriter
+from archive.warc.scan import scan
 
 CORPUS = Path(
     os.environ.get("MORGUE_CORPUS")

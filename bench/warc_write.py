@@ -1,8 +1,8 @@
 """WARC writing speed and size by gzip level, on the real pages of ../shared/corpus.
 
-Writes every corpus page as a response record (plus its request) with archive.warc.WarcWriter
-at each level and prints MB/s of page bytes and the compressed size. Falls back to generated
-pages when the corpus is absent.
+Writes every corpus page as a response record (plus its request) with
+archive.warc.records.WarcWriter at each level and prints MB/s of page bytes and the compressed size.
+Falls back to generated pages when the corpus is absent.
 
     .venv/bin/python bench/warc_write.py [--levels 1,4,6,9] [--repeat 3]
 """
@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from archive.warc import WarcWriter
+from archive.warc.records import WarcWriter
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 

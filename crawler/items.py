@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from archive.capture import RedirectHop
-from archive.extract import Extraction
-from archive.pagefacts import AnchorFact, PageFacts
-from archive.warc import RecordLocation
+from archive.captures.record import RedirectHop
+from archive.extraction.article import Extraction
+from archive.extraction.page_facts import AnchorFact, PageFacts
+from archive.warc.records import RecordLocation
 
 __all__ = ["FetchedPage"]
 

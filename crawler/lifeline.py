@@ -9,7 +9,7 @@ with a broken pipe (``parent_gone``, sent by crawler.progress). It then stops gr
 in flight are finished, the WARC file closed whole) and, as no parent will, records its run
 ``interrupted`` in the database, which releases its page claims.
 
-While it runs it renews its run's heartbeat (archive.heartbeat) every
+While it runs it renews its run's heartbeat (archive.db.heartbeat) every
 ``CRAWL_HEARTBEAT_INTERVAL`` seconds, so that crawls on any host can tell it is alive.
 """
 
@@ -27,10 +27,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
-from archive.db import Database, open_database
+from archive.captures.table import finish_run
+from archive.db.engine import Database, open_database
+from archive.db.heartbeat import beat
 from archive.exceptions import ArchiveError
-from archive.heartbeat import beat
-from archive.store import finish_run
 from crawler.faults import crawl_error
 from crawler.libc import glibc
 

@@ -1,5 +1,5 @@
 """Refuse connections to loopback, private, link-local and multicast addresses the crawl was not
-started on (``archive.netpolicy`` has the rule; this module applies it).
+started on (``archive.policy.network`` has the rule; this module applies it).
 
 The rule must be judged on the address the crawler is about to connect to, on every request:
 the seeds, their robots.txt, the links found in feeds, sitemaps and pages, each redirect hop (a
@@ -37,7 +37,7 @@ from twisted.internet import defer
 from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
 
-from archive.netpolicy import AddressPolicy, host_key, ip_literal
+from archive.policy.network import AddressPolicy, host_key, ip_literal
 
 __all__ = [
     "AddressGuard",

@@ -18,8 +18,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from archive.extract import WORKER_PRELOAD, extract_page
-from archive.extract_pool import start_forkserver
+from archive.extraction.article import WORKER_PRELOAD, extract_page
+from archive.extraction.pool import start_forkserver
 from crawler.libc import glibc
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ def run_crawl(
     spider: str, spider_args: dict[str, Any], overrides: dict[str, Any]
 ) -> dict[str, Any]:
     """Run one spider to completion and return its final stats."""
-    from crawler.capture import find_capture
+    from crawler.warc_capture import find_capture
 
     process_class = _crawler_process_class()
 
@@ -154,7 +154,7 @@ def _import_crawl() -> None:
     try:
         import scrapy.crawler  # noqa: F401
 
-        import crawler.capture  # noqa: F401
+        import crawler.warc_capture  # noqa: F401
     finally:
         gc.freeze()
         gc.enable()

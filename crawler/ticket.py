@@ -29,9 +29,9 @@ from typing import Any
 from scrapy import Request
 from scrapy.http import Response
 
-from archive.capture import RedirectHop
-from archive.sources import PriorCapture
-from archive.warc import RecordLocation
+from archive.captures.record import RedirectHop
+from archive.sources.registry import PriorCapture
+from archive.warc.records import RecordLocation
 
 __all__ = ["TICKET", "Answer", "PageTicket", "SourceRef"]
 
@@ -65,20 +65,21 @@ class PageTicket:
     site: str | None = None
     #: Set on a request for a feed, sitemap or robots.txt: not a page of the crawl.
     source: SourceRef | None = None
-    #: Set on a soft-404 probe (crawler.probes): not a page of the crawl either.
+    #: Set on a soft-404 probe (crawler.host_probes): not a page of the crawl either.
     probe: bool = False
     #: Set on a request for a memento: the original URL it is a copy of (pipelines.recover).
     memento_of: str | None = None
     #: Set on a re-fetch: the earlier capture of this URL. An identical payload (a 304, or the
     #: same bytes) is then written as a revisit record pointing at it, and ``revisit`` is set.
     prior: PriorCapture | None = None
-    # -- stamped by the WARC capture (crawler.capture) --
+    # -- stamped by the WARC capture (crawler.warc_capture) --
     record: RecordLocation | None = None  # the response record of the latest response
     answer: Answer | None = None
     hops: tuple[RedirectHop, ...] = ()  # redirects followed so far
     revisit: bool = False
     #: When the latest response was archived: the capture's ``fetched_at``, which orders the
-    #: evidence of shared redirect targets alike in the crawl and later (archive.redirects).
+    #: evidence of shared redirect targets alike in the crawl and later
+    #: (archive.liveness.redirects).
     fetched_at: datetime | None = None
 
     @classmethod

@@ -1,10 +1,10 @@
 """Give each fetched page its liveness verdict, with a reason, a confidence and the evidence.
 
-The verdict is ``archive.judging.judge_page``'s, as in ``morgue extract``; this pipeline gathers
-the evidence a crawl has about the page's host: its probe (a sibling URL that cannot exist, see
-``crawler.probes``), and the other URLs of the host redirected to the same page
-(``archive.redirects``), noted as each response arrives and added to what the database held.
-A "page not available" stub appended to a live article comes back cut from its text.
+The verdict is ``archive.liveness.judging.judge_page``'s, as in ``morgue extract``; this pipeline
+gathers the evidence a crawl has about the page's host: its probe (a sibling URL that cannot exist,
+see ``crawler.host_probes``), and the other URLs of the host redirected to the same page
+(``archive.liveness.redirects``), noted as each response arrives and added to what the database
+held. A "page not available" stub appended to a live article comes back cut from its text.
 """
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ from scrapy.http import Request, Response
 from scrapy.statscollectors import StatsCollector
 from sqlalchemy.exc import SQLAlchemyError
 
-from archive.browserhint import NEEDS_BROWSER
-from archive.db import Database, open_database
+from archive.db.engine import Database, open_database
 from archive.exceptions import ArchiveError
-from archive.judging import STUB_STRIPPED, Fetch, judge_page, wants_probe
-from archive.redirects import RedirectTargets, TargetKey, stored_redirects, target_key
+from archive.liveness.browser_hint import NEEDS_BROWSER
+from archive.liveness.judging import STUB_STRIPPED, Fetch, judge_page, wants_probe
+from archive.liveness.redirects import RedirectTargets, TargetKey, stored_redirects, target_key
+from crawler.extraction_workers import find_pool
+from crawler.host_probes import HostProbes
 from crawler.items import FetchedPage
-from crawler.pool import find_pool
-from crawler.probes import HostProbes
 from crawler.ticket import PageTicket
 
 __all__ = ["ClassifyPipeline", "page_fetch"]
@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 
 def page_fetch(item: FetchedPage) -> Fetch:
-    """What the fetch of an item's URL gave, as ``archive.judging`` reads it."""
+    """What the fetch of an item's URL gave, as ``archive.liveness.judging`` reads it."""
     return Fetch(
         url=item.url,
         final_url=item.final_url,

@@ -1,6 +1,7 @@
 """Extract the article of each fetched page in the crawl's process pool, off the reactor thread.
 
-Which bodies are pages to extract is ``archive.judging.is_html``'s to say, as in ``morgue extract``.
+Which bodies are pages to extract is ``archive.liveness.judging.is_html``'s to say, as in ``morgue
+extract``.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from archive.exceptions import ExtractError, ExtractTimeout
-from archive.judging import is_html
+from archive.liveness.judging import is_html
+from crawler.extraction_workers import ExtractionWorkers, find_pool
 from crawler.items import FetchedPage
-from crawler.pool import ExtractionPool, find_pool
 
 __all__ = ["ExtractPipeline"]
 
@@ -23,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 
 class ExtractPipeline:
-    def __init__(self, pool: ExtractionPool, stats: StatsCollector) -> None:
+    def __init__(self, pool: ExtractionWorkers, stats: StatsCollector) -> None:
         self.pool = pool
         self.stats = stats
 

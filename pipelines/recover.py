@@ -1,11 +1,11 @@
 """Recover dead pages from a web archive over Memento (RFC 7089).
 
-For a capture judged dead (``archive.liveness.is_dead``), ask the TimeGate for the closest
+For a capture judged dead (``archive.liveness.verdicts.is_dead``), ask the TimeGate for the closest
 memento from before the page died, fetch it raw, check it is a real page and not an archived
 error, and attach it to the item as a second capture with ``recovered_from`` set. Every request
 goes through Scrapy, so the TimeGate's answer and the memento are archived in the WARC like any
 response; the memento's record names the page it is a copy of (``WARC-Refers-To-Target-URI``).
-The sequence is documented in ``archive.memento``.
+The sequence is documented in ``archive.liveness.memento``.
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
 from archive.exceptions import ExtractError
-from archive.judging import is_html, judge_page
-from archive.liveness import is_dead
-from archive.memento import (
+from archive.liveness.judging import is_html, judge_page
+from archive.liveness.memento import (
     MementoAnswer,
     accept_datetime,
     check_timegate,
@@ -34,9 +33,10 @@ from archive.memento import (
     raw_memento_url,
     timegate_url,
 )
+from archive.liveness.verdicts import is_dead
+from crawler.extraction_workers import ExtractionWorkers, find_pool
 from crawler.failures import exception_reason
 from crawler.items import FetchedPage
-from crawler.pool import ExtractionPool, find_pool
 from crawler.ticket import PageTicket
 from pipelines.classify import page_fetch
 
@@ -51,7 +51,7 @@ _REFUSED = frozenset({401, 403, 407, 429})
 
 
 class LookupFailed(Exception):
-    """The web archive could not be asked: ``reason`` is a code of ``archive.outcomes``."""
+    """The web archive could not be asked: ``reason`` is a code of ``archive.runs.outcomes``."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -75,7 +75,7 @@ class RecoverPipeline:
         self,
         crawler: Crawler,
         timegate: str,
-        pool: ExtractionPool | None,
+        pool: ExtractionWorkers | None,
         stats: StatsCollector,
     ) -> None:
         self.crawler = crawler

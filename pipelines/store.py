@@ -26,15 +26,15 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from archive.capture import CaptureRecord
-from archive.db import Database, error_line, open_database
+from archive.captures.record import CaptureRecord
+from archive.captures.table import save_captures
+from archive.db.engine import Database, error_line, open_database
 from archive.exceptions import DatabaseError, WarcError
-from archive.judging import metadata_record
-from archive.pagestate import DEFAULT_RULE, StateRule
-from archive.store import save_captures
-from crawler.capture import WarcCapture, find_capture
+from archive.liveness.judging import metadata_record
+from archive.liveness.page_state import DEFAULT_RULE, StateRule
 from crawler.faults import STORE_FAILED, stop_crawl
 from crawler.items import FetchedPage
+from crawler.warc_capture import WarcCapture, find_capture
 
 __all__ = ["StorePipeline", "metadata_payload"]
 
@@ -42,7 +42,8 @@ logger = logging.getLogger(__name__)
 
 
 def metadata_payload(item: FetchedPage) -> dict[str, Any]:
-    """What the WARC metadata record says about a capture (``archive.judging``'s schema)."""
+    """What the WARC metadata record says about a capture (``archive.liveness.judging``'s
+    schema)."""
     return metadata_record(
         pass_name="crawl",
         url=item.url,
@@ -165,7 +166,7 @@ class StorePipeline:
         if not url:
             raise NotConfigured("STORE_DB_URL is not set")
         run_id = settings.getint("STORE_RUN_ID") or None
-        # A page's state follows the liveness rule's settings (archive.pagestate).
+        # A page's state follows the liveness rule's settings (archive.liveness.page_state).
         rule = StateRule.from_settings(settings)
         return cls(
             open_database(url),

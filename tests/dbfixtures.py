@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from archive.db import Database, open_database
+from archive.db.engine import Database, open_database
 
 __all__ = ["database", "db_url", "postgres_url", "sqlite_url"]
 

@@ -4,14 +4,14 @@
         tg.timegate + url          # a TimeGate (RFC 7089) for url
         tg.timemap(url)            # its TimeMap, application/link-format
 
-The captures are written with archive.warc.WarcWriter (its clock set to each capture's time,
+The captures are written with archive.warc.records.WarcWriter (its clock set to each capture's time,
 which becomes the WARC-Date and so pywb's memento timestamp), indexed, and served by ``wayback``
 in a subprocess that is terminated on exit.
 
-``style`` picks how the TimeGate answers (see archive/memento.py's docstring for the headers):
-``"redirect"`` (``redirect_to_exact: true``, the Wayback Machine's 302-style, our default),
-``"framed"`` (pywb's default: 200 with its frame page, the memento only in the Link header) or
-``"direct"`` (200 with the rewritten memento and Content-Location).
+``style`` picks how the TimeGate answers (see archive/liveness/memento.py's docstring for the
+headers): ``"redirect"`` (``redirect_to_exact: true``, the Wayback Machine's 302-style, our
+default), ``"framed"`` (pywb's default: 200 with its frame page, the memento only in the Link
+header) or ``"direct"`` (200 with the rewritten memento and Content-Location).
 """
 
 from __future__ import annotations

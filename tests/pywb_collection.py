@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from archive.warc import WarcWriter
+from archive.warc.records import WarcWriter
 from tests.readers import reader, reader_env
 
 __all__ = ["Capture", "ClockedWriter", "PywbCollection"]

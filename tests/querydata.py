@@ -1,8 +1,8 @@
 """A small, hand-written set of captures for the query, search, history and stats tests.
 
 Every article below was written for these tests. ``fill(db)`` stores them through
-``archive.store`` (as the crawler does), sets page states directly, and returns the capture ids
-by name, so a test can say exactly which rows a filter must return.
+``archive.captures.table`` (as the crawler does), sets page states directly, and returns the capture
+ids by name, so a test can say exactly which rows a filter must return.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from typing import Any
 
 from sqlalchemy import update
 
-from archive.capture import CaptureRecord
-from archive.db import Database
-from archive.extract import Extraction
-from archive.models import Page
-from archive.store import save_capture
+from archive.captures.record import CaptureRecord
+from archive.captures.table import save_capture
+from archive.db.engine import Database
+from archive.db.models import Page
+from archive.extraction.article import Extraction
 from archive.urls import normalise_url
-from archive.warc import RecordLocation
+from archive.warc.records import RecordLocation
 
 __all__ = ["CAPTURES", "STATES", "day", "fill"]
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.store import CAPTURE_FIELDS
-from archive.warc import read_record
+from archive.captures.table import CAPTURE_FIELDS
+from archive.warc.records import read_record
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.mockserver import MockServer
 from tests.readers import reader, reader_env

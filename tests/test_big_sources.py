@@ -15,11 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from archive.capture import CaptureRecord
-from archive.db import open_database
-from archive.sources import SourceEntry, prior_captures, record_discoveries, register_source
-from archive.store import save_captures
-from archive.warc import RecordLocation
+from archive.captures.record import CaptureRecord
+from archive.captures.table import save_captures
+from archive.db.engine import open_database
+from archive.sources.registry import (
+    SourceEntry,
+    prior_captures,
+    record_discoveries,
+    register_source,
+)
+from archive.warc.records import RecordLocation
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.static_site import Route, StaticSite
 

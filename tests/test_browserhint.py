@@ -1,4 +1,4 @@
-"""``needs_browser``: a live page whose article its scripts write (archive.browserhint).
+"""``needs_browser``: a live page whose article its scripts write (archive.liveness.browser_hint).
 
 Where the flag fires (the corpus's JavaScript shell, app shells) and where it must not (every
 real article of the corpus with a text, short pages with their chrome, pages without scripts).
@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 from lxml import html as lxml_html
 
-from archive.browserhint import BROWSER_VISIBLE, NEEDS_BROWSER, needs_browser
-from archive.extract import decode_html, extract_page
-from archive.pagefacts import page_facts
-from archive.soft404 import judge
+from archive.extraction.article import decode_html, extract_page
+from archive.extraction.page_facts import page_facts
+from archive.liveness.browser_hint import BROWSER_VISIBLE, NEEDS_BROWSER, needs_browser
+from archive.liveness.soft404 import judge
 from tests.corpus import corpus_pages
 
 URL = "http://news.example/politics/2026/11/some-story.html"

@@ -15,12 +15,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
-from archive.claims import claim_pages
-from archive.db import Database, open_database
-from archive.heartbeat import beat, close_dead_runs, live_runs, pid_alive
-from archive.models import Claim, Run
-from archive.resume import recover_interrupted
-from archive.store import finish_run, start_run
+from archive.captures.table import finish_run, start_run
+from archive.db.claims import claim_pages
+from archive.db.engine import Database, open_database
+from archive.db.heartbeat import beat, close_dead_runs, live_runs, pid_alive
+from archive.db.models import Claim, Run
+from archive.integrity.resume import recover_interrupted
 
 URLS = [f"https://courier.example/news/story-{i}.html" for i in range(6)]
 

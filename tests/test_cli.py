@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from archive.store import CAPTURE_FIELDS
+from archive.captures.table import CAPTURE_FIELDS
 from tests.conftest import FAST as _FAST
 from tests.conftest import ROOT, json_lines
 from tests.mockserver import MockServer

@@ -11,9 +11,9 @@ import brotli
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive import wacz_tool
-from archive.contentcoding import decode_content
-from archive.warc import WarcWriter
+from archive.export import wacz_tool
+from archive.warc.content_coding import decode_content
+from archive.warc.records import WarcWriter
 
 if sys.version_info >= (3, 14):
     from compression import zstd

@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.db import open_database
-from archive.models import Capture, Discovery, Page, Source
-from archive.store import CONTRACT_FIELDS
+from archive.captures.table import CONTRACT_FIELDS
+from archive.db.engine import open_database
+from archive.db.models import Capture, Discovery, Page, Source
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.mockserver import MockServer
 from tests.readers import reader, reader_env

@@ -1,4 +1,4 @@
-"""The crawl's database side (archive/sources.py), on SQLite and PostgreSQL: sources and
+"""The crawl's database side (archive/sources/registry.py), on SQLite and PostgreSQL: sources and
 discoveries, which URLs are archived already, linking discoveries to pages, reconciled dates."""
 
 from __future__ import annotations
@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from archive.capture import CaptureRecord
-from archive.db import Database
-from archive.extract import Extraction
-from archive.models import Capture, Discovery, Source
-from archive.sources import (
+from archive.captures.record import CaptureRecord
+from archive.captures.table import save_capture, start_run
+from archive.db.engine import Database
+from archive.db.models import Capture, Discovery, Source
+from archive.extraction.article import Extraction
+from archive.sources.registry import (
     SourceEntry,
     link_discoveries,
     prior_captures,
@@ -19,8 +20,7 @@ from archive.sources import (
     record_discoveries,
     register_source,
 )
-from archive.store import save_capture, start_run
-from archive.warc import RecordLocation
+from archive.warc.records import RecordLocation
 
 T0 = datetime(2026, 11, 20, 7, 30, tzinfo=UTC)
 

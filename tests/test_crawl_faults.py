@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from archive.db import open_database
-from archive.models import Capture, Run
-from archive.warc import OPEN_SUFFIX, read_record
+from archive.db.engine import open_database
+from archive.db.models import Capture, Run
+from archive.warc.records import OPEN_SUFFIX, read_record
 from tests.conftest import FAST, run_morgue
 from tests.corpus import CorpusSite
 from tests.fullfs import read_only, tmpfs

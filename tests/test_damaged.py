@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from archive.db import open_database
-from archive.models import Capture
-from archive.warc import RecordLocation
+from archive.db.engine import open_database
+from archive.db.models import Capture
+from archive.warc.records import RecordLocation
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.corpus import CorpusSite
 from tests.warcfixtures import cut_inside, flip_inside

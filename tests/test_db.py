@@ -12,8 +12,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import make_url
 
-from archive import db as db_module
-from archive.db import (
+import archive.db.engine as db_module
+from archive.db.engine import (
     Database,
     current_revision,
     default_db_url,
@@ -21,15 +21,15 @@ from archive.db import (
     open_database,
     upgrade,
 )
+from archive.db.models import Base, Capture, Page, Run
+from archive.db.search_index import is_search_object
 from archive.exceptions import DatabaseError
-from archive.models import Base, Capture, Page, Run
-from archive.search import is_search_object
 
 TABLES = {"pages", "runs", "captures", "alembic_version"}
 
 
 def test_schema_head_is_the_newest_migration() -> None:
-    # archive.db knows its head without importing Alembic; the migrations directory decides.
+    # archive.db.engine knows its head without importing Alembic; the migrations directory decides.
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
@@ -72,7 +72,7 @@ def test_reopening_does_not_migrate_again(db_url: str, caplog: pytest.LogCapture
     with caplog.at_level(logging.INFO), open_database(db_url) as db:
         assert not db.migrated
     assert not [r for r in caplog.records if "upgrade" in r.getMessage().lower()]
-    assert not [r for r in caplog.records if r.name == "archive.db"]
+    assert not [r for r in caplog.records if r.name == "archive.db.engine"]
     assert current_revision(db_url) == head_revision()
 
 
@@ -83,7 +83,8 @@ def test_upgrade_reports_head_and_is_idempotent(db_url: str) -> None:
 
 
 def test_migrations_match_models(database: Database) -> None:
-    # Full-text search objects (archive/search.py) are dialect-specific DDL outside the models.
+    # Full-text search objects (archive/query/fulltext.py) are dialect-specific DDL outside the
+    # models.
     opts = {
         "compare_type": True,
         "include_name": lambda name, _type, _parents: not is_search_object(name),

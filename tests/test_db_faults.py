@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from archive.capture import CaptureRecord
-from archive.db import DEFAULT_CONNECT_TIMEOUT, open_database
-from archive.store import save_captures
+from archive.captures.record import CaptureRecord
+from archive.captures.table import save_captures
+from archive.db.engine import DEFAULT_CONNECT_TIMEOUT, open_database
 from tests.conftest import ROOT, run_morgue
 
 
@@ -101,7 +101,7 @@ def test_a_bad_connect_timeout_is_bad_input() -> None:
 
 
 def test_the_default_connect_timeout() -> None:
-    from archive.db import _postgresql_options
+    from archive.db.engine import _postgresql_options
 
     url = make_url("postgresql+psycopg://postgres@db.example/morgue")
     assert _postgresql_options(url) == {"connect_timeout": round(DEFAULT_CONNECT_TIMEOUT)}

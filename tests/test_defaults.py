@@ -11,8 +11,8 @@ from scrapy.settings import Settings
 
 import settings
 from archive import USER_AGENT, defaults
-from archive.pagestate import DEFAULT_RULE, StateRule
-from archive.warc import WarcWriter
+from archive.liveness.page_state import DEFAULT_RULE, StateRule
+from archive.warc.records import WarcWriter
 from crawler.run import crawl_settings
 
 ROOT = Path(__file__).resolve().parent.parent

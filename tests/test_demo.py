@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from archive.db import default_db_url, open_database
+from archive.captures.table import captures_for_run, get_capture
+from archive.db.engine import default_db_url, open_database
+from archive.db.models import Capture
 from archive.demo.server import (
     ARTICLE_PATHS,
     MEMENTO_TIMESTAMP,
@@ -18,8 +20,6 @@ from archive.demo.server import (
     REDIRECTS,
     STUB_ARTICLE_PATH,
 )
-from archive.models import Capture
-from archive.store import captures_for_run, get_capture
 from tests.conftest import ROOT
 from tests.readers import reader, reader_env
 

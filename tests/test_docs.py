@@ -46,7 +46,7 @@ def test_readme_quick_start_is_two_commands() -> None:
 
 
 def test_readme_names_every_page_state_the_cli_shows() -> None:
-    from archive.models import PAGE_STATES, UNKNOWN_STATE
+    from archive.db.models import PAGE_STATES, UNKNOWN_STATE
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     state = readme.split("- **State.**", 1)[1].split("\n- ", 1)[0]

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from archive.store import CAPTURE_FIELDS, CONTRACT_FIELDS
+from archive.captures.table import CAPTURE_FIELDS, CONTRACT_FIELDS
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.mockserver import MockServer
 from tests.pywb_server import PywbServer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import pickle
 
-from archive.extract import extract_article, extract_page
+from archive.extraction.article import extract_article, extract_page
 
 PARAGRAPHS = [
     "The harbour bridge reopened on Tuesday morning after three months of repairs to its "

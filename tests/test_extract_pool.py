@@ -1,4 +1,4 @@
-"""ExtractPool: results, killing time limits, crashes, recycling, shutdown (tasks: pool_tasks)."""
+"""KillablePool: results, killing time limits, crashes, recycling, shutdown (tasks: pool_tasks)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from archive.exceptions import ExtractError, ExtractTimeout
-from archive.extract import Extraction, extract_article
-from archive.extract_pool import ExtractPool
+from archive.extraction.article import Extraction, extract_article
+from archive.extraction.pool import KillablePool
 from tests import pool_tasks
 
 # Generous: only a hang should ever reach it.
@@ -46,7 +46,7 @@ def _wait_running(future: Future[Any]) -> None:
 
 
 def test_results_come_back_for_many_tasks() -> None:
-    with ExtractPool(pool_tasks.square, workers=3) as pool:
+    with KillablePool(pool_tasks.square, workers=3) as pool:
         futures = [pool.submit(n) for n in range(60)]
         assert [f.result(WAIT) for f in futures] == [n * n for n in range(60)]
         assert pool.stats == {
@@ -58,7 +58,7 @@ def test_results_come_back_for_many_tasks() -> None:
 
 
 def test_tasks_run_in_other_processes_in_parallel(tmp_path: Path) -> None:
-    with ExtractPool(pool_tasks.rendezvous, workers=2) as pool:
+    with KillablePool(pool_tasks.rendezvous, workers=2) as pool:
         a = pool.submit(str(tmp_path), "a", "b", 30.0)
         b = pool.submit(str(tmp_path), "b", "a", 30.0)
         (pid_a, met_a), (pid_b, met_b) = a.result(WAIT), b.result(WAIT)
@@ -69,7 +69,7 @@ def test_tasks_run_in_other_processes_in_parallel(tmp_path: Path) -> None:
 def test_timeout_kills_the_worker_and_replaces_it(tmp_path: Path) -> None:
     baseline = _children()
     pid_file = tmp_path / "pid"
-    with ExtractPool(pool_tasks.sleep_then_pid, workers=2, timeout=0.5) as pool:
+    with KillablePool(pool_tasks.sleep_then_pid, workers=2, timeout=0.5) as pool:
         future = pool.submit(60.0, str(pid_file))
         with pytest.raises(ExtractTimeout, match=r"^extraction exceeded 0\.5 s$"):
             future.result(WAIT)
@@ -87,7 +87,7 @@ def test_timeout_kills_the_worker_and_replaces_it(tmp_path: Path) -> None:
 def test_preloaded_modules_are_imported_before_the_time_limit_starts() -> None:
     # The module takes a second to import, twice the time limit: were its import part of the
     # first task, the task would be killed.
-    with ExtractPool(
+    with KillablePool(
         pool_tasks.is_loaded, workers=1, timeout=0.5, preload=("tests.slow_import",)
     ) as pool:
         assert pool.submit("tests.slow_import").result(timeout=60) is True
@@ -95,7 +95,7 @@ def test_preloaded_modules_are_imported_before_the_time_limit_starts() -> None:
 
 
 def test_exception_in_task_becomes_extract_error() -> None:
-    with ExtractPool(pool_tasks.raise_value_error, workers=1) as pool:
+    with KillablePool(pool_tasks.raise_value_error, workers=1) as pool:
         with pytest.raises(ExtractError, match=r"^ValueError: page too odd$") as info:
             pool.submit("page too odd").result(WAIT)
         assert type(info.value) is ExtractError
@@ -104,14 +104,14 @@ def test_exception_in_task_becomes_extract_error() -> None:
 
 def test_exception_that_cannot_be_unpickled_still_reports() -> None:
     with (
-        ExtractPool(pool_tasks.raise_stubborn, workers=1) as pool,
+        KillablePool(pool_tasks.raise_stubborn, workers=1) as pool,
         pytest.raises(ExtractError, match=r"StubbornError: cannot unpickle"),
     ):
         pool.submit().result(WAIT)
 
 
 def test_unpicklable_result_and_arguments_fail_the_task_only() -> None:
-    with ExtractPool(pool_tasks.return_unpicklable, workers=1) as pool:
+    with KillablePool(pool_tasks.return_unpicklable, workers=1) as pool:
         with pytest.raises(ExtractError, match=r"pickle"):
             pool.submit().result(WAIT)
         with pytest.raises(ExtractError, match=r"arguments cannot be pickled"):
@@ -125,11 +125,11 @@ def test_unpicklable_result_and_arguments_fail_the_task_only() -> None:
 
 
 def test_dead_worker_gives_extract_error_and_pool_recovers() -> None:
-    with ExtractPool(pool_tasks.exit_hard, workers=1) as pool:
+    with KillablePool(pool_tasks.exit_hard, workers=1) as pool:
         with pytest.raises(ExtractError, match=r"^worker died \(exit code 3\)$"):
             pool.submit(3).result(WAIT)
         assert pool.stats["worker_restarts"] == 1
-    with ExtractPool(pool_tasks.getpid, workers=1) as pool:
+    with KillablePool(pool_tasks.getpid, workers=1) as pool:
         first = pool.submit().result(WAIT)
         os.kill(first, signal.SIGKILL)
         deadline = time.monotonic() + WAIT
@@ -143,7 +143,7 @@ def test_dead_worker_gives_extract_error_and_pool_recovers() -> None:
 
 
 def test_worker_is_recycled_after_max_tasks() -> None:
-    with ExtractPool(pool_tasks.getpid, workers=1, max_tasks_per_worker=2) as pool:
+    with KillablePool(pool_tasks.getpid, workers=1, max_tasks_per_worker=2) as pool:
         pids = [pool.submit().result(WAIT) for _ in range(5)]
         assert pids[0] == pids[1] != pids[2] == pids[3] != pids[4]
         assert not _alive(pids[0])
@@ -153,7 +153,7 @@ def test_worker_is_recycled_after_max_tasks() -> None:
 def test_close_without_wait_kills_running_and_cancels_pending(tmp_path: Path) -> None:
     baseline = _children()
     pid_file = tmp_path / "pid"
-    pool = ExtractPool(pool_tasks.sleep_then_pid, workers=1)
+    pool = KillablePool(pool_tasks.sleep_then_pid, workers=1)
     running = pool.submit(60.0, str(pid_file))
     _wait_running(running)
     pending = [pool.submit(0.0) for _ in range(3)]
@@ -172,7 +172,7 @@ def test_close_without_wait_kills_running_and_cancels_pending(tmp_path: Path) ->
 
 def test_close_with_wait_finishes_running_task_and_cancels_pending() -> None:
     baseline = _children()
-    with ExtractPool(pool_tasks.sleep_then_pid, workers=1) as pool:
+    with KillablePool(pool_tasks.sleep_then_pid, workers=1) as pool:
         running = pool.submit(0.3)
         _wait_running(running)
         pending = [pool.submit(0.0) for _ in range(3)]
@@ -185,7 +185,7 @@ def test_close_with_wait_finishes_running_task_and_cancels_pending() -> None:
 
 
 def test_start_boots_the_workers_before_any_task() -> None:
-    with ExtractPool(pool_tasks.getpid, workers=2) as pool:
+    with KillablePool(pool_tasks.getpid, workers=2) as pool:
         pool.start()
         deadline = time.monotonic() + 60
         while len(multiprocessing.active_children()) < 2 and time.monotonic() < deadline:
@@ -198,7 +198,7 @@ def test_start_boots_the_workers_before_any_task() -> None:
 
 
 def test_close_before_any_task_starts_nothing() -> None:
-    pool = ExtractPool(pool_tasks.getpid, workers=2)
+    pool = KillablePool(pool_tasks.getpid, workers=2)
     pool.close()
     pool.close()
     assert not _pool_threads()
@@ -206,13 +206,13 @@ def test_close_before_any_task_starts_nothing() -> None:
 
 def test_rejects_bad_arguments() -> None:
     with pytest.raises(TypeError, match="picklable"):
-        ExtractPool(lambda: None)
+        KillablePool(lambda: None)
     with pytest.raises(ValueError):
-        ExtractPool(pool_tasks.getpid, workers=0)
+        KillablePool(pool_tasks.getpid, workers=0)
     with pytest.raises(ValueError):
-        ExtractPool(pool_tasks.getpid, timeout=0)
+        KillablePool(pool_tasks.getpid, timeout=0)
     with pytest.raises(ValueError):
-        ExtractPool(pool_tasks.getpid, max_tasks_per_worker=0)
+        KillablePool(pool_tasks.getpid, max_tasks_per_worker=0)
 
 
 ARTICLE = b"""<!DOCTYPE html>
@@ -231,7 +231,7 @@ owners near the eastern ramp said the works had cost them a large share of their
 
 
 def test_real_extraction_through_the_pool() -> None:
-    with ExtractPool(extract_article, workers=1) as pool:
+    with KillablePool(extract_article, workers=1) as pool:
         future = pool.submit(ARTICLE, "https://news.example/bridge", "text/html; charset=utf-8")
         result = future.result(WAIT)
     assert isinstance(result, Extraction)

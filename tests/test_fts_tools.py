@@ -19,9 +19,9 @@ import sqlite_utils
 from alembic import command
 from sqlalchemy import text
 
-from archive.db import _alembic_config, open_database
-from archive.query import CaptureQuery, run_query
-from archive.store import save_capture
+from archive.captures.table import save_capture
+from archive.db.engine import _alembic_config, open_database
+from archive.query.capture_query import CaptureQuery, run_query
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.corpus import CorpusSite
 from tests.querydata import CAPTURES, _record, fill

@@ -27,11 +27,11 @@ from hypothesis import strategies as st
 
 from archive.durations import format_duration, parse_duration
 from archive.exceptions import InvalidInput, InvalidURL, WarcError
-from archive.feeds import parse_feed
-from archive.search import parse_search, to_fts5
-from archive.sitemaps import parse_sitemap, robots_sitemaps
+from archive.query.fulltext import parse_search, to_fts5
+from archive.sources.feeds import parse_feed
+from archive.sources.sitemaps import parse_sitemap, robots_sitemaps
 from archive.urls import normalise_url, url_host, validate_url
-from archive.warc import RecordLocation, WarcWriter, read_record
+from archive.warc.records import RecordLocation, WarcWriter, read_record
 from tests.conftest import ROOT
 from tests.corpus import corpus_pages
 
@@ -334,7 +334,7 @@ _COMPLETE_LENGTH_CHILD = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from archive.resume import complete_length
+    from archive.integrity.resume import complete_length
     for name in sys.argv[1:]:
         print(complete_length(Path(name)), flush=True)
     """

@@ -1,13 +1,14 @@
-"""archive.query.page_history and ``morgue history``'s rendering, on SQLite and PostgreSQL."""
+"""archive.query.capture_query.page_history and ``morgue history``'s rendering, on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from archive.captures.table import CONTRACT_FIELDS, save_capture
 from archive.cli.history_cmd import describe_change, history_to_json
-from archive.db import Database
-from archive.query import Change, page_history
-from archive.store import CONTRACT_FIELDS, save_capture
+from archive.db.engine import Database
+from archive.query.capture_query import Change, page_history
 from tests.querydata import CAPTURES, _record, day, fill
 
 

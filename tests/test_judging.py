@@ -1,5 +1,6 @@
-"""archive.judging: the one HTML rule, the one verdict function, the one metadata schema; and the
-evidence both paths read from the archive (stored probes by age, shared redirect targets)."""
+"""archive.liveness.judging: the one HTML rule, the one verdict function, the one metadata schema;
+and the evidence both paths read from the archive (stored probes by age, shared redirect
+targets)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from archive.db import Database
-from archive.extract import Extraction
-from archive.judging import (
+from archive.db.engine import Database
+from archive.extraction.article import Extraction
+from archive.liveness.judging import (
     SHARED_REDIRECT,
     STUB_STRIPPED,
     Fetch,
@@ -20,9 +21,9 @@ from archive.judging import (
     metadata_record,
     wants_probe,
 )
-from archive.probes import StoredProbes, save_probe
-from archive.redirects import RedirectTargets, target_key
-from archive.soft404 import Baseline
+from archive.liveness.probe_store import StoredProbes, save_probe
+from archive.liveness.redirects import RedirectTargets, target_key
+from archive.liveness.soft404 import Baseline
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)

@@ -127,26 +127,26 @@ def reached_modules(path: Path) -> set[str]:
 @pytest.mark.parametrize("name", ["feeds", "sitemaps", "entries"])
 def test_xml_parsers_reach_no_database(name: str) -> None:
     """The feed and sitemap parsers are pure: parsing a document needs no SQLAlchemy."""
-    reached = reached_modules(ROOT / "archive" / f"{name}.py")
+    reached = reached_modules(ROOT / "archive" / "sources" / f"{name}.py")
     bad = sorted(m for m in reached if m.split(".")[0] in ("sqlalchemy", "alembic"))
-    assert not bad, f"archive/{name}.py reaches {bad}"
+    assert not bad, f"archive/sources/{name}.py reaches {bad}"
 
 
 def test_the_reach_check_follows_first_party_imports() -> None:
-    # archive/sources.py imports the models, which import SQLAlchemy.
-    assert "sqlalchemy" in reached_modules(ROOT / "archive" / "sources.py")
+    # archive/sources/registry.py imports the models, which import SQLAlchemy.
+    assert "sqlalchemy" in reached_modules(ROOT / "archive" / "sources" / "registry.py")
 
 
 def test_store_names_every_module_that_writes_captures() -> None:
-    """archive.store adds the rows of ``captures``; each module that changes them is named in
-    its docstring, so that "who writes this column?" has one place to look."""
-    import archive.store
+    """archive.captures.table adds the rows of ``captures``; each module that changes them is named
+    in its docstring, so that "who writes this column?" has one place to look."""
+    import archive.captures.table
 
     writers: set[str] = set()
     for path in sorted((ROOT / "archive").rglob("*.py")):
         source = path.read_text(encoding="utf-8")
         module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
-        if module == "archive.store" or module.startswith("archive.migrations"):
+        if module == "archive.captures.table" or module.startswith("archive.db.migrations"):
             continue
         calls = [
             node.func.id
@@ -154,11 +154,17 @@ def test_store_names_every_module_that_writes_captures() -> None:
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
         ]
         assert "Capture" not in calls, f"{module} adds captures"
-        # An UPDATE statement, or a capture loaded and its columns set (archive.reextract).
+        # An UPDATE statement, or a capture loaded and its columns set
+        # (archive.captures.extraction_pass).
         if "update(Capture)" in source or "session.get(Capture," in source:
             writers.add(module)
-    assert writers == {"archive.reextract", "archive.resume", "archive.sources", "archive.verify"}
-    doc = archive.store.__doc__ or ""
+    assert writers == {
+        "archive.captures.extraction_pass",
+        "archive.integrity.resume",
+        "archive.sources.registry",
+        "archive.integrity.verify",
+    }
+    doc = archive.captures.table.__doc__ or ""
     assert all(f"``{module}" in doc for module in writers), doc
 
 
@@ -176,11 +182,19 @@ def _called(path: Path) -> set[str]:
 
 def test_one_path_judges_a_page() -> None:
     """The crawl and ``morgue extract`` judge pages, pick HTML bodies and write metadata records
-    through archive.judging only; the soft-404 rules are applied there and nowhere else."""
+    through archive.liveness.judging only; the soft-404 rules are applied there and nowhere else."""
     uses = {
-        "judge_page": ["pipelines/classify.py", "pipelines/recover.py", "archive/reextract.py"],
-        "is_html": ["pipelines/extract.py", "pipelines/recover.py", "archive/reextract.py"],
-        "metadata_record": ["pipelines/store.py", "archive/reextract.py"],
+        "judge_page": [
+            "pipelines/classify.py",
+            "pipelines/recover.py",
+            "archive/captures/extraction_pass.py",
+        ],
+        "is_html": [
+            "pipelines/extract.py",
+            "pipelines/recover.py",
+            "archive/captures/extraction_pass.py",
+        ],
+        "metadata_record": ["pipelines/store.py", "archive/captures/extraction_pass.py"],
     }
     for name, paths in uses.items():
         for path in paths:
@@ -188,9 +202,9 @@ def test_one_path_judges_a_page() -> None:
     sources = [*(ROOT / "archive").rglob("*.py"), *(ROOT / "crawler").rglob("*.py"),
                *(ROOT / "pipelines").rglob("*.py")]  # fmt: skip
     judging = [p.relative_to(ROOT).as_posix() for p in sources if "judge" in _called(p)]
-    assert judging == ["archive/judging.py"], judging
+    assert judging == ["archive/liveness/judging.py"], judging
     # The judging module is plain rules: no database, no crawler.
-    reached = reached_modules(ROOT / "archive" / "judging.py")
+    reached = reached_modules(ROOT / "archive" / "liveness" / "judging.py")
     assert not [m for m in reached if m.split(".")[0] in ("sqlalchemy", "scrapy", "twisted")]
 
 
@@ -208,3 +222,108 @@ def test_submodules_are_imported_by_their_full_name() -> None:
                 names = [alias.name for alias in node.names]
                 bad = [n for n in names if n not in archive.__all__]
                 assert not bad, f"{path.relative_to(ROOT)}: from archive import {bad}"
+
+
+# archive/ is grouped by concern, lowest first: a module may import the foundation modules, its
+# own subpackage and the subpackages before its own, never one after it. The faces (cli, and the
+# demo the CLI serves) come last; ``archive.api`` gathers the public names from every layer.
+FOUNDATION = ("exceptions", "defaults", "durations", "urls", "paths")
+LAYERS = (
+    "db",
+    "warc",
+    "policy",
+    "extraction",
+    "liveness",
+    "sources",
+    "captures",
+    "query",
+    "export",
+    "integrity",
+    "runs",
+    "demo",
+    "cli",
+)
+ENTRY_POINTS = ("__init__", "__main__", "api")
+
+
+def _place(module: str) -> tuple[str, int] | None:
+    """Where an ``archive.x[.y]`` module sits: ('foundation', -1), (layer, index) or None."""
+    parts = module.split(".")
+    if parts[0] != "archive" or len(parts) < 2:
+        return None
+    if parts[1] in FOUNDATION:
+        return ("foundation", -1)
+    if parts[1] in LAYERS:
+        return (parts[1], LAYERS.index(parts[1]))
+    return ("entry", len(LAYERS))
+
+
+def layer_violations(path: Path) -> list[str]:
+    own = _place(".".join(path.relative_to(ROOT).with_suffix("").parts))
+    assert own is not None
+    bad = []
+    for name in _all_imports(path):
+        target = _place(name)
+        if target is None or target[0] == own[0]:
+            continue
+        if target[1] > own[1] or (own[0] == "foundation" and target[0] != "foundation"):
+            bad.append(name)
+    return bad
+
+
+def test_archive_holds_only_the_known_subpackages_and_modules() -> None:
+    top = {p.stem for p in (ROOT / "archive").glob("*.py")}
+    assert top == set(FOUNDATION) | set(ENTRY_POINTS), top
+    packages = {p.parent.name for p in (ROOT / "archive").glob("*/__init__.py")}
+    assert packages == set(LAYERS), packages
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in (ROOT / "archive").rglob("*.py") if p.parent != ROOT / "archive"),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_subpackages_import_only_those_below_them(path: Path) -> None:
+    bad = layer_violations(path)
+    assert not bad, f"{path.relative_to(ROOT)} imports {bad}, above its own layer"
+
+
+@pytest.mark.parametrize("name", FOUNDATION)
+def test_foundation_modules_import_no_subpackage(name: str) -> None:
+    bad = layer_violations(ROOT / "archive" / f"{name}.py")
+    assert not bad, f"archive/{name}.py imports {bad}"
+
+
+def test_the_layer_check_would_catch_an_upward_import(tmp_path: Path) -> None:
+    fake = ROOT / "archive" / "warc" / "zz_fake.py"
+    try:
+        fake.write_text("from archive.runs.crawling import crawl\nfrom archive.db import engine\n")
+        assert layer_violations(fake) == ["archive.runs.crawling"]
+    finally:
+        fake.unlink()
+
+
+@pytest.mark.parametrize("package", LAYERS)
+def test_each_subpackage_says_what_it_owns(package: str) -> None:
+    """Each subpackage's docstring says what it owns, and importing the package costs nothing:
+    its ``__init__`` imports no module (the CLI's start-up time depends on it)."""
+    init = ROOT / "archive" / package / "__init__.py"
+    tree = ast.parse(init.read_text(encoding="utf-8"))
+    doc = ast.get_docstring(tree) or ""
+    assert len(doc.split()) >= 15, f"archive/{package}: {doc!r}"
+    if package == "cli":  # the console script's entry point: ``main`` lives there on purpose
+        return
+    assert not [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)], package
+
+
+def test_no_two_modules_share_a_name() -> None:
+    """One name, one meaning: a module's file name is unique across archive/, crawler/ and
+    pipelines/ (``store.py`` in two places once meant two different things)."""
+    seen: dict[str, list[str]] = {}
+    for top in ("archive", "crawler", "pipelines"):
+        for path in (ROOT / top).rglob("*.py"):
+            if path.stem in ("__init__", "__main__") or "migrations" in path.parts:
+                continue
+            seen.setdefault(path.stem, []).append(path.relative_to(ROOT).as_posix())
+    twice = {stem: paths for stem, paths in seen.items() if len(paths) > 1}
+    assert not twice, twice

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 import archive
-from archive.crawling import request_json
-from archive.db import open_database
+from archive.db.engine import open_database
 from archive.paths import DataPaths
-from archive.schedule import add_schedule, schedules_without_request
-from archive.scheduler import run_due
+from archive.runs.crawling import request_json
+from archive.runs.schedule_runner import run_due
+from archive.runs.schedules import add_schedule, schedules_without_request
 from tests.conftest import run_morgue
 from tests.mockserver import MockServer
 

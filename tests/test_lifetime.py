@@ -19,10 +19,10 @@ import pytest
 from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.db import open_database
-from archive.models import Capture, Run
-from archive.store import start_run
-from archive.warc import OPEN_SUFFIX, read_record
+from archive.captures.table import start_run
+from archive.db.engine import open_database
+from archive.db.models import Capture, Run
+from archive.warc.records import OPEN_SUFFIX, read_record
 from tests.conftest import FAST, ROOT, json_lines, run_morgue
 from tests.corpus import CorpusSite
 from tests.mockserver import MockServer
@@ -215,7 +215,7 @@ def test_kill_9_of_the_cli_stops_its_crawl_and_the_next_crawl_archives_only_the_
 def test_kill_9_of_the_crawl_process_fails_the_run_with_one_line(tmp_path: Path) -> None:
     # Small pages: the next run cuts the killed crawl's open WARC file back to its last whole
     # record, which hangs on records over 64 KiB until branch recovery's fix of
-    # archive/resume.py:complete_length lands.
+    # archive/integrity/resume.py:complete_length lands.
     count = 80
     db_path = tmp_path / "morgue.sqlite3"
     with MockServer() as server:

@@ -15,9 +15,9 @@ from scrapy.exceptions import (
 from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 
-from archive.liveness import VERDICTS, is_dead, verdict_for_failure, verdict_for_status
+from archive.liveness.verdicts import VERDICTS, is_dead, verdict_for_failure, verdict_for_status
 from crawler.failures import failure_reason
-from crawler.spiders.urls import page_from_failure
+from crawler.spiders.archive_urls import page_from_failure
 from crawler.ticket import PageTicket
 
 

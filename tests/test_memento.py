@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from archive.exceptions import InvalidInput, InvalidURL
-from archive.memento import (
+from archive.liveness.memento import (
     Link,
     MementoAnswer,
     accept_datetime,

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from archive.db import Database
+from archive.db.engine import Database
 from archive.durations import parse_duration
 from archive.exceptions import InvalidInput
-from archive.monitor import pages_to_recheck
+from archive.query.link_rot import pages_to_recheck
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.liveness_pages import article_html, error_html
 from tests.querydata import day, fill

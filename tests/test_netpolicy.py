@@ -22,7 +22,7 @@ import pytest
 from twisted.internet import defer
 from twisted.internet.defer import Deferred
 
-from archive.netpolicy import AddressPolicy, address_class
+from archive.policy.network import AddressPolicy, address_class
 from crawler.netpolicy import AddressGuard, AddressRefused
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.static_site import Route, StaticSite

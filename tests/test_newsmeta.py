@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from lxml import html as lxml_html
 
-from archive.newsmeta import is_publication, read_news_meta, strip_site_suffix
-from archive.newsnorm import (
+from archive.extraction.news_metadata import is_publication, read_news_meta, strip_site_suffix
+from archive.extraction.news_normalise import (
     detect_language,
     normalise_authors,
     normalise_date,

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from archive.warc import read_record
+from archive.warc.records import read_record
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.corpus import corpus_pages
 from tests.static_site import Route, StaticSite

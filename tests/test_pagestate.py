@@ -1,4 +1,5 @@
-"""A page's state from its captures (archive.pagestate), and as the store keeps it on both DBs."""
+"""A page's state from its captures (archive.liveness.page_state), and as the store keeps it on both
+DBs."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from archive.capture import CaptureRecord
-from archive.db import Database
-from archive.models import Link, Page
-from archive.pagestate import Observation, StateRule, derive_state
-from archive.store import save_capture
+from archive.captures.record import CaptureRecord
+from archive.captures.table import save_capture
+from archive.db.engine import Database
+from archive.db.models import Link, Page
+from archive.liveness.page_state import Observation, StateRule, derive_state
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 

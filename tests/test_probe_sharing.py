@@ -1,4 +1,5 @@
-"""One soft-404 probe for the dated directories of a site (archive.probe_sharing, issue 12 item 7).
+"""One soft-404 probe for the dated directories of a site (archive.liveness.probe_sharing, issue 12
+item 7).
 
 A feed crawl over 25 articles in 25 date directories made one probe per directory: as many
 requests as pages. Now the first two directories of the pattern are probed and, as they agree,
@@ -14,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from archive.probe_sharing import (
+from archive.liveness.probe_sharing import (
     PatternEvidence,
     is_probe_url,
     probe_pattern,
     same_answer,
     shared_baseline,
 )
-from archive.soft404 import Baseline, probe_url
+from archive.liveness.soft404 import Baseline, probe_url
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.corpus import CorpusSite
 

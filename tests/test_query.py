@@ -1,4 +1,5 @@
-"""archive.query: every filter, sort and limit, on SQLite and PostgreSQL (``db_url``)."""
+"""archive.query.capture_query: every filter, sort and limit, on SQLite and PostgreSQL
+(``db_url``)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from archive.db import Database
+from archive.db.engine import Database
 from archive.exceptions import InvalidInput
-from archive.query import CaptureQuery, count_captures, parse_time, run_query
+from archive.query.capture_query import CaptureQuery, count_captures, parse_time, run_query
 from tests.querydata import CAPTURES, fill
 
 ALL = list(CAPTURES)

@@ -23,9 +23,9 @@ from unittest import mock
 
 import pytest
 
+from archive.captures.table import CAPTURE_FIELDS, CONTRACT_FIELDS
 from archive.cli import main
-from archive.query import MARK_END, MARK_START
-from archive.store import CAPTURE_FIELDS, CONTRACT_FIELDS
+from archive.query.capture_query import MARK_END, MARK_START
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.mockserver import MockServer
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.warc import read_record
+from archive.warc.records import read_record
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.liveness_pages import error_html
 from tests.memento_fixture import MementoArchive

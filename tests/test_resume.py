@@ -19,13 +19,13 @@ import pytest
 from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.capture import CaptureRecord
-from archive.db import open_database
-from archive.models import Capture, Run
-from archive.resume import finalise_stale_warcs, recover_interrupted
-from archive.store import save_capture, start_run
-from archive.warc import OPEN_SUFFIX, RecordLocation, WarcWriter, read_record
-from archive.warcscan import complete_length
+from archive.captures.record import CaptureRecord
+from archive.captures.table import save_capture, start_run
+from archive.db.engine import open_database
+from archive.db.models import Capture, Run
+from archive.integrity.resume import finalise_stale_warcs, recover_interrupted
+from archive.warc.records import OPEN_SUFFIX, RecordLocation, WarcWriter, read_record
+from archive.warc.scan import complete_length
 from tests.conftest import FAST, ROOT, json_lines, run_morgue
 from tests.corpus import CorpusSite
 from tests.mockserver import MockServer

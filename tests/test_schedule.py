@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from archive.db import Database, open_database
+from archive.db.engine import Database, open_database
+from archive.db.models import Capture, Run, Schedule, ScheduleRun
 from archive.exceptions import InvalidInput
-from archive.models import Capture, Run, Schedule, ScheduleRun
-from archive.schedule import (
+from archive.runs.schedules import (
     acquire_lease,
     add_schedule,
     due_schedules,

@@ -7,10 +7,17 @@ import sqlite3
 import pytest
 from sqlalchemy import delete, inspect, text, update
 
-from archive.db import Database, open_database
-from archive.models import Capture
-from archive.query import MARK_END, MARK_START, CaptureQuery, count_captures, run_query
-from archive.search import (
+from archive.captures.table import save_capture
+from archive.db.engine import Database, open_database
+from archive.db.models import Capture
+from archive.query.capture_query import (
+    MARK_END,
+    MARK_START,
+    CaptureQuery,
+    count_captures,
+    run_query,
+)
+from archive.query.fulltext import (
     And,
     InvalidSearch,
     Or,
@@ -19,7 +26,6 @@ from archive.search import (
     to_fts5,
     to_tsquery,
 )
-from archive.store import save_capture
 from tests.querydata import CAPTURES, fill
 
 # -- the syntax ---------------------------------------------------------------------------------
@@ -205,7 +211,7 @@ def test_migration_indexes_existing_captures(db_url: str) -> None:
     """Captures stored before 0004 are searchable after it; a downgrade removes the index."""
     from alembic import command
 
-    from archive.db import _alembic_config  # the same configuration open_database uses
+    from archive.db.engine import _alembic_config  # the same configuration open_database uses
 
     with open_database(db_url) as db:
         ids = fill(db)

@@ -1,4 +1,5 @@
-"""Parsing of feeds, sitemaps and robots.txt ``Sitemap:`` lines (archive/feeds.py, sitemaps.py)."""
+"""Parsing of feeds, sitemaps and robots.txt ``Sitemap:`` lines (archive/sources/feeds.py,
+sitemaps.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import pytest
 
 from archive.durations import format_duration, parse_duration, parse_since
 from archive.exceptions import InvalidInput
-from archive.feeds import parse_feed
-from archive.frontier import LinkFilter, compile_patterns, registered_domain, trap_reason
-from archive.sitemaps import parse_date, parse_sitemap, robots_sitemaps
+from archive.policy.frontier import LinkFilter, compile_patterns, registered_domain, trap_reason
+from archive.sources.feeds import parse_feed
+from archive.sources.sitemaps import parse_date, parse_sitemap, robots_sitemaps
 
 BASE = "https://courier.example/news/"
 

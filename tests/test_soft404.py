@@ -1,13 +1,14 @@
-"""Soft-404 rules on pages and URLs written for these tests (archive.soft404, archive.pagefacts)."""
+"""Soft-404 rules on pages and URLs written for these tests (archive.liveness.soft404,
+archive.extraction.page_facts)."""
 
 from __future__ import annotations
 
 import pytest
 from lxml import html as lxml_html
 
-from archive.extract import extract_page
-from archive.pagefacts import page_facts
-from archive.soft404 import (
+from archive.extraction.article import extract_page
+from archive.extraction.page_facts import page_facts
+from archive.liveness.soft404 import (
     Baseline,
     is_front_page,
     judge,

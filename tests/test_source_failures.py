@@ -19,9 +19,9 @@ from xml.sax.saxutils import escape
 import pytest
 
 from archive.cli.schedule_cmd import _failed_sources
-from archive.db import open_database
-from archive.models import Run
-from archive.outcomes import SourceOutcome, all_failed, failed_roots, run_notes
+from archive.db.engine import open_database
+from archive.db.models import Run
+from archive.runs.outcomes import SourceOutcome, all_failed, failed_roots, run_notes
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.corpus import CorpusSite, corpus_pages
 

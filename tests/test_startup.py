@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from archive.cli.prestart import _command
-from archive.crawl_process import CrawlJob, CrawlProcess, extraction_enabled
-from archive.politeness import delay_overrides
+from archive.policy.politeness import delay_overrides
+from archive.runs.crawl_process import CrawlJob, CrawlProcess, extraction_enabled
 from crawler.libc import glibc
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -175,7 +175,7 @@ def test_the_warm_up_fills_trafilatura_caches_before_any_page() -> None:
     code = (
         "import trafilatura.external as ext\n"
         "assert ext.JT_STOPLIST is None\n"
-        "import archive.extract_warmup\n"
+        "import archive.extraction.warmup\n"
         "assert ext.JT_STOPLIST, 'justext stop lists not loaded'\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)

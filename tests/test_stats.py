@@ -1,11 +1,11 @@
-"""archive.stats and the charts of ``morgue stats``, on SQLite and PostgreSQL."""
+"""archive.query.stats and the charts of ``morgue stats``, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from archive.cli.stats_cmd import bar
-from archive.db import Database
-from archive.query import CaptureQuery, parse_time
-from archive.stats import capture_stats
+from archive.db.engine import Database
+from archive.query.capture_query import CaptureQuery, parse_time
+from archive.query.stats import capture_stats
 from tests.querydata import fill
 
 

@@ -11,12 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from archive.capture import CaptureRecord, RedirectHop
-from archive.db import Database, open_database
-from archive.exceptions import DatabaseError, InvalidURL
-from archive.extract import Extraction
-from archive.models import Capture, Page, Run
-from archive.store import (
+from archive.captures.record import CaptureRecord, RedirectHop
+from archive.captures.table import (
     CAPTURE_FIELDS,
     CONTRACT_FIELDS,
     capture_to_json,
@@ -32,7 +28,11 @@ from archive.store import (
     save_captures,
     start_run,
 )
-from archive.warc import RecordLocation
+from archive.db.engine import Database, open_database
+from archive.db.models import Capture, Page, Run
+from archive.exceptions import DatabaseError, InvalidURL
+from archive.extraction.article import Extraction
+from archive.warc.records import RecordLocation
 
 T0 = datetime(2024, 6, 1, 12, 0, 0, 250000, tzinfo=UTC)
 

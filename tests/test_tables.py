@@ -23,10 +23,10 @@ import pytest
 from rich.cells import cell_len
 from rich.console import Console
 
+from archive.captures.table import CAPTURE_FIELDS
 from archive.cli.render import CAPTURE_COLUMNS, capture_cells
 from archive.cli.shorten import ellipsize, shorten_url
 from archive.cli.tablefit import MIN_MAIN, Column, FittedTable, Kind, Verdict
-from archive.store import CAPTURE_FIELDS
 from tests.conftest import FAST, ROOT, json_lines
 from tests.corpus import CorpusSite
 from tests.liveness_pages import error_html

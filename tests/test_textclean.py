@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import html as lxml_html
 
-from archive.textclean import RULES, add_lede, choose_text, clean_text, visible_text
+from archive.extraction.boilerplate import RULES, add_lede, choose_text, clean_text, visible_text
 
 FIRES = {
     "ad_label": [

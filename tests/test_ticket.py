@@ -10,11 +10,11 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.utils.request import request_from_dict
 
-from archive.capture import RedirectHop
-from archive.sources import PriorCapture
-from archive.warc import RecordLocation
+from archive.captures.record import RedirectHop
+from archive.sources.registry import PriorCapture
+from archive.warc.records import RecordLocation
+from crawler.spiders.archive_urls import page_from_response
 from crawler.spiders.sources import SourcesSpider
-from crawler.spiders.urls import page_from_response
 from crawler.ticket import TICKET, Answer, PageTicket, SourceRef
 
 LOC = RecordLocation("morgue-1.warc.gz", 1234, 567, "<urn:uuid:1>", "sha1:ABC")

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from archive.capture import CaptureRecord
-from archive.db import open_database
-from archive.models import Capture, Run
-from archive.resume import recover_interrupted
-from archive.sources import SourceEntry, record_discoveries, register_source
-from archive.store import save_capture, start_run
-from archive.warc import OPEN_SUFFIX, RecordLocation, WarcWriter, read_record
+from archive.captures.record import CaptureRecord
+from archive.captures.table import save_capture, start_run
+from archive.db.engine import open_database
+from archive.db.models import Capture, Run
+from archive.integrity.resume import recover_interrupted
+from archive.sources.registry import SourceEntry, record_discoveries, register_source
+from archive.warc.records import OPEN_SUFFIX, RecordLocation, WarcWriter, read_record
 from tests.corpus import corpus_pages
 
 BASE = "http://127.0.0.1:9"
@@ -115,7 +115,7 @@ def test_each_kill_point_between_write_and_store(tmp_path: Path, db_url: str) ->
 def test_extract_reads_a_revisit_from_the_record_it_refers_to(tmp_path: Path) -> None:
     """A revisit record holds no body: `morgue extract --all` (and the extraction of indexed
     captures) reads the original's, and so keeps the revisit's text."""
-    from archive.reextract import extract_archived
+    from archive.captures.extraction_pass import extract_archived
 
     page = corpus_pages(limit=1)[0]
     url = f"{BASE}/news/story.html"

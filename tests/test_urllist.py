@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archive.urllist import BadEntry, is_bookmarks, parse_url_list
+from archive.sources.url_list import BadEntry, is_bookmarks, parse_url_list
 
 # A bookmarks export as browsers write it (Netscape bookmark file format); written for this test.
 BOOKMARKS = """\

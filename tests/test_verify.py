@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.capture import CaptureRecord
-from archive.db import open_database
-from archive.models import Capture
-from archive.sources import SourceEntry, record_discoveries, register_source
-from archive.store import finish_run, save_capture, start_run
-from archive.warc import OPEN_SUFFIX, RecordLocation, WarcWriter
+from archive.captures.record import CaptureRecord
+from archive.captures.table import finish_run, save_capture, start_run
+from archive.db.engine import open_database
+from archive.db.models import Capture
+from archive.sources.registry import SourceEntry, record_discoveries, register_source
+from archive.warc.records import OPEN_SUFFIX, RecordLocation, WarcWriter
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.corpus import CorpusSite, corpus_pages
 from tests.readers import reader, reader_env

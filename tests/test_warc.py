@@ -17,7 +17,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.exceptions import WarcError
-from archive.warc import OPEN_SUFFIX, WarcWriter, read_record
+from archive.warc.records import OPEN_SUFFIX, WarcWriter, read_record
 
 BODY = b"<html><body><h1>Hello</h1><p>Caf\xc3\xa9 news.</p></body></html>"
 

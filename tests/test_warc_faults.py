@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from archive.exceptions import WarcWriteError
-from archive.warc import OPEN_SUFFIX, RecordLocation, WarcWriter, check_writable, read_record
+from archive.warc.records import (
+    OPEN_SUFFIX,
+    RecordLocation,
+    WarcWriter,
+    check_writable,
+    read_record,
+)
 from tests.conftest import ROOT
 from tests.corpus import corpus_pages
 from tests.fullfs import fill, read_only, tmpfs
@@ -88,7 +94,7 @@ _FSIZE_SCRIPT = """
 import json, resource, signal, sys
 from pathlib import Path
 from archive.exceptions import WarcWriteError
-from archive.warc import WarcWriter
+from archive.warc.records import WarcWriter
 from tests.test_warc_faults import write_page
 
 directory, limit = Path(sys.argv[1]), int(sys.argv[2])

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.warcscan import Damage, ScannedRecord, complete_length, scan
+from archive.warc.scan import Damage, ScannedRecord, complete_length, scan
 from tests.readers import reader, reader_env
 from tests.warcfixtures import cut_inside, flip_inside, recompress_altered, write_corpus_warc
 

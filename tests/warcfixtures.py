@@ -7,7 +7,7 @@ import gzip
 import zlib
 from pathlib import Path
 
-from archive.warc import OPEN_SUFFIX, RecordLocation, WarcWriter
+from archive.warc.records import OPEN_SUFFIX, RecordLocation, WarcWriter
 from tests.corpus import corpus_pages
 
 __all__ = [

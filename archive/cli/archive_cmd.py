@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from archive.exceptions import InvalidInput
-from archive.urllist import parse_url_list
+from archive.sources.url_list import parse_url_list
 from archive.urls import validate_url
 
 from .options import (

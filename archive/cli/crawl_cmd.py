@@ -12,8 +12,8 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from archive.crawl_process import CrawlResult
-from archive.crawling import (
+from archive.runs.crawl_process import CrawlResult
+from archive.runs.crawling import (
     EXIT_NO_SOURCE,
     CrawlSpec,
     CrawlSummary,

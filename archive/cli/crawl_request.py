@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from archive.crawling import CrawlSpec, build_spec, request_json
+from archive.runs.crawling import CrawlSpec, build_spec, request_json
 
 from .options import ExtractWhen, fetch_overrides
 

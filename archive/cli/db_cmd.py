@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from archive.db import current_revision, upgrade
+from archive.db.engine import current_revision, upgrade
 
 from .options import DataDirOption, DbOption, resolve_paths
 

@@ -9,10 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from archive.db import open_existing_database
+from archive.captures.table import captures_for_url
+from archive.db.engine import open_existing_database
+from archive.db.models import Capture
 from archive.exceptions import InvalidInput
-from archive.models import Capture
-from archive.store import captures_for_url
 from archive.urls import validate_url
 
 from .options import DataDirOption, DbOption, resolve_paths

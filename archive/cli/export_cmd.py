@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from archive.db import open_existing_database
+from archive.db.engine import open_existing_database
 from archive.exceptions import InvalidInput
-from archive.export import export_jsonl, export_wacz
+from archive.export.jsonl import export_jsonl
+from archive.export.wacz import export_wacz
 
 from .filters import (
     DomainOption,

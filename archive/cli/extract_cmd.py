@@ -13,17 +13,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import archive.defaults as defaults
-from archive.db import open_existing_database
-from archive.exceptions import ArchiveError
-from archive.reextract import (
+from archive.captures.extraction_pass import (
     EXTRACT_PREFIX,
     ExtractOutcome,
     Selection,
     extract_archived,
     pending_captures,
 )
-from archive.store import finish_run, start_run
-from archive.warc import WarcWriter
+from archive.captures.table import finish_run, start_run
+from archive.db.engine import open_existing_database
+from archive.exceptions import ArchiveError
+from archive.warc.records import WarcWriter
 
 from .options import DataDirOption, DbOption, OutputFormat, resolve_paths, split_values
 from .render import print_json_lines, stderr_console

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from archive.query import CaptureQuery, parse_time
+from archive.query.capture_query import CaptureQuery, parse_time
 
 from .options import split_values
 

@@ -11,11 +11,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from archive.db import open_existing_database
+from archive.captures.table import capture_to_json
+from archive.db.engine import open_existing_database
+from archive.db.models import UNKNOWN_STATE
 from archive.exceptions import InvalidInput
-from archive.models import UNKNOWN_STATE
-from archive.query import Change, PageHistory, page_history
-from archive.store import capture_to_json
+from archive.query.capture_query import Change, PageHistory, page_history
 from archive.urls import validate_url
 
 from .options import DataDirOption, DbOption, resolve_paths

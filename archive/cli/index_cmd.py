@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from archive.exceptions import WarcError
-from archive.export import write_cdxj_index
+from archive.export.cdxj import write_cdxj_index
 
 from .options import DataDirOption, DbOption, resolve_paths
 

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from archive.db import open_existing_database
+from archive.db.engine import open_existing_database
 from archive.exceptions import InvalidInput
-from archive.monitor import cited_links
+from archive.query.link_rot import cited_links
 from archive.urls import validate_url
 
 from .options import (

@@ -105,8 +105,8 @@ def fetch_overrides(
     allow_private: bool = False,
 ) -> dict[str, Any]:
     """The Scrapy settings that the fetching options of ``archive`` and ``crawl`` stand for."""
-    from archive.archiving import EXTRACT_LATER
-    from archive.memento import check_timegate
+    from archive.liveness.memento import check_timegate
+    from archive.runs.archiving import EXTRACT_LATER
 
     overrides: dict[str, Any] = parse_settings(setting)
     if timeout is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from archive.crawl_process import CrawlProcess
+from archive.runs.crawl_process import CrawlProcess
 
 __all__ = ["prestart"]
 

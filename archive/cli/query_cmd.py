@@ -14,11 +14,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from archive.db import open_existing_database
+from archive.captures.table import CAPTURE_FIELDS, CONTRACT_FIELDS, capture_to_json
+from archive.db.engine import open_existing_database
+from archive.db.models import UNKNOWN_STATE
 from archive.exceptions import InvalidInput
-from archive.models import UNKNOWN_STATE
-from archive.query import MARK_END, MARK_START, QueryRow, iter_query
-from archive.store import CAPTURE_FIELDS, CONTRACT_FIELDS, capture_to_json
+from archive.query.capture_query import MARK_END, MARK_START, QueryRow, iter_query
 
 from .filters import (
     DomainOption,

@@ -9,12 +9,12 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from archive.db import open_database, open_existing_database
+from archive.db.engine import open_database, open_existing_database
+from archive.db.models import PAGE_STATES
 from archive.durations import parse_duration
 from archive.exceptions import InvalidInput
-from archive.liveness import check_verdicts
-from archive.models import PAGE_STATES
-from archive.monitor import page_states, pages_to_recheck
+from archive.liveness.verdicts import check_verdicts
+from archive.query.link_rot import page_states, pages_to_recheck
 from archive.urls import validate_url
 
 from .options import (
@@ -184,7 +184,7 @@ def recheck_command(
 
 
 def _previous_verdicts(database: Any, urls: list[str]) -> dict[str, str]:
-    from archive.store import latest_capture
+    from archive.captures.table import latest_capture
 
     found: dict[str, str] = {}
     for url in urls:

@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from archive.archiving import ArchiveRun, run_archive
+from archive.runs.archiving import ArchiveRun, run_archive
 
 from .options import Paths
 from .render import stderr_console

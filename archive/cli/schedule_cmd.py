@@ -9,10 +9,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from archive.db import Database, open_database
+from archive.db.engine import Database, open_database
 from archive.durations import format_duration, parse_duration
 from archive.exceptions import InvalidInput
-from archive.schedule import (
+from archive.runs.schedule_runner import RunOutcome, Scheduler, run_due
+from archive.runs.schedules import (
     ScheduleInfo,
     add_schedule,
     list_schedules,
@@ -20,7 +21,6 @@ from archive.schedule import (
     schedules_without_request,
     set_crawl_request,
 )
-from archive.scheduler import RunOutcome, Scheduler, run_due
 
 from .crawl_request import request_from_args
 from .options import DataDirOption, DbOption, OutputFormat, resolve_paths

@@ -10,12 +10,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from archive.browserhint import NEEDS_BROWSER
-from archive.db import open_existing_database
+from archive.captures.table import capture_to_json, get_capture, latest_capture
+from archive.db.engine import open_existing_database
+from archive.db.models import Capture
 from archive.exceptions import InvalidInput
-from archive.models import Capture
-from archive.reading import archived_record
-from archive.store import capture_to_json, get_capture, latest_capture
+from archive.liveness.browser_hint import NEEDS_BROWSER
+from archive.query.reader import archived_record
 from archive.urls import validate_url
 
 from .options import DataDirOption, DbOption, resolve_paths

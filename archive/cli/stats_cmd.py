@@ -14,8 +14,8 @@ from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
 
-from archive.db import open_existing_database
-from archive.stats import ArchiveStats, capture_stats
+from archive.db.engine import open_existing_database
+from archive.query.stats import ArchiveStats, capture_stats
 
 from .filters import (
     DomainOption,

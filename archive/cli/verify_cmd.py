@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
-from archive.db import open_existing_database
-from archive.verify import Finding, VerifyReport, verify_archive
+from archive.db.engine import open_existing_database
+from archive.integrity.verify import Finding, VerifyReport, verify_archive
 
 from .options import DataDirOption, DbOption, OutputFormat, resolve_paths
 from .render import print_json_lines, stderr_console

@@ -2,21 +2,5 @@
 
 "The Riverside Ledger" is a small fictional newspaper: a front page, four articles (one in
 Spanish), an article followed by the site's own "This page is not available" block, a 404 page
-and an old URL that redirects. See :class:`DemoSite`.
+and an old URL that redirects. See ``archive.demo.server.DemoSite``.
 """
-
-from archive.demo.server import (
-    ARTICLE_PATHS,
-    MISSING_PATH,
-    REDIRECTS,
-    STUB_ARTICLE_PATH,
-    DemoSite,
-)
-
-__all__ = [
-    "ARTICLE_PATHS",
-    "MISSING_PATH",
-    "REDIRECTS",
-    "STUB_ARTICLE_PATH",
-    "DemoSite",
-]

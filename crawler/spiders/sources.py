@@ -3,11 +3,11 @@
 Feeds and sitemaps are read (and archived like any response); each entry they list is recorded
 as a discovery and, unless it is archived already, fetched and handed to the same pipelines as
 the ``urls`` spider. A site crawl follows links from its start pages to ``depth``, within the
-same registered domain, through ``archive.frontier.LinkFilter``. A URL already archived live is
-skipped, or, once older than ``recrawl_after`` seconds, fetched again with ``If-None-Match`` and
-``If-Modified-Since``: an unchanged payload becomes a revisit record (crawler.capture).
+same registered domain, through ``archive.policy.frontier.LinkFilter``. A URL already archived live
+is skipped, or, once older than ``recrawl_after`` seconds, fetched again with ``If-None-Match`` and
+``If-Modified-Since``: an unchanged payload becomes a revisit record (crawler.warc_capture).
 
-Pages are claimed in the database before they are requested (archive.claims): a page another
+Pages are claimed in the database before they are requested (archive.db.claims): a page another
 live crawl holds is left to it (``sources/skipped_claimed``), so overlapping crawls share the
 work and never archive a page twice.
 """
@@ -29,30 +29,30 @@ from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 
 import archive.defaults as defaults
-from archive.claims import claim_pages
-from archive.db import Database, open_database
-from archive.entries import SourceEntry
+from archive.db.claims import claim_pages
+from archive.db.engine import Database, open_database
 from archive.exceptions import ArchiveError, InvalidURL
-from archive.feeds import read_feed
-from archive.frontier import LinkFilter, compile_patterns, registered_domain
-from archive.outcomes import SourceOutcome, describe_reason
-from archive.sitemaps import parse_sitemap, robots_sitemaps
-from archive.sources import (
+from archive.policy.frontier import LinkFilter, compile_patterns, registered_domain
+from archive.runs.outcomes import SourceOutcome, describe_reason
+from archive.sources.entries import SourceEntry
+from archive.sources.feeds import read_feed
+from archive.sources.registry import (
     PriorCapture,
     prior_captures,
     record_discoveries,
     register_source,
     with_validators,
 )
+from archive.sources.sitemaps import parse_sitemap, robots_sitemaps
 from archive.urls import normalise_url
-from archive.warc import read_record
-from crawler.capture import NotArchived
+from archive.warc.records import read_record
 from crawler.failures import failure_reason
 from crawler.items import FetchedPage
 from crawler.netpolicy import AddressRefused
 from crawler.progress import emit_event
-from crawler.spiders.urls import page_from_failure, page_from_response, request_or_failure
+from crawler.spiders.archive_urls import page_from_failure, page_from_response, request_or_failure
 from crawler.ticket import PageTicket, SourceRef
+from crawler.warc_capture import NotArchived
 
 __all__ = ["SourcesSpider"]
 

@@ -1,0 +1,392 @@
+"""Article extraction: the one place that calls trafilatura.
+
+``extract_article`` is a plain function of bytes so that it can run in a worker process (see
+``archive.extraction.pool``); it never runs on the crawler's reactor thread.
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import logging
+import re
+from dataclasses import asdict, dataclass, field, replace
+from types import ModuleType
+from typing import Any
+
+from lxml import html as lxml_html
+
+from archive.exceptions import ExtractError
+from archive.extraction.boilerplate import add_lede, choose_text, clean_text, visible_text
+from archive.extraction.news_metadata import (
+    NewsMeta,
+    is_publication,
+    read_news_meta,
+    site_names,
+    strip_site_suffix,
+)
+from archive.extraction.news_normalise import (
+    detect_language,
+    normalise_authors,
+    normalise_date,
+)
+from archive.extraction.page_facts import AnchorFact, PageFacts, page_facts
+
+__all__ = [
+    "WORKER_PRELOAD",
+    "ExtractResult",
+    "Extraction",
+    "charset_from_content_type",
+    "cited_links",
+    "decode_html",
+    "extract_article",
+    "extract_page",
+]
+
+logger = logging.getLogger(__name__)
+
+_CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_META_CHARSET_RE = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_LANG_RE = re.compile(r"^[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]{2,8})*$")
+
+
+#: What a process that extracts should import up front (``KillablePool(preload=...)``):
+#: archive.extraction.warmup imports trafilatura and fills the caches its first calls fill.
+WORKER_PRELOAD = ("archive.extraction.warmup",)
+
+
+@functools.cache
+def _trafilatura_lib() -> ModuleType:
+    # Imported on first use: trafilatura (htmldate, courlan, justext...) takes about 0.4 s to
+    # import, and most processes that import this module never extract (the CLI's read-only
+    # commands, the crawl's main process, whose extraction runs in worker processes).
+    import trafilatura
+    import trafilatura.metadata
+    import trafilatura.utils
+
+    return trafilatura
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """The article and its metadata as extracted from one HTML page."""
+
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None
+    language: str | None = None
+    site_name: str | None = None
+    canonical_url: str | None = None
+    description: str | None = None
+    text: str | None = None
+    #: Every author, in page order; ``author`` is the same names joined by "; ".
+    authors: tuple[str, ...] = ()
+    date_modified: str | None = None
+    #: Where each field came from: ``json-ld``, ``microdata``, ``opengraph``, ``meta`` (other
+    #: ``<meta>`` names and ``<html lang>``), ``html-lang`` (``og:locale``, Content-Language),
+    #: ``trafilatura``, ``htmldate``, ``url``, ``langid``; ``text``: ``article`` (trafilatura's
+    #: extraction), ``article+description`` (with the page's visible standfirst put back in
+    #: front) or ``json-ld`` (the page's ``articleBody``).
+    field_sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text_chars(self) -> int:
+        return len(self.text) if self.text else 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def charset_from_content_type(content_type: str | None) -> str | None:
+    """The charset named by a Content-Type header, if Python knows it."""
+    if not content_type:
+        return None
+    match = _CHARSET_RE.search(content_type)
+    if not match:
+        return None
+    return _known_codec(match.group(1))
+
+
+def _known_codec(name: str) -> str | None:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> str:
+    """Decode an HTML body, tolerating wrong charset declarations.
+
+    Bytes that are valid UTF-8 are read as UTF-8 whatever the declaration says: multi-byte UTF-8
+    sequences almost never occur by chance in legacy single-byte text, while servers that label
+    UTF-8 pages as ISO-8859-1 are common. Otherwise the HTTP header wins over the document's own
+    ``<meta charset>`` (as in browsers), a declared charset that fails to decode is skipped, and
+    trafilatura's detection has the last word.
+    """
+    if body.startswith(codecs.BOM_UTF8):
+        return body[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    candidates: list[str] = []
+    header_charset = charset_from_content_type(content_type)
+    if header_charset:
+        candidates.append(header_charset)
+    meta = _META_CHARSET_RE.search(body[:4096])
+    if meta:
+        meta_charset = _known_codec(meta.group(1).decode("ascii", errors="ignore"))
+        if meta_charset:
+            candidates.append(meta_charset)
+    for charset in candidates:
+        if charset.replace("-", "").replace("_", "") in ("utf8", "ascii", "usascii"):
+            continue  # already known not to fit
+        try:
+            return body.decode(charset)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    # Nothing declared fits: let trafilatura guess from the bytes.
+    decoded = _trafilatura_lib().utils.decode_file(body)
+    return decoded if isinstance(decoded, str) else body.decode("utf-8", errors="replace")
+
+
+def _html_lang(tree: Any) -> str | None:
+    lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+    if not lang:
+        for value in tree.xpath("//meta[@http-equiv='content-language']/@content"):
+            lang = value
+            break
+    if not lang:
+        for value in tree.xpath("//meta[@property='og:locale']/@content"):
+            lang = value
+            break
+    if isinstance(lang, str) and _LANG_RE.match(lang.strip()):
+        return lang.strip().split("-")[0].split("_")[0].lower()
+    return None
+
+
+def _parse(body: bytes, content_type: str | None) -> Any:
+    text_html = decode_html(body, content_type)
+    try:
+        return lxml_html.document_fromstring(text_html)
+    except (ValueError, lxml_html.etree.ParserError) as exc:
+        raise ExtractError(f"unparseable HTML: {exc}") from exc
+
+
+_URL_DATE_RE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|[-_.]|$)")
+
+
+def _url_date(url: str) -> str | None:
+    match = _URL_DATE_RE.search(url)
+    if not match:
+        return None
+    return normalise_date(f"{match[1]}-{int(match[2]):02d}-{int(match[3]):02d}")
+
+
+# Posts embedded from social networks: their standard embed markup, whatever the publisher.
+_EMBEDDED_POSTS = [
+    "//blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'instagram-media')"
+    " or contains(@class, 'tiktok-embed') or contains(@class, 'bluesky-embed')"
+    " or contains(@class, 'threads-post') or contains(@class, 'mastodon-embed')]",
+]
+
+
+def _trafilatura(tree: Any, url: str) -> dict[str, Any] | None:
+    try:
+        doc = _trafilatura_lib().bare_extraction(
+            tree,
+            url=url,
+            with_metadata=False,
+            include_comments=False,
+            include_tables=True,
+            prune_xpath=_EMBEDDED_POSTS,
+        )
+    except Exception as exc:  # trafilatura raises many kinds on odd pages; one capture fails
+        raise ExtractError(f"trafilatura failed: {type(exc).__name__}: {exc}") from exc
+    if doc is None:
+        return None
+    return doc if isinstance(doc, dict) else doc.as_dict()
+
+
+def _fallback_metadata(tree: Any, url: str, news: NewsMeta) -> dict[str, Any]:
+    """trafilatura's metadata (htmldate for the date), read only when the page's own is short.
+
+    Most news pages state title, date and authors in structured form; htmldate's search of the
+    whole page is a good part of trafilatura's time, so it is only paid for when needed.
+    """
+    if news.title and news.published and news.authors and news.site_name:
+        return {}
+    try:
+        doc = _trafilatura_lib().extract_metadata(tree, default_url=url)
+    except Exception:  # a metadata bug in trafilatura must not cost the article
+        logger.debug("trafilatura metadata failed for %s", url, exc_info=True)
+        return {}
+    return doc.as_dict() if doc is not None else {}
+
+
+_ROLE_WORDS_RE = re.compile(
+    r"\b(?:redaktion|r[ée]daction|redacci[óo]n|redazione|editors?|editorial|staff|team|desk|"
+    r"newsroom|quelle|source|fuente|sendung|agency|agentur(?:en)?)\b",
+    re.IGNORECASE,
+)
+
+
+def _looks_like_a_person(name: str) -> bool:
+    """Two or three capitalised words and no desk or source word: "Jane Doe", not "Quelle dpa"."""
+    words = name.split()
+    return (
+        2 <= len(words) <= 3
+        and all(w[0].isupper() for w in words)
+        and not any(c.isdigit() for c in name)
+        and not _ROLE_WORDS_RE.search(name)
+    )
+
+
+def _people_first(tree: Any, url: str, news: NewsMeta) -> NewsMeta:
+    """Authors that are people rather than the publication, when the page names both.
+
+    A page whose structured author is only the publication ("Port Gazette") often prints a
+    person's byline, which trafilatura finds; a list of people and the publication loses the
+    publication.
+    """
+    if not news.authors:
+        return news
+    people = tuple(a for a in news.authors if not is_publication(a, news.site_name, url))
+    if people:
+        return news if len(people) == len(news.authors) else replace(news, authors=people)
+    # extract_author copies what it is given: give it the <article> when the page has one.
+    articles = tree.xpath("//article")
+    scope = articles[0] if len(articles) == 1 else tree
+    try:
+        byline = _trafilatura_lib().metadata.extract_author(scope)
+    except Exception:  # a metadata bug in trafilatura must not cost the article
+        return news
+    found = tuple(
+        a
+        for a in normalise_authors((byline or "").split(";"))
+        if _looks_like_a_person(a) and not is_publication(a, news.site_name, url)
+    )
+    if not found:
+        return news
+    return replace(news, authors=found, sources={**news.sources, "authors": "trafilatura"})
+
+
+def _canonical_url(tree: Any, url: str) -> str | None:
+    try:
+        found = _trafilatura_lib().metadata.extract_url(tree, url)
+    except Exception:
+        return url
+    return found if isinstance(found, str) else url
+
+
+def _merge(
+    news: NewsMeta, data: dict[str, Any], page_lang: str | None, url: str, page_text: str
+) -> Extraction:
+    """The page's own metadata first, then trafilatura's, then the URL for the date."""
+    sources = dict(news.sources)
+
+    def pick(name: str, own: Any, fallback: Any, fallback_source: str = "trafilatura") -> Any:
+        if own:
+            return own
+        if fallback:
+            sources[name] = fallback_source
+            return fallback
+        sources.pop(name, None)
+        return None
+
+    authors = news.authors or tuple(normalise_authors((data.get("author") or "").split(";")))
+    if not news.authors and authors:
+        sources["authors"] = "trafilatura"
+    published = pick("published", news.published, normalise_date(data.get("date")), "htmldate")
+    if not published:
+        published = pick("published", None, _url_date(url), "url")
+    site_name = pick("site_name", news.site_name, data.get("sitename"))
+    fallback_title = data.get("title")
+    if fallback_title:
+        fallback_title = strip_site_suffix(fallback_title, site_names(site_name, url))
+    title = pick("title", news.title, fallback_title)
+    text, text_source = choose_text(data.get("text"), news.article_body)
+    if text:
+        sources["text"] = text_source
+        text = clean_text(text, title, authors, news.titles)
+    description = pick("description", news.description, data.get("description"))
+    if text and text_source == "article":
+        with_lede = add_lede(text, description, page_text)
+        if with_lede != text:
+            text, sources["text"] = with_lede, "article+description"
+    language = news.language
+    if not language and page_lang:
+        language, sources["language"] = page_lang, "html-lang"
+    if not language:
+        language = pick("language", None, detect_language(text), "langid")
+    return Extraction(
+        title=title,
+        author="; ".join(authors) or None,
+        authors=authors,
+        published=published,
+        date_modified=news.modified,
+        language=language,
+        site_name=site_name,
+        canonical_url=data.get("url") or None,
+        description=description,
+        text=text or None,
+        field_sources={
+            ("date_modified" if k == "modified" else k): v
+            for k, v in sources.items()
+            if k != "article_body"
+        },
+    )
+
+
+def _extract_tree(tree: Any, url: str) -> Extraction:
+    # trafilatura prunes the tree it is given, so read what the page says about itself first.
+    page_lang = _html_lang(tree)
+    news = _people_first(tree, url, read_news_meta(tree, url))
+    page_text = visible_text(tree) if news.description else ""
+    data = _fallback_metadata(tree, url, news)
+    data["url"] = _canonical_url(tree, url)
+    data.update((k, v) for k, v in (_trafilatura(tree, url) or {}).items() if k == "text")
+    return _merge(news, data, page_lang, url, page_text)
+
+
+def extract_article(body: bytes, url: str, content_type: str | None = None) -> Extraction | None:
+    """Extract the article of one HTML page; None when the page holds no text at all.
+
+    Raises ``ExtractError`` when the page cannot be parsed.
+    """
+    if not body.strip():
+        return None
+    return _extract_tree(_parse(body, content_type), url)
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractResult:
+    """What a worker sends back for one page: the article, and the facts the liveness rules use."""
+
+    extraction: Extraction | None
+    facts: PageFacts | None
+    links: tuple[AnchorFact, ...] = ()
+
+
+def extract_page(body: bytes, url: str, content_type: str | None = None) -> ExtractResult | None:
+    """Parse a page once; extract its article and read the facts the soft-404 rules need.
+
+    None when the body is empty. Raises ``ExtractError`` when the page cannot be parsed.
+    """
+    if not body.strip():
+        return None
+    tree = _parse(body, content_type)
+    # trafilatura prunes the tree it is given: read the page's facts first.
+    facts = page_facts(tree, url)
+    extraction = _extract_tree(tree, url)
+    return ExtractResult(extraction, facts, cited_links(facts.anchors, extraction.text, url))
+
+
+def cited_links(
+    anchors: tuple[AnchorFact, ...], text: str | None, url: str
+) -> tuple[AnchorFact, ...]:
+    """The links of running text whose anchor text made it into the article: its citations."""
+    if not text:
+        return ()
+    own = url.split("#", 1)[0]
+    return tuple(a for a in anchors if a.text in text and a.url.split("#", 1)[0] != own)

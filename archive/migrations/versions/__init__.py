@@ -1,3 +1,0 @@
-"""One module per schema revision; ``archive.db`` applies them in order."""
-
-__all__: list[str] = []
