@@ -20,6 +20,7 @@ from .options import (
     DbOption,
     ExtractOption,
     ExtractWhen,
+    FormatOption,
     IgnoreRobotsOption,
     NoRecoverOption,
     OutputFormat,
@@ -99,9 +100,7 @@ def archive_command(
             "--strict", help="Archive nothing if any line of the -i list is bad (exit status 2)."
         ),
     ] = False,
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="table for people, json for JSON Lines.")
-    ] = OutputFormat.table,
+    output: FormatOption = OutputFormat.table,
     timeout: TimeoutOption = None,
     no_recover: NoRecoverOption = False,
     timegate: TimegateOption = None,

@@ -28,6 +28,7 @@ from .options import (
     DbOption,
     ExtractOption,
     ExtractWhen,
+    FormatOption,
     IgnoreRobotsOption,
     NoRecoverOption,
     OutputFormat,
@@ -156,9 +157,7 @@ def crawl_command(
             metavar="DURATION",
         ),
     ] = None,
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="table for people, json for JSON Lines.")
-    ] = OutputFormat.table,
+    output: FormatOption = OutputFormat.table,
     timeout: TimeoutOption = None,
     no_recover: NoRecoverOption = False,
     timegate: TimegateOption = None,

@@ -16,6 +16,7 @@ from .options import (
     AllowPrivateOption,
     DataDirOption,
     DbOption,
+    FormatOption,
     IgnoreRobotsOption,
     OutputFormat,
     SettingOption,
@@ -42,9 +43,7 @@ def links_command(
         bool,
         typer.Option("--recover", help="With --check: look dead links up in a web archive."),
     ] = False,
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="table for people, json for JSON Lines.")
-    ] = OutputFormat.table,
+    output: FormatOption = OutputFormat.table,
     timeout: TimeoutOption = None,
     timegate: TimegateOption = None,
     ignore_robots: IgnoreRobotsOption = False,

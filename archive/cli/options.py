@@ -23,6 +23,7 @@ __all__ = [
     "DbOption",
     "ExtractOption",
     "ExtractWhen",
+    "FormatOption",
     "OutputFormat",
     "Paths",
     "SettingOption",
@@ -71,6 +72,11 @@ class OutputFormat(StrEnum):
 
     table = "table"
     json = "json"
+
+
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", help="table for people, json for JSON Lines.")
+]
 
 
 class ExtractWhen(StrEnum):

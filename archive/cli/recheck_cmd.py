@@ -22,6 +22,7 @@ from .options import (
     AllowPrivateOption,
     DataDirOption,
     DbOption,
+    FormatOption,
     IgnoreRobotsOption,
     NoRecoverOption,
     OutputFormat,
@@ -97,9 +98,7 @@ def recheck_command(
         int | None,
         typer.Option("--limit", metavar="N", help="Check at most N pages.", min=1),
     ] = None,
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="table for people, json for JSON Lines.")
-    ] = OutputFormat.table,
+    output: FormatOption = OutputFormat.table,
     timeout: TimeoutOption = None,
     no_recover: NoRecoverOption = False,
     timegate: TimegateOption = None,

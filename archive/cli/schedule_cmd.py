@@ -23,7 +23,7 @@ from archive.runs.schedules import (
 )
 
 from .crawl_request import request_from_args
-from .options import DataDirOption, DbOption, OutputFormat, resolve_paths
+from .options import DataDirOption, DbOption, FormatOption, OutputFormat, resolve_paths
 from .render import Cell, Column, FittedTable, Kind, print_json_lines
 
 __all__ = ["register"]
@@ -159,9 +159,7 @@ def _failed_sources(failed: list[dict[str, Any]]) -> str:
 @schedule_app.command("list")
 def list_command(
     ctx: typer.Context,
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="table for people, json for JSON Lines.")
-    ] = OutputFormat.table,
+    output: FormatOption = OutputFormat.table,
     data_dir: DataDirOption = None,
     db: DbOption = None,
 ) -> None:
@@ -239,9 +237,7 @@ def _print_outcomes(outcomes: list[RunOutcome], output: OutputFormat) -> None:
 @schedule_app.command("run-due")
 def run_due_command(
     ctx: typer.Context,
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="table for people, json for JSON Lines.")
-    ] = OutputFormat.table,
+    output: FormatOption = OutputFormat.table,
     data_dir: DataDirOption = None,
     db: DbOption = None,
 ) -> None:

@@ -403,15 +403,8 @@ class WarcWriter:
         date: str,
         extra: Mapping[str, str] | None = None,
     ) -> Any:
-        phrase = reason if reason is not None else _standard_phrase(status)
-        http_headers = StatusAndHeaders(
-            f"{status} {phrase}".rstrip(),
-            [(_RENAMED_HEADERS.get(k.lower(), k), v) for k, v in headers],
-            protocol=protocol,
-        )
-        warc_headers = {"WARC-Date": date}
-        if ip_address:
-            warc_headers["WARC-IP-Address"] = ip_address
+        http_headers = _response_head(status, reason, headers, protocol)
+        warc_headers = _exchange_headers(date, ip_address)
         warc_headers.update(extra or {})
         return self._serializer.create_warc_record(
             url,
@@ -513,15 +506,8 @@ class WarcWriter:
         the earlier record with ``WARC-Refers-To-Target-URI``, ``-Date`` and ``WARC-Refers-To``.
         """
         date = self.warc_date()
-        phrase = reason if reason is not None else _standard_phrase(status)
-        http_headers = StatusAndHeaders(
-            f"{status} {phrase}".rstrip(),
-            [(_RENAMED_HEADERS.get(k.lower(), k), v) for k, v in response_headers],
-            protocol=protocol,
-        )
-        extra = {"WARC-Date": date}
-        if ip_address:
-            extra["WARC-IP-Address"] = ip_address
+        http_headers = _response_head(status, reason, response_headers, protocol)
+        extra = _exchange_headers(date, ip_address)
         if refers_to_id:
             extra["WARC-Refers-To"] = refers_to_id
         revisit = self._serializer.create_revisit_record(
@@ -598,6 +584,26 @@ def _os_error(exc: OSError) -> str:
 def payload_digest(body: bytes) -> str:
     """``WARC-Payload-Digest`` of a body, as warcio writes it: ``sha1:`` and base32."""
     return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def _response_head(
+    status: int, reason: str | None, headers: Iterable[tuple[str, str]], protocol: str
+) -> StatusAndHeaders:
+    """The HTTP status line and headers of a response as it came, ``Transfer-Encoding`` renamed
+    (``_RENAMED_HEADERS``): the body is stored without its chunking."""
+    phrase = reason if reason is not None else _standard_phrase(status)
+    return StatusAndHeaders(
+        f"{status} {phrase}".rstrip(),
+        [(_RENAMED_HEADERS.get(k.lower(), k), v) for k, v in headers],
+        protocol=protocol,
+    )
+
+
+def _exchange_headers(date: str, ip_address: str | None) -> dict[str, str]:
+    headers = {"WARC-Date": date}
+    if ip_address:
+        headers["WARC-IP-Address"] = ip_address
+    return headers
 
 
 def _standard_phrase(status: int) -> str:
