@@ -1,6 +1,6 @@
 """``--help`` of every command at 80 columns: no type names, sentences whole, examples indented.
 
-In this process through ``archive.cli.main`` (one subprocess per command would cost a minute);
+In this process through ``archive.cli.run`` (one subprocess per command would cost a minute);
 the console script itself is covered by tests/test_cli.py::test_help_has_an_example.
 """
 
@@ -18,7 +18,7 @@ from unittest import mock
 import pytest
 import typer.main
 
-from archive.cli import app, main
+from archive.cli import app, run
 
 LEAKS = re.compile(r"<(bool|str|int|float|list|dir|path|file)\b|\brange\b|x>=|x<=|\[x")
 
@@ -45,7 +45,7 @@ def run_help(*args: str, columns: int = 80) -> tuple[int, str]:
         contextlib.redirect_stderr(io.StringIO()),
     ):
         try:
-            main()
+            run()
         except SystemExit as exc:
             code = exc.code
     return int(code or 0), out.getvalue()

@@ -24,7 +24,7 @@ from unittest import mock
 import pytest
 
 from archive.captures.table import CAPTURE_FIELDS, CONTRACT_FIELDS
-from archive.cli import main
+from archive.cli import run
 from archive.query.capture_query import MARK_END, MARK_START
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.mockserver import MockServer
@@ -60,7 +60,7 @@ def archive(server: MockServer, data_dir: Path, paths: list[str], *db: str) -> l
 
 
 def in_process(*args: str, columns: int = 80) -> subprocess.CompletedProcess[str]:
-    """``morgue ARGS`` through ``archive.cli.main`` in this process: what a user sees, faster.
+    """``morgue ARGS`` through ``archive.cli.run`` in this process: what a user sees, faster.
 
     The end-to-end tests that matter for exit statuses also run the real console script
     (``run_morgue``); the rest run here to keep the suite quick.
@@ -75,7 +75,7 @@ def in_process(*args: str, columns: int = 80) -> subprocess.CompletedProcess[str
         contextlib.redirect_stderr(err),
     ):
         try:
-            main()
+            run()
         except SystemExit as exc:
             code = exc.code
     return subprocess.CompletedProcess(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.cli.prestart import _command
+from archive.cli.prestart import command_named
 from archive.policy.politeness import delay_overrides
 from archive.runs.crawl_process import CrawlJob, CrawlProcess, extraction_enabled
 from crawler.libc import glibc
@@ -136,7 +136,7 @@ def test_print_in_an_extraction_process_does_not_reach_the_events_pipe(tmp_path:
     ],
 )
 def test_the_command_is_found_after_the_root_options(argv: list[str], command: str | None) -> None:
-    assert _command(argv) == command
+    assert command_named(argv) == command
 
 
 def test_help_and_other_commands_start_no_crawl_process(tmp_path: Path) -> None:
@@ -189,3 +189,63 @@ def test_glibc_is_reached_without_a_subprocess() -> None:
     libc = glibc()
     assert libc is not None
     assert libc.getpid() == os.getpid()
+
+
+def test_the_command_table_names_what_each_module_registers() -> None:
+    """``COMMANDS`` lets a run import one command's module: it must say exactly what each
+    module registers, and cover every ``*_cmd.py``."""
+    import importlib
+
+    import typer
+
+    from archive.cli.application import COMMANDS
+
+    modules = {path.stem for path in (ROOT / "archive" / "cli").glob("*_cmd.py")}
+    assert set(COMMANDS) == modules
+    for module, names in COMMANDS.items():
+        probe = typer.Typer()
+        importlib.import_module(f"archive.cli.{module}").register(probe)
+        registered = [info.name for info in probe.registered_commands] + [
+            group.name or (group.typer_instance.info.name if group.typer_instance else None)
+            for group in probe.registered_groups
+        ]
+        assert sorted(str(name) for name in registered) == sorted(names), module
+
+
+def test_a_run_imports_only_its_own_command_and_exits_with_its_status(tmp_path: Path) -> None:
+    code = (
+        "import sys, atexit\n"
+        "atexit.register(lambda: print(sorted(m for m in sys.modules if m.endswith('_cmd'))))\n"
+        "sys.argv = ['morgue', '--data-dir', sys.argv[1], 'show', '99']\n"
+        "from archive.cli import main\n"
+        "main()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, cwd=ROOT
+    )
+    # No archive there: one clear line and status 2 (bad input), through the fast exit, with
+    # the atexit handlers run before it.
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("morgue: error: no morgue database at ")
+    assert proc.stdout.strip() == "['archive.cli.show_cmd']"
+
+
+def test_the_fast_exit_writes_all_of_a_long_output_to_a_pipe(tmp_path: Path) -> None:
+    """What the CLI printed is all there when the process ends without tearing the interpreter
+    down, and a mistyped command still gets the whole application's answer."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "archive", "--data-dir", str(tmp_path), "query", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0
+    assert proc.stdout.rstrip().endswith("Show this message and exit.")
+    unknown = subprocess.run(
+        [sys.executable, "-m", "archive", "--data-dir", str(tmp_path), "qeury"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    # A mistyped command is told from the whole application, as before.
+    assert unknown.returncode == 2 and "qeury" in unknown.stderr

@@ -7,6 +7,7 @@ is no error: the command exits 0, quietly.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -19,36 +20,34 @@ from typer._click import Context
 from archive import __version__
 from archive.exceptions import ArchiveError, InvalidInput
 
-from . import (
-    archive_cmd,
-    crawl_cmd,
-    db_cmd,
-    demo_cmd,
-    diff_cmd,
-    export_cmd,
-    extract_cmd,
-    history_cmd,
-    index_cmd,
-    links_cmd,
-    query_cmd,
-    recheck_cmd,
-    schedule_cmd,
-    show_cmd,
-    stats_cmd,
-    verify_cmd,
-)
 from .helpformat import HelpGroup, use_help_format
 from .options import DataDirOption, DbOption
+from .prestart import command_named
 
-__all__ = ["app", "main"]
+__all__ = ["COMMANDS", "build_app", "main"]  # and `app`, built on first use
 
-app = typer.Typer(
-    name="morgue",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+# Each command's module, in the order ``morgue --help`` lists them, with the names it registers.
+# A run imports only the module of the command it names (the others cost a tenth of a second).
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "archive_cmd": ("archive",),
+    "crawl_cmd": ("crawl",),
+    "show_cmd": ("show",),
+    "query_cmd": ("query",),
+    "history_cmd": ("history",),
+    "diff_cmd": ("diff",),
+    "stats_cmd": ("stats",),
+    "export_cmd": ("export",),
+    "index_cmd": ("index",),
+    "extract_cmd": ("extract",),
+    "recheck_cmd": ("recheck",),
+    "links_cmd": ("links",),
+    "schedule_cmd": ("schedule", "scheduler"),
+    "verify_cmd": ("verify",),
+    "demo_cmd": ("demo",),
+    "db_cmd": ("db",),
+}
+# Commands that use another's parser: ``schedule add`` reads its arguments as ``crawl`` would.
+_USES = {"schedule_cmd": ("crawl_cmd",)}
 
 
 def _version(value: bool) -> None:
@@ -57,7 +56,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     data_dir: Annotated[
@@ -101,27 +99,6 @@ def root(
     ctx.obj = {"data_dir": data_dir, "db": db}
 
 
-_COMMANDS = (
-    archive_cmd,
-    crawl_cmd,
-    show_cmd,
-    query_cmd,
-    history_cmd,
-    diff_cmd,
-    stats_cmd,
-    export_cmd,
-    index_cmd,
-    extract_cmd,
-    recheck_cmd,
-    links_cmd,
-    schedule_cmd,
-    verify_cmd,
-)
-for _module in (*_COMMANDS, demo_cmd, db_cmd):
-    _module.register(app)
-use_help_format(app)  # after every command is registered: plain help, no type names
-
-
 class _ClosedPipe(Exception):
     """stdout's reader has gone; not an OSError, so that Typer does not make it exit 1."""
 
@@ -149,12 +126,43 @@ def _stdout_closed(console: Console) -> None:
     raise _ClosedPipe
 
 
-app.info.cls = _Root
 # Rich's documented hook for a closed pipe exits 1 from inside print(); every console of the CLI
 # hands it to main() instead, which exits 0.
 Console.on_broken_pipe = _stdout_closed  # type: ignore[method-assign,assignment]
 
 _ = (DataDirOption, DbOption)
+
+
+def build_app(command: str | None = None) -> typer.Typer:
+    """The application with ``command``'s module registered, or every command's when
+    ``command`` names none of them (no command, ``--help``, a mistyped name)."""
+    new = typer.Typer(
+        name="morgue",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    new.callback()(root)
+    wanted = {module for module, names in COMMANDS.items() if command in names}
+    wanted |= {used for module in wanted for used in _USES.get(module, ())}
+    for module in [module for module in COMMANDS if module in wanted] or COMMANDS:
+        importlib.import_module(f"archive.cli.{module}").register(new)
+    use_help_format(new)  # after every command is registered: plain help, no type names
+    new.info.cls = _Root
+    return new
+
+
+_app: typer.Typer | None = None
+
+
+def __getattr__(name: str) -> Any:
+    global _app
+    if name == "app":  # every command: for tests and tools that inspect the whole CLI
+        if _app is None:
+            _app = build_app()
+        return _app
+    raise AttributeError(name)
 
 
 def main() -> None:
@@ -168,7 +176,7 @@ def main() -> None:
 def _main() -> None:
     try:
         # standalone_mode=False: usage errors come back to us, to be printed as one line too.
-        result = app(standalone_mode=False, prog_name="morgue")
+        result = build_app(command_named(sys.argv[1:]))(standalone_mode=False, prog_name="morgue")
     except InvalidInput as exc:
         _fail(str(exc), 2)
     except ArchiveError as exc:

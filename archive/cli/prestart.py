@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from archive.runs.crawl_process import CrawlProcess
 
-__all__ = ["prestart"]
+__all__ = ["command_named", "prestart"]
 
 # The root options that take a value, and the commands that crawl what they are given.
 _VALUED = frozenset({"--data-dir", "--db"})
@@ -20,13 +20,14 @@ _CRAWLING = frozenset({"archive"})
 
 def prestart(argv: Sequence[str]) -> None:
     """Start a crawl process when ``argv`` runs a command that crawls (not for ``--help``)."""
-    command = _command(argv)
+    command = command_named(argv)
     if command not in _CRAWLING or {"-h", "--help"} & set(argv):
         return
     CrawlProcess.prestart(extract="--no-extract" not in argv)
 
 
-def _command(argv: Sequence[str]) -> str | None:
+def command_named(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` runs: its first word after the root options."""
     args = iter(argv)
     for arg in args:
         if arg in _VALUED:
