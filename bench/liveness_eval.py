@@ -23,10 +23,14 @@ Messages are in the languages the rules know (``seen``) and in wording and langu
 contains); a third of the error titles carry "404", as many real error pages do. Figures are
 printed per group.
 
-    python bench/liveness_eval.py [--limit N] [--with-acceptance]
+    python bench/liveness_eval.py [--limit N] [--with-acceptance] [--leave-one-language-out]
 
 ``--with-acceptance`` adds the ``acceptance`` pages as live pages only, to count false alarms on
 every real live page; they are for measuring, never for tuning.
+
+``--leave-one-language-out`` judges each language's error pages and stubs with that language's
+wording withheld from the rules (its patterns and its translation-catalogue phrases), and prints
+what each language gets.
 
 ``--dated`` files each case of a page in a date directory of its own (``/pN/2026/11/DD/``), as
 news sites do, so that the probes of a page's directories are shared
@@ -37,7 +41,9 @@ the crawl's stats).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
+import io
 import json
 import os
 import re
@@ -54,6 +60,7 @@ from lxml import html as lxml_html
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from archive.liveness.soft404 import WITHHOLD_ENV
 from tests.static_site import Route, StaticSite
 
 CORPUS = Path(
@@ -91,6 +98,7 @@ class Case:
     expected: str
     group: str = ""
     stub: str = ""
+    lang: str = ""  # the language of the message the case carries
 
 
 def load_pages(with_acceptance: bool, limit: int | None) -> tuple[list[dict], list[dict]]:
@@ -232,25 +240,25 @@ def build(
         cases.append(Case(f"H{live}", "live", "ok"))
         if i >= len(dev):
             continue  # acceptance pages: live cases only
-        group, (_lang, title, message) = messages[i % len(messages)]
+        group, (lang, title, message) = messages[i % len(messages)]
         with_404 = i % 3 == 0
-        notice_group, (_l2, notice_title, notice) = messages[(i + 5) % len(messages)]
+        notice_group, (notice_lang, notice_title, notice) = messages[(i + 5) % len(messages)]
         soft_errors[prefix] = error_page(body, title, message, with_404)
         hard_errors[prefix] = error_page(body, title, message, with_404)
         removed = at(prefix, 2, f"removed-{i}.html")
         soft[removed] = Route(body=soft_errors[prefix])
-        cases.append(Case(f"S{removed}", "error_200", "soft_404", group))
+        cases.append(Case(f"S{removed}", "error_200", "soft_404", group, lang=lang))
         # On H the removal notice differs from the 404 page: wording and structure must tell.
         hard[removed] = Route(body=error_page(body, notice_title, notice, i % 3 == 1))
-        cases.append(Case(f"H{removed}", "error_200", "soft_404", notice_group))
+        cases.append(Case(f"H{removed}", "error_200", "soft_404", notice_group, lang=notice_lang))
         gone = at(prefix, 3, f"gone-{i}.html")
         hard[gone] = Route(404, hard_errors[prefix])
-        cases.append(Case(f"H{gone}", "error_404", "not_found", group))
+        cases.append(Case(f"H{gone}", "error_404", "not_found", group, lang=lang))
         stubbed = at(prefix, 4, f"stub-{i}.html")
         soft[stubbed] = Route(body=stub_page(body, title, message, live_text))
-        cases.append(Case(f"S{stubbed}", "stub", "ok", group, message))
+        cases.append(Case(f"S{stubbed}", "stub", "ok", group, message, lang))
         hard[stubbed] = Route(body=stub_page(body, title, message, live_text))
-        cases.append(Case(f"H{stubbed}", "stub", "ok", group, message))
+        cases.append(Case(f"H{stubbed}", "stub", "ok", group, message, lang))
         moved = at(prefix, 5, f"moved-{i}.html")
         soft[moved] = Route.redirect("/")
         cases.append(Case(f"S{moved}", "redirect_home", "soft_404"))
@@ -272,7 +280,9 @@ def _unknown(errors: dict[str, bytes], status: int):  # type: ignore[no-untyped-
     return answer
 
 
-def run(cases: list[Case], soft: StaticSite, hard: StaticSite) -> dict[str, dict]:
+def run(
+    cases: list[Case], soft: StaticSite, hard: StaticSite, withhold: str = ""
+) -> dict[str, dict]:
     urls = [(soft.base if c.url[0] == "S" else hard.base) + c.url[1:] for c in cases]
     with tempfile.TemporaryDirectory() as tmp:
         url_file = Path(tmp) / "urls.txt"
@@ -284,6 +294,7 @@ def run(cases: list[Case], soft: StaticSite, hard: StaticSite) -> dict[str, dict
              "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
              "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "ROBOTSTXT_OBEY=False"],
             capture_output=True, text=True, check=False,
+            env={**os.environ, WITHHOLD_ENV: withhold},
         )  # fmt: skip
         elapsed = time.perf_counter() - started
         if proc.returncode != 0:
@@ -358,6 +369,35 @@ def report(cases: list[Case], results: dict[str, dict]) -> None:
         print("\n".join(wrong[:60]))
 
 
+def leave_one_language_out(cases: list[Case], soft: StaticSite, hard: StaticSite) -> None:
+    """Each language's error pages and stubs judged with that language's wording withheld
+    from the rules (their patterns and the catalogue phrases alike): what structure and the
+    other languages' wording give on a language the rules would not know."""
+    languages = sorted({c.lang for c in cases if c.lang})
+    print("leave one language out  error_200 recall   stubs cut   error_404 recall")
+    totals = Counter[str]()
+    for lang in languages:
+        mine = [c for c in cases if c.lang == lang]
+        with contextlib.redirect_stdout(io.StringIO()):
+            results = run(mine, soft, hard, withhold=lang)
+        counts = Counter[str]()
+        for case in mine:
+            row = results[case.url]
+            counts[case.kind] += 1
+            if case.kind == "stub":
+                right = row["verdict"] == "ok" and not _stub_left(row.get("text"), case.stub)
+            else:
+                right = row["verdict"] == case.expected
+            counts[f"{case.kind}/right"] += right
+        totals.update(counts)
+        print(f"{lang:23} " + "   ".join(
+            f"{counts[f'{k}/right']:>5}/{counts[k]:<5}" for k in ("error_200", "stub", "error_404")
+        ))  # fmt: skip
+    print(f"{'all':23} " + "   ".join(
+        f"{totals[f'{k}/right']:>5}/{totals[k]:<5}" for k in ("error_200", "stub", "error_404")
+    ))  # fmt: skip
+
+
 def _stub_left(text: str | None, message: str) -> bool:
     return bool(text) and message[:40] in text  # type: ignore[operator]
 
@@ -367,6 +407,11 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="dev pages to use (default all)")
     parser.add_argument(
         "--dated", action="store_true", help="each case in a date directory of its own"
+    )
+    parser.add_argument(
+        "--leave-one-language-out",
+        action="store_true",
+        help="judge each language's cases with that language's wording withheld",
     )
     parser.add_argument(
         "--with-acceptance",
@@ -382,6 +427,9 @@ def main() -> None:
     soft = StaticSite(routes=soft_routes, fallback_for=_unknown(soft_errors, 200))
     hard = StaticSite(routes=hard_routes, fallback_for=_unknown(hard_errors, 404))
     with soft, hard:
+        if args.leave_one_language_out:
+            leave_one_language_out(cases, soft, hard)
+            return
         results = run(cases, soft, hard)
     report(cases, results)
 
