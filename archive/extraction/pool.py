@@ -32,6 +32,7 @@ from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from typing import Any, Generic, TypeVar
 
+import archive.defaults as defaults
 from archive.exceptions import ExtractError, ExtractTimeout
 
 __all__ = ["KillablePool", "start_forkserver"]
@@ -109,7 +110,7 @@ class KillablePool(Generic[R]):
         self,
         func: Callable[..., R],
         workers: int | None = None,
-        timeout: float = 30.0,
+        timeout: float = defaults.EXTRACT_TIMEOUT,
         max_tasks_per_worker: int | None = 1000,
         preload: Sequence[str] = (),
     ) -> None:
