@@ -4,7 +4,9 @@ The verdict is ``archive.liveness.judging.judge_page``'s, as in ``morgue extract
 gathers the evidence a crawl has about the page's host: its probe (a sibling URL that cannot exist,
 see ``crawler.host_probes``), and the other URLs of the host redirected to the same page
 (``archive.liveness.redirects``), noted as each response arrives and added to what the database
-held. A "page not available" stub appended to a live article comes back cut from its text.
+held, and, for a page that now shows no article, whether an earlier capture of it was one
+(``archive.liveness.lost_article``). A "page not available" stub appended to a live article
+comes back cut from its text.
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from archive.db.engine import Database, open_database
 from archive.exceptions import ArchiveError
 from archive.liveness.browser_hint import NEEDS_BROWSER
-from archive.liveness.judging import STUB_STRIPPED, Fetch, judge_page, wants_probe
+from archive.liveness.judging import (
+    STUB_STRIPPED,
+    Fetch,
+    judge_page,
+    lost_its_article,
+    wants_probe,
+)
+from archive.liveness.lost_article import prior_article
 from archive.liveness.redirects import RedirectTargets, TargetKey, stored_redirects, target_key
 from crawler.extraction_workers import find_pool
 from crawler.host_probes import HostProbes
@@ -118,6 +127,16 @@ class ClassifyPipeline:
         judgement = judge_page(
             fetch, item.extraction, item.facts, baseline=baseline, shared_target=shared
         )
+        lost = judgement.verdict == "ok" and lost_its_article(judgement.evidence)
+        if lost and await self._held_article(item):
+            judgement = judge_page(
+                fetch,
+                item.extraction,
+                item.facts,
+                baseline=baseline,
+                shared_target=shared,
+                held_article=True,
+            )
         item.verdict, item.reason = judgement.verdict, judgement.reason
         item.confidence, item.evidence = judgement.confidence, list(judgement.evidence)
         item.extraction = judgement.extraction
@@ -128,6 +147,22 @@ class ClassifyPipeline:
             self.stats.inc_value("liveness/stub_stripped")
             logger.debug("Cut an appended stub from %s", item.url)
         return item
+
+    async def _held_article(self, item: FetchedPage) -> bool:
+        """Whether the archive holds an earlier capture of the page that was a live article."""
+        if self.db is None or item.recovered_from is not None:
+            return False
+        db, before = self.db, item.fetched_at
+
+        def look_up() -> bool:
+            with db.session(readonly=True) as session:
+                return prior_article(session, item.url, before) is not None
+
+        try:
+            return await asyncio.to_thread(look_up)
+        except (ArchiveError, SQLAlchemyError, OSError) as exc:
+            logger.info("Cannot read the earlier captures of %s: %s", item.url, exc)
+            return False
 
     async def _load_targets(self, key: TargetKey) -> None:
         """Add the archive's earlier captures redirected to ``key``'s page, once per crawl."""

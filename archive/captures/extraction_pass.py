@@ -39,9 +39,11 @@ from archive.liveness.judging import (
     PageJudgement,
     is_html,
     judge_page,
+    lost_its_article,
     metadata_record,
     wants_probe,
 )
+from archive.liveness.lost_article import prior_article
 from archive.liveness.page_state import DEFAULT_RULE, StateRule
 from archive.liveness.probe_store import StoredProbes
 from archive.liveness.redirects import RedirectTargets, stored_redirects, target_key
@@ -180,13 +182,28 @@ def _judge(
         if not evidence.targets.loaded(key):
             evidence.targets.load(key, stored_redirects(session, key[1]))
         shared = evidence.targets.shared(key, fetch.url, capture.fetched_at)
-    return judge_page(
+    judgement = judge_page(
         fetch,
         result.extraction if result else None,
         result.facts if result else None,
         baseline=baseline,
         shared_target=shared,
     )
+    if (
+        judgement.verdict == "ok"
+        and lost_its_article(judgement.evidence)
+        and fetch.recovered_from is None
+        and prior_article(session, capture.url, capture.fetched_at) is not None
+    ):
+        judgement = judge_page(
+            fetch,
+            result.extraction if result else None,
+            result.facts if result else None,
+            baseline=baseline,
+            shared_target=shared,
+            held_article=True,
+        )
+    return judgement
 
 
 def _apply(capture: Capture, judgement: PageJudgement) -> None:

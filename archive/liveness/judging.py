@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from archive.extraction.article import Extraction
 from archive.extraction.page_facts import PageFacts
+from archive.liveness.browser_hint import NEEDS_BROWSER
 from archive.liveness.soft404 import (
     Baseline,
     is_front_page,
@@ -38,6 +39,7 @@ from archive.liveness.soft404 import (
 from archive.liveness.verdicts import verdict_for_failure, verdict_for_status
 
 __all__ = [
+    "HELD_ARTICLE",
     "HTML_TYPES",
     "SHARED_REDIRECT",
     "STUB_STRIPPED",
@@ -46,6 +48,7 @@ __all__ = [
     "StoredFetch",
     "is_html",
     "judge_page",
+    "lost_its_article",
     "metadata_record",
     "wants_probe",
 ]
@@ -58,6 +61,8 @@ _SNIFF_BYTES = 1024
 
 #: Evidence names this module adds to those of ``archive.liveness.soft404``.
 SHARED_REDIRECT = "shared_redirect_target"
+# The evidence of ``article_lost``: an earlier capture of the page was a live article.
+HELD_ARTICLE = "held_article_before"
 STUB_STRIPPED = "stub_stripped"
 
 
@@ -158,11 +163,14 @@ def judge_page(
     *,
     baseline: Baseline | None = None,
     shared_target: bool = False,
+    held_article: bool = False,
 ) -> PageJudgement:
     """The verdict of one fetch (design.md section 4, docs/liveness.md for the order).
 
     ``baseline``: the host's probe, used only where ``wants_probe``; ``shared_target``: the page
-    it was redirected to is where many URLs of its host go (``archive.liveness.redirects``).
+    it was redirected to is where many URLs of its host go (``archive.liveness.redirects``);
+    ``held_article``: an earlier capture of the page was a live article
+    (``archive.liveness.lost_article``).
     """
     if fetch.status is None or fetch.failure is not None:
         # No usable answer; a body that came but overflowed when decoded (a decompression
@@ -192,6 +200,10 @@ def judge_page(
         return PageJudgement(
             "soft_404", "redirect_to_section", 0.8, (*evidence, SHARED_REDIRECT), extraction
         )
+    if held_article and fetch.recovered_from is None and lost_its_article(evidence):
+        # It was an article when archived before; now thin, declaring none, and not a page
+        # whose scripts write it: the article is gone, whatever the words around it say.
+        return PageJudgement("soft_404", "article_lost", 0.8, (*evidence, HELD_ARTICLE), extraction)
     if extraction is not None:
         known = known_stub_paragraphs([baseline]) if baseline is not None else []
         text, cut = strip_appended_stub(extraction.text, known)
@@ -200,6 +212,16 @@ def judge_page(
             evidence = (*evidence, STUB_STRIPPED)
     reason = "memento" if fetch.recovered_from else status.reason
     return PageJudgement("ok", reason, judgement.confidence, evidence, extraction)
+
+
+def lost_its_article(evidence: Sequence[str]) -> bool:
+    """Whether a page judged ``ok`` shows no article now: thin text, no article markup, and no
+    sign that scripts write it. Only such a page is worth looking its history up for."""
+    return (
+        "thin_text" in evidence
+        and "no_article_markup" in evidence
+        and NEEDS_BROWSER not in evidence
+    )
 
 
 def metadata_record(
