@@ -33,6 +33,7 @@ from . import (
     query_cmd,
     recheck_cmd,
     schedule_cmd,
+    serve_cmd,
     show_cmd,
     stats_cmd,
     verify_cmd,
@@ -116,6 +117,7 @@ _COMMANDS = (
     links_cmd,
     schedule_cmd,
     verify_cmd,
+    serve_cmd,
 )
 for _module in (*_COMMANDS, demo_cmd, db_cmd):
     _module.register(app)
