@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from html.parser import HTMLParser
 
@@ -17,7 +24,7 @@ from archive.query.reader import open_archive
 from archive.web.app import create_app
 from archive.web.replay import create_replay_app
 from archive.web.state import WebSettings
-from tests.conftest import json_lines, run_morgue
+from tests.conftest import ROOT, json_lines, run_morgue
 from tests.mockserver import MockServer
 from tests.mockserver.app import HOSTILE
 from tests.webarchive import WebArchive, web_archive_fixture
@@ -300,3 +307,54 @@ def test_text_diff_marks_changed_lines() -> None:
     kinds = [(line.kind, line.text) for line in lines]
     assert ("del", "The ferry runs daily.") in kinds and ("add", "The ferry runs weekly.") in kinds
     assert text_diff("same", "same") == []
+
+
+def test_a_page_offers_recheck_only_with_a_token(web_archive: WebArchive) -> None:
+    url = web_archive.urls["/articles/alpha.html"]
+    for token, shown in ((None, False), (TOKEN, True)):
+        app = create_app(WebSettings(web_archive.paths, token=token, replay_url=REPLAY))
+        with TestClient(app) as client:
+            html = client.get("/pages", params={"url": url}).text
+        assert ('name="kind" value="recheck"' in html) is shown
+        assert (f'name="urls" value="{url}"' in html) is shown
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def test_morgue_serve_runs_both_origins_and_stops_them(web_archive: WebArchive) -> None:
+    if not web_archive.paths.db_url.startswith("sqlite"):
+        pytest.skip("the command's servers are the same on both databases")
+    ports = []
+    for _ in range(2):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            ports.append(sock.getsockname()[1])
+    ui, replay = ports
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MORGUE_")}
+    capture_id = web_archive.capture_ids["/articles/alpha.html"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "archive", "serve", "--port", str(ui), "--replay-port",
+         str(replay), "--data-dir", str(web_archive.paths.data_dir)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not (_answers(f"http://127.0.0.1:{ui}/") and _answers(f"http://127.0.0.1:{replay}/")):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "morgue serve did not start"
+            time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{ui}/captures/{capture_id}") as response:
+            html = response.read().decode()
+        assert f'src="http://127.0.0.1:{replay}/{capture_id}/"' in html
+        assert _answers(f"http://127.0.0.1:{replay}/{capture_id}/")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    assert proc.returncode in (0, 130), proc.returncode
+    assert not _answers(f"http://127.0.0.1:{replay}/")

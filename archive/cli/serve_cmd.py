@@ -65,7 +65,7 @@ def serve_command(
 
       morgue serve --db postgresql+psycopg://morgue@db/morgue --host 0.0.0.0
     """
-    from archive.web.server import serve  # FastAPI and uvicorn: only this command needs them
+    from archive.web.serving import serve  # FastAPI and uvicorn: only this command needs them
 
     paths = resolve_paths(ctx, data_dir, db)
     typer.echo(f"morgue serve: http://{host}:{port}/ (Ctrl-C to stop)", err=True)
