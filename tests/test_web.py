@@ -358,3 +358,15 @@ def test_morgue_serve_runs_both_origins_and_stops_them(web_archive: WebArchive) 
         proc.communicate(timeout=30)
     assert proc.returncode in (0, 130), proc.returncode
     assert not _answers(f"http://127.0.0.1:{replay}/")
+
+
+def test_the_cli_imports_no_web_framework_until_serve_runs() -> None:
+    """Every other command starts as fast as before: FastAPI, uvicorn and Jinja2 are imported
+    by ``morgue serve`` itself, not by the application that registers it."""
+    code = (
+        "import sys, archive.cli, archive.cli.application\n"
+        "bad = [m for m in ('fastapi', 'starlette', 'uvicorn', 'jinja2', 'archive.web.app')"
+        " if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
