@@ -241,6 +241,7 @@ LAYERS = (
     "integrity",
     "runs",
     "demo",
+    "web",
     "cli",
 )
 ENTRY_POINTS = ("__init__", "__main__", "api")

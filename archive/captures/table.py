@@ -15,6 +15,7 @@ dead article redirected to a home page (whose canonical is the home page) stays 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ __all__ = [
     "capture_to_json",
     "captures_for_run",
     "captures_for_url",
+    "csv_value",
     "finish_run",
     "get_capture",
     "iter_captures_for_run",
@@ -493,3 +495,12 @@ def capture_to_json(capture: Capture) -> dict[str, Any]:
         "date_modified": capture.date_modified,
         "field_sources": dict(capture.field_sources or {}),
     }
+
+
+def csv_value(value: Any) -> Any:
+    """A JSON value as a CSV cell: null as empty, lists and objects as JSON text."""
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value

@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "links_cmd": ("links",),
     "schedule_cmd": ("schedule", "scheduler"),
     "verify_cmd": ("verify",),
+    "serve_cmd": ("serve",),
     "demo_cmd": ("demo",),
     "db_cmd": ("db",),
 }

@@ -11,11 +11,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from archive.captures.table import capture_to_json
 from archive.db.engine import open_existing_database
 from archive.db.models import UNKNOWN_STATE
 from archive.exceptions import InvalidInput
-from archive.query.capture_query import Change, PageHistory, page_history
+from archive.query.capture_query import Change, PageHistory, history_to_json, page_history
 from archive.urls import validate_url
 
 from .options import DataDirOption, DbOption, resolve_paths
@@ -28,22 +27,6 @@ __all__ = ["describe_change", "history_to_json", "register"]
 class HistoryFormat(StrEnum):
     table = "table"
     json = "json"
-
-
-def _iso(value: Any) -> str | None:
-    return None if value is None else str(value.isoformat().replace("+00:00", "Z"))
-
-
-def history_to_json(history: PageHistory) -> list[dict[str, Any]]:
-    """One object per capture, oldest first: the contract fields, ``changes``, the page state."""
-    out = []
-    for entry in history.entries:
-        data = capture_to_json(entry.capture)
-        data["changes"] = [change.to_json() for change in entry.changes]
-        data["page_state"] = history.state
-        data["dead_since"] = _iso(history.dead_since)
-        out.append(data)
-    return out
 
 
 def _short(value: Any, width: int = 40) -> str:

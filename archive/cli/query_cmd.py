@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from archive.captures.table import CAPTURE_FIELDS, CONTRACT_FIELDS, capture_to_json
+from archive.captures.table import CAPTURE_FIELDS, CONTRACT_FIELDS, capture_to_json, csv_value
 from archive.db.engine import open_existing_database
 from archive.db.models import UNKNOWN_STATE
 from archive.exceptions import InvalidInput
@@ -143,21 +143,13 @@ def _write_json(rows: Iterator[QueryRow], fields: tuple[str, ...] | None) -> int
     return count
 
 
-def _csv_value(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
-    return value
-
-
 def _write_csv(rows: Iterator[QueryRow], fields: tuple[str, ...]) -> int:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(fields)
     count = 0
     for row in rows:
         values = row_fields(row, fields)
-        writer.writerow([_csv_value(values[name]) for name in fields])
+        writer.writerow([csv_value(values[name]) for name in fields])
         count += 1
     sys.stdout.flush()
     return count

@@ -40,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased, contains_eager, defer, joinedload
 from sqlalchemy.sql import table
 
+from archive.captures.table import capture_to_json
 from archive.db.engine import Database
 from archive.db.models import PAGE_STATES, Capture, Page
 from archive.db.search_index import FTS_TABLE, PG_SEARCH_COLUMN, PG_SEARCH_CONFIG
@@ -62,6 +63,7 @@ __all__ = [
     "QueryRow",
     "count_captures",
     "filtered_ids",
+    "history_to_json",
     "iter_query",
     "page_history",
     "parse_time",
@@ -92,6 +94,7 @@ class CaptureQuery:
     latest: bool = False
     sort: str | None = None  # None: relevance for a search, else newest
     limit: int | None = None
+    offset: int = 0  # rows of the ordered result to skip first (a page of a listing)
     with_text: bool = False  # load ``captures.text`` (big) too
     snippets: bool = False  # compute highlighted snippets for a search
 
@@ -106,6 +109,8 @@ class CaptureQuery:
             raise InvalidInput("--sort relevance needs --search")
         if self.limit is not None and self.limit < 0:
             raise InvalidInput("--limit must be 0 or more")
+        if self.offset < 0:
+            raise InvalidInput("the offset must be 0 or more")
         if self.since and self.until and self.since >= self.until:
             raise InvalidInput("--since must be before --until")
         for domain in self.domains:
@@ -276,7 +281,7 @@ def _id_statement(db: Database, q: CaptureQuery, session: Session) -> Select[Any
             if not filters and sort == "relevance":
                 # Search alone: FTS5 ranks on its own, no join needed.
                 stmt = select(fts.c.capture_id, rank).order_by(fts.c.score, fts.c.capture_id.desc())
-                return stmt.limit(q.limit) if q.limit else stmt
+                return _window(stmt, q)
             stmt = select(Capture.id, rank).join(fts, fts.c.capture_id == Capture.id)
         elif db.dialect == "postgresql":
             vector: ColumnElement[Any] = literal_column(f"captures.{PG_SEARCH_COLUMN}")
@@ -301,6 +306,13 @@ def _id_statement(db: Database, q: CaptureQuery, session: Session) -> Select[Any
         stmt = stmt.order_by(Capture.text_chars.desc(), *newest)
     else:
         stmt = stmt.order_by(*newest)
+    return _window(stmt, q)
+
+
+def _window(stmt: Select[Any], q: CaptureQuery) -> Select[Any]:
+    """The rows ``q`` asks for of an ordered statement: ``offset`` skipped, ``limit`` kept."""
+    if q.offset:
+        stmt = stmt.offset(q.offset)
     return stmt.limit(q.limit) if q.limit else stmt
 
 
@@ -482,3 +494,20 @@ def page_history(db: Database, url: str) -> PageHistory:
         entries.append(HistoryEntry(capture, _changes(captures[i - 1], capture) if i else []))
     page = captures[-1].page if captures else None
     return PageHistory(url, page, entries)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def history_to_json(history: PageHistory) -> list[dict[str, Any]]:
+    """One object per capture, oldest first: the contract fields, ``changes``, the page state
+    (what ``morgue history --format json`` prints and the web API answers)."""
+    out = []
+    for entry in history.entries:
+        data = capture_to_json(entry.capture)
+        data["changes"] = [change.to_json() for change in entry.changes]
+        data["page_state"] = history.state
+        data["dead_since"] = _iso(history.dead_since)
+        out.append(data)
+    return out

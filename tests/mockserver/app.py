@@ -216,6 +216,23 @@ _ARTICLES = {
     ),
 }
 
+# Markup where text belongs, as a hostile or careless page may put it: the web UI must show it
+# as text (tests/test_web.py).
+HOSTILE = Article(
+    "hostile",
+    '<script>alert("title")</script> Council <b>approves</b> the harbour budget',
+    '<img src=x onerror="alert(1)"> Mallory <i>Quill</i>',
+    "2024-06-20",
+    (
+        "The harbour commission approved its budget on Thursday after a short debate about "
+        "dredging, pier repairs and the ferry schedule for the coming summer season.",
+        "Commissioners said the dredging would begin in the autumn, once the last of the "
+        "sailing regattas had left the harbour, and would take about six weeks to finish.",
+        "<script>document.title = 'pwned'</script> The pier repairs, which were delayed last "
+        "year, are expected to cost about two hundred thousand dollars in all.",
+    ),
+)
+
 _STUB_BLOCK = """
 <section class="not-available">
   <h2>This page is not available</h2>
@@ -640,6 +657,9 @@ class MockHandler(BaseHTTPRequestHandler):
     def stub_appended(self) -> None:
         self._send(200, article_page(_ARTICLES["stub-appended"], after_article=_STUB_BLOCK))
 
+    def hostile(self) -> None:
+        self._send(200, article_page(HOSTILE))
+
     def long_read(self) -> None:
         # About 3 MB of prose in thousands of paragraphs: seconds of extraction work, for tests
         # of the per-page extraction time limit that must not depend on the machine's speed.
@@ -682,6 +702,7 @@ ROUTES: dict[str, Callable[[MockHandler], None]] = {
     "/wrong-charset.html": MockHandler.wrong_charset,
     "/stub-appended.html": MockHandler.stub_appended,
     "/long-read.html": MockHandler.long_read,
+    "/hostile.html": MockHandler.hostile,
     "/__requests": MockHandler.requests_log,
 }
 PREFIX_ROUTES: tuple[tuple[str, Callable[[MockHandler, str], None]], ...] = (
