@@ -107,6 +107,16 @@ def archive_command(
     ignore_robots: IgnoreRobotsOption = False,
     extract: ExtractOption = ExtractWhen.now,
     allow_private: AllowPrivateOption = False,
+    requisites: Annotated[
+        bool | None,
+        typer.Option(
+            "--requisites/--no-requisites",
+            help="Also fetch and archive what each page loads: images (srcset and <picture> "
+            "too), stylesheets and the url()s in them, fonts, scripts. On by default; a payload "
+            "already archived is stored once, then as revisit records.",
+            show_default=False,
+        ),
+    ] = None,
     setting: SettingOption = None,
     data_dir: DataDirOption = None,
     db: DbOption = None,
@@ -123,6 +133,8 @@ def archive_command(
     Examples:
 
       morgue archive https://example.org/news/story.html
+
+      morgue archive --no-requisites https://example.org/news/story.html
 
       morgue archive --format json -i urls.txt > results.jsonl
 
@@ -141,7 +153,10 @@ def archive_command(
         timegate=timegate,
         extract=extract,
         allow_private=allow_private,
+        requisites=requisites,
     )
+    # On for ``archive`` unless turned off here or with -s REQUISITES_ENABLED=...
+    overrides.setdefault("REQUISITES_ENABLED", True)
     paths = resolve_paths(ctx, data_dir, db)
     show_progress = (
         output is OutputFormat.table and sys.stderr.isatty() and len(url_list) > PROGRESS_THRESHOLD
@@ -152,6 +167,9 @@ def archive_command(
         print_json_lines(rows)
     else:
         Console().print(captures_table(rows))
+    requisites_line = run.requisites_line()
+    if requisites_line and output is OutputFormat.table:
+        print(requisites_line, file=sys.stderr)
     # Failed Memento lookups and pages that may need a browser: on stderr, stdout is the rows.
     if run.notes:
         print("\n".join([*run.notes, f"log: {run.log_file}"]), file=sys.stderr)
