@@ -3,16 +3,22 @@ that turns a payload archived before into a revisit."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
 
 from archive.captures.payload_index import ArchivedPayload, PayloadIndex
 from archive.captures.record import CaptureRecord, RequisiteRecord
 from archive.captures.requisite_urls import RequisiteUrl, css_requisites, page_requisites
-from archive.captures.table import save_capture
+from archive.captures.table import finish_run, save_capture, start_run
 from archive.db.engine import open_database
-from archive.warc.records import RecordLocation
-from tests.mockserver.assets import PHOTO_STORIES, SITE_CSS, STORY_REQUISITES
+from archive.db.models import Capture
+from archive.integrity.resume import recover_interrupted
+from archive.warc.records import REQUISITE_OF, RecordLocation, WarcWriter
+from tests.mockserver.assets import PHOTO_STORIES, SITE_CSS, STORY_REQUISITES, png
 
 BASE = "http://news.example/"
 PAGE = BASE + "photo/harbour-lights.html"
@@ -127,3 +133,44 @@ def test_payloads_of_earlier_runs_are_found_in_the_database(db_url: str) -> None
         assert index.claim("sha1:NEW") is None
     finally:
         db.close()
+
+
+def test_resumption_indexes_the_page_of_a_killed_run_not_its_requisites(
+    tmp_path: Path, db_url: str
+) -> None:
+    """A run killed before storing: its page becomes a capture, its image and the revisit of its
+    stylesheet (records marked WARC-Requisite-Of) stay records without rows, as after a run
+    that finished (the next archive of the page fetches them again)."""
+    base = "http://127.0.0.1:9"
+    page_url = f"{base}/photo/story.html"
+    warc_dir = tmp_path / "warcs"
+    with open_database(db_url) as db:
+        run_id = start_run(db, "archive", {"urls": 1, "pid": 2**22 + 4321,
+                                           "host": socket.gethostname()})  # fmt: skip
+        writer = WarcWriter(warc_dir, prefix="t", info={"isPartOf": f"morgue-run-{run_id}"})
+        html = PHOTO_STORIES["harbour-lights"].encode()
+        page, _ = writer.write_exchange(
+            page_url, method="GET", request_headers=[], request_body=b"", status=200,
+            response_headers=[("Content-Type", "text/html; charset=utf-8")], body=html,
+        )  # fmt: skip
+        mark = {REQUISITE_OF: page_url}
+        image, _ = writer.write_exchange(
+            f"{base}/assets/img/logo.png", method="GET", request_headers=[], request_body=b"",
+            status=200, response_headers=[("Content-Type", "image/png")],
+            body=png("img/logo.png"), warc_headers=mark,
+        )  # fmt: skip
+        writer.write_revisit(
+            f"{base}/assets/site.css", method="GET", request_headers=[], request_body=b"",
+            status=200, response_headers=[("Content-Type", "text/css")],
+            refers_to_uri=f"{base}/assets/site.css", refers_to_date=writer.warc_date(),
+            refers_to_id=None, digest="sha1:" + "A" * 32, warc_headers=mark,
+        )  # fmt: skip
+        name = writer.current_file
+        assert name is not None and writer._file is not None
+        writer._file.close()  # killed
+        finish_run(db, run_id, "interrupted", {})  # as the CLI records a crawl that died
+        recover_interrupted(db, warc_dir)
+        with db.session(readonly=True) as session:
+            rows = list(session.scalars(select(Capture)))
+        assert [(c.url, c.warc_record_id) for c in rows] == [(page_url, page.record_id)]
+        assert image.record_id != page.record_id
