@@ -43,3 +43,4 @@ class FetchedPage:
     #: and their fetch while it runs beside the page's extraction and judging.
     requisites: list[RequisiteRecord] = field(default_factory=list)
     requisites_pending: asyncio.Task[list[RequisiteRecord]] | None = None
+    screenshot: RecordLocation | None = None  # a browser's screenshot (pipelines.browser)

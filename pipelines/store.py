@@ -248,6 +248,7 @@ class StorePipeline:
             confidence=item.confidence,
             evidence=list(item.evidence),
             links=[(link.url, link.text) for link in item.links],
+            screenshot=item.screenshot,
         )
 
     def close_spider(self) -> None:

@@ -32,6 +32,7 @@ def test_custom_settings_are_prefixed() -> None:
         "SOURCES_",
         "NETPOLICY_",
         "REQUISITES_",
+        "BROWSER_",
     )
     from scrapy.settings import default_settings
 

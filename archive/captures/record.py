@@ -81,3 +81,4 @@ class CaptureRecord:
     evidence: list[str] = field(default_factory=list)
     links: list[tuple[str, str | None]] = field(default_factory=list)  # (url, anchor text)
     requisites: list[RequisiteRecord] = field(default_factory=list)
+    screenshot: RecordLocation | None = None  # a resource record, for a page a browser rendered

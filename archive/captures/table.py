@@ -37,6 +37,7 @@ from archive.exceptions import DatabaseError, InvalidURL
 from archive.extraction.article import Extraction
 from archive.liveness.page_state import DEFAULT_RULE, Observation, StateRule, derive_state
 from archive.urls import normalise_url, url_host
+from archive.warc.records import RecordLocation
 
 __all__ = [
     "CAPTURE_FIELDS",
@@ -263,7 +264,17 @@ def _capture_row(rec: CaptureRecord, page_id: int) -> Capture:
         metadata_warc_offset=meta.offset if meta else None,
         metadata_warc_length=meta.length if meta else None,
         metadata_record_id=meta.record_id if meta else None,
+        **_screenshot_columns(rec.screenshot),
     )
+
+
+def _screenshot_columns(shot: RecordLocation | None) -> dict[str, Any]:
+    return {
+        "screenshot_warc_file": shot.file if shot else None,
+        "screenshot_warc_offset": shot.offset if shot else None,
+        "screenshot_warc_length": shot.length if shot else None,
+        "screenshot_record_id": shot.record_id if shot else None,
+    }
 
 
 def _requisite_row(req: RequisiteRecord) -> Requisite:

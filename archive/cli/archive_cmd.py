@@ -117,6 +117,19 @@ def archive_command(
             show_default=False,
         ),
     ] = None,
+    browser: Annotated[
+        str | None,
+        typer.Option(
+            "--browser",
+            is_flag=False,
+            flag_value="always",
+            metavar="[auto]",
+            help="Also load each page in headless Chromium (from the system: apt-get install "
+            "chromium): what its scripts fetch is archived, the rendered page is extracted and "
+            "judged, a screenshot is stored. 'auto': only pages whose HTML has no article text.",
+            show_default=False,
+        ),
+    ] = None,
     setting: SettingOption = None,
     data_dir: DataDirOption = None,
     db: DbOption = None,
@@ -136,6 +149,10 @@ def archive_command(
 
       morgue archive --no-requisites https://example.org/news/story.html
 
+      morgue archive --browser https://example.org/news/app-story
+
+      morgue archive --browser auto -i urls.txt
+
       morgue archive --format json -i urls.txt > results.jsonl
 
       morgue archive --extract later -i urls.txt && morgue extract
@@ -144,7 +161,8 @@ def archive_command(
 
       morgue --data-dir ./news archive -s DOWNLOAD_DELAY=2 https://example.org/a
     """
-    url_list, bad_lines = read_url_list(urls or [], input_file, strict=strict)
+    browser_mode, urls = _browser_mode(browser, urls or [])
+    url_list, bad_lines = read_url_list(urls, input_file, strict=strict)
     overrides = fetch_overrides(
         setting,
         timeout=timeout,
@@ -157,6 +175,8 @@ def archive_command(
     )
     # On for ``archive`` unless turned off here or with -s REQUISITES_ENABLED=...
     overrides.setdefault("REQUISITES_ENABLED", True)
+    if browser_mode is not None:
+        overrides.update(_browser_settings(browser_mode))
     paths = resolve_paths(ctx, data_dir, db)
     show_progress = (
         output is OutputFormat.table and sys.stderr.isatty() and len(url_list) > PROGRESS_THRESHOLD
@@ -186,6 +206,33 @@ def archive_command(
             file=sys.stderr,
         )
         raise typer.Exit(SOME_INPUT_SKIPPED)
+
+
+def _browser_mode(value: str | None, urls: list[str]) -> tuple[str | None, list[str]]:
+    """``--browser`` takes an optional ``auto``: ``--browser URL`` is the flag and a URL."""
+    from archive.runs.chromium import BROWSER_MODES
+
+    if value is None or value in BROWSER_MODES:
+        return value, urls
+    return "always", [value, *urls]
+
+
+def _browser_settings(mode: str) -> dict[str, object]:
+    """Chromium for ``mode``; without one, ``always`` is bad usage and ``auto`` a warning."""
+    from archive.runs.chromium import browser_settings, find_chromium
+
+    executable = find_chromium()
+    if executable is None:
+        if mode == "always":
+            raise InvalidInput(
+                "--browser needs Chromium, and none is installed (Debian: apt-get install chromium)"
+            )
+        print(
+            "morgue: warning: --browser auto: no Chromium installed, archiving HTML alone",
+            file=sys.stderr,
+        )
+        return {}
+    return browser_settings(mode, executable)
 
 
 def register(app: typer.Typer) -> None:

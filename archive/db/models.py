@@ -225,6 +225,11 @@ class Capture(Base):
     metadata_warc_offset: Mapped[int | None] = mapped_column(BigInteger)
     metadata_warc_length: Mapped[int | None] = mapped_column(BigInteger)
     metadata_record_id: Mapped[str | None] = mapped_column(Text)
+    # The screenshot of a page rendered in a browser (--browser): a WARC resource record.
+    screenshot_warc_file: Mapped[str | None] = mapped_column(Text)
+    screenshot_warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    screenshot_warc_length: Mapped[int | None] = mapped_column(BigInteger)
+    screenshot_record_id: Mapped[str | None] = mapped_column(Text)
     # Why the response record cannot be read back (the file is gone, cut short or damaged),
     # set by `morgue verify --repair` and resumption; None while it reads back whole.
     record_error: Mapped[str | None] = mapped_column(Text)

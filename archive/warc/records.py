@@ -534,6 +534,34 @@ class WarcWriter:
         rev_loc, req_loc = self._write_group([revisit, request])
         return rev_loc, req_loc
 
+    def write_resource(
+        self,
+        url: str,
+        payload: bytes,
+        content_type: str,
+        *,
+        concurrent_to: str | None = None,
+        warc_headers: Mapping[str, str] | None = None,
+    ) -> RecordLocation:
+        """Write a ``resource`` record: bytes morgue made of a capture (a screenshot, a
+        rendered DOM), linked to its response record by ``WARC-Concurrent-To``.
+
+        ``url`` is the record's own URI (``urn:screenshot:`` and the page's URL, say), never the
+        page's: replay tools would serve it in place of the page.
+        """
+        headers = {"Content-Type": content_type, **(warc_headers or {})}
+        if concurrent_to:
+            headers["WARC-Concurrent-To"] = concurrent_to
+        record = self._serializer.create_warc_record(
+            url,
+            "resource",
+            payload=io.BytesIO(payload),
+            length=len(payload),
+            warc_content_type=content_type,
+            warc_headers_dict=headers,
+        )
+        return self._write_group([record])[0]
+
     def write_metadata(
         self, url: str, data: Mapping[str, Any], *, refers_to: str | None = None
     ) -> RecordLocation:

@@ -9,6 +9,9 @@ Routes (all under the mock site's base URL):
   (nothing to fetch).
 - ``/photo/blocked.html``: an article whose banner lies under ``/private/`` (robots.txt
   disallows it) and whose second photo is missing (404).
+- ``/photo/live-blog.html``: an empty shell whose script fetches ``/assets/live.json`` and writes
+  the article from it (what only a browser archives); ``/photo/stalls.html``: an article with an
+  image that never arrives (``/hang``).
 - ``/assets/...``: the requisites themselves: real PNG images, CSS, WOFF2-headed font files,
   JavaScript. ``/assets/img/NAME.png`` draws a picture of its own for each NAME.
 """
@@ -16,6 +19,7 @@ Routes (all under the mock site's base URL):
 from __future__ import annotations
 
 import hashlib
+import json
 import struct
 import zlib
 from typing import TYPE_CHECKING
@@ -23,7 +27,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tests.mockserver.app import MockHandler
 
-__all__ = ["ASSET_PREFIX_ROUTES", "ASSET_ROUTES", "PHOTO_STORIES", "STORY_REQUISITES", "png"]
+__all__ = [
+    "ASSET_PREFIX_ROUTES",
+    "ASSET_ROUTES",
+    "LIVE_JSON",
+    "PHOTO_STORIES",
+    "STORY_REQUISITES",
+    "png",
+]
 
 SITE_CSS = """@import url("print.css") print;
 @font-face {
@@ -169,9 +180,49 @@ to meet the new train connection at the mainland terminal.</p>
 """
 
 
+LIVE_JSON = {
+    "headline": "Storm closes the coast road overnight",
+    "paragraphs": [
+        "The coast road between the harbour and the lighthouse was closed at ten last night "
+        "after waves carried shingle across both lanes near the old pier.",
+        "Highways crews began clearing the road at first light and expect to reopen one lane "
+        "by noon, with a convoy system in place until the sea wall is inspected.",
+        "Residents of the cliff cottages were asked to use the upper lane through the farm, "
+        "which the landowner has opened for the day.",
+    ],
+}
+_LIVE_BLOG = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Live | The Courier</title>
+<link rel="stylesheet" href="/assets/site.css"></head>
+<body><div id="app"><p class="loading">Loading…</p></div>
+<script>
+fetch("/assets/live.json").then(function (r) { return r.json(); }).then(function (story) {
+  var html = "<article><h1>" + story.headline + "</h1>";
+  story.paragraphs.forEach(function (p) { html += "<p>" + p + "</p>"; });
+  document.getElementById("app").innerHTML = html + "</article>";
+  document.title = story.headline + " | The Courier";
+});
+</script></body></html>
+"""
+_STALLS = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Pier survey | The Courier</title></head>
+<body><article><h1>Pier survey finds rot in six piles</h1>
+<p>Engineers surveying the pier found rot in six of its oak piles and recommended that the far
+end stay closed to the public until the spring.</p>
+<img src="/hang" alt="The pier at low tide">
+<p>The council will ask for quotes for the repair at its next meeting.</p></article></body></html>
+"""
+
+
 def photo_story(handler: MockHandler, rest: str) -> None:
     if rest == "blocked.html":
         handler._send(200, _BLOCKED)
+        return
+    if rest == "live-blog.html":
+        handler._send(200, _LIVE_BLOG)
+        return
+    if rest == "stalls.html":
+        handler._send(200, _STALLS)
         return
     body = PHOTO_STORIES.get(rest.removesuffix(".html")) if rest.endswith(".html") else None
     if body is None:
@@ -190,6 +241,8 @@ def asset(handler: MockHandler, rest: str) -> None:
     elif rest.startswith("fonts/") and rest.endswith((".woff2", ".woff")):
         kind = "font/woff2" if rest.endswith(".woff2") else "font/woff"
         handler._send(200, _font(rest), kind)
+    elif rest == "live.json":
+        handler._send(200, json.dumps(LIVE_JSON), "application/json")
     elif rest == "app.js":
         handler._send(200, APP_JS, "text/javascript; charset=utf-8")
     else:

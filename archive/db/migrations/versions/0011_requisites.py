@@ -1,4 +1,5 @@
-"""Page requisites: the images, stylesheets, fonts and scripts fetched with a capture's page.
+"""Page requisites: the images, stylesheets, fonts and scripts fetched with a capture's page;
+and the screenshot record of a capture rendered in a browser.
 
 Revision ID: 0011_requisites
 Revises: 0010_schedule_requests
@@ -23,7 +24,12 @@ _TS = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
-    # A new table only: nothing existing is rebuilt.
+    # A new table, and columns added to captures (SQLite takes them without a rebuild).
+    with op.batch_alter_table("captures") as batch:
+        batch.add_column(sa.Column("screenshot_warc_file", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("screenshot_warc_offset", sa.BigInteger(), nullable=True))
+        batch.add_column(sa.Column("screenshot_warc_length", sa.BigInteger(), nullable=True))
+        batch.add_column(sa.Column("screenshot_record_id", sa.Text(), nullable=True))
     op.create_table(
         "requisites",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -59,3 +65,8 @@ def downgrade() -> None:
     op.drop_index("ix_requisites_payload_digest", table_name="requisites")
     op.drop_index("ix_requisites_capture_id", table_name="requisites")
     op.drop_table("requisites")
+    with op.batch_alter_table("captures") as batch:
+        batch.drop_column("screenshot_record_id")
+        batch.drop_column("screenshot_warc_length")
+        batch.drop_column("screenshot_warc_offset")
+        batch.drop_column("screenshot_warc_file")
