@@ -113,6 +113,7 @@ class BrowserPool:
         self.guard = guard
         self.restarts = 0  # browsers started again after one crashed or hung
         self._started = False
+        self._process_never_ran = False  # the last start failed before any process existed
         self._slots = asyncio.Semaphore(max(1, pages))
         self._lock = asyncio.Lock()
         self._process: subprocess.Popen[bytes] | None = None
@@ -126,60 +127,81 @@ class BrowserPool:
         return self._process.pid if self._process is not None else None
 
     async def _start(self) -> Any:
+        """The running browser, started (again) if there is none."""
         async with self._lock:
             if self._browser is not None and self._browser.is_connected() and self._alive():
                 return self._browser
-            if self._process is not None or self._started:
+            if self._started:
                 self.restarts += 1
             if self._process is not None:
                 await self._stop()
             self._started = True
-            from playwright.async_api import async_playwright
-
-            self._profile = tempfile.TemporaryDirectory(prefix="morgue-chromium-")
-            argv = [
-                self.executable,
-                *CHROMIUM_ARGS,
-                "--remote-debugging-port=0",
-                f"--user-data-dir={self._profile.name}",
-                "about:blank",
-            ]
             try:
-                self._process = subprocess.Popen(
-                    argv,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    start_new_session=True,  # its own process group, killed as one
-                    preexec_fn=_die_with_parent,  # only prctl, between fork and exec
-                )
-            except OSError as exc:
-                raise BrowserUnavailable(f"cannot start {self.executable}: {exc}") from exc
-            endpoint = await asyncio.to_thread(self._endpoint, self._process)
-            if endpoint is None:
-                await self._stop()
-                raise BrowserUnavailable(f"{self.executable} did not start")
-            self._playwright = await async_playwright().start()
-            self._browser = await self._playwright.chromium.connect_over_cdp(
-                endpoint, timeout=self.timeout * 1000
+                return await self._start_once()
+            except BrowserUnavailable as exc:
+                if self._process_never_ran:
+                    raise
+                # The browser died before its DevTools endpoint was up: once more, so that a
+                # passing failure costs no page (a lasting one is reported by the retry).
+                logger.warning("%s; starting it again", exc)
+                await asyncio.sleep(0.5)
+                return await self._start_once()
+
+    async def _start_once(self) -> Any:
+        from playwright.async_api import async_playwright
+
+        self._process_never_ran = False
+        self._profile = tempfile.TemporaryDirectory(prefix="morgue-chromium-", dir=_profile_base())
+        argv = [
+            self.executable,
+            *CHROMIUM_ARGS,
+            "--remote-debugging-port=0",
+            f"--user-data-dir={self._profile.name}",
+            "about:blank",
+        ]
+        try:
+            self._process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                start_new_session=True,  # its own process group, killed as one
+                preexec_fn=_die_with_parent,  # only prctl, between fork and exec
             )
-            logger.info("Started %s (pid %d)", self.executable, self._process.pid)
-            return self._browser
+        except OSError as exc:
+            self._process_never_ran = True
+            self._profile.cleanup()
+            self._profile = None
+            raise BrowserUnavailable(f"cannot start {self.executable}: {exc}") from exc
+        endpoint, said = await asyncio.to_thread(self._endpoint, self._process)
+        if endpoint is None:
+            await self._stop()
+            raise BrowserUnavailable(f"{self.executable} did not start: {said}")
+        self._playwright = await async_playwright().start()
+        self._browser = await self._playwright.chromium.connect_over_cdp(
+            endpoint, timeout=self.timeout * 1000
+        )
+        logger.info("Started %s (pid %d)", self.executable, self._process.pid)
+        return self._browser
 
     def _alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
     @staticmethod
-    def _endpoint(process: subprocess.Popen[bytes]) -> str | None:
-        """The DevTools address Chromium prints on stderr when it is ready."""
+    def _endpoint(process: subprocess.Popen[bytes]) -> tuple[str | None, str]:
+        """The DevTools address Chromium prints on stderr when it is ready; else None, and the
+        last thing it said."""
         assert process.stderr is not None
+        last = ""
         for raw in process.stderr:
-            match = _DEVTOOLS.search(raw.decode("utf-8", "replace"))
+            line = raw.decode("utf-8", "replace").strip()
+            match = _DEVTOOLS.search(line)
             if match:
                 # Chromium goes on writing to stderr: drain it so that it never blocks.
                 _start_drain(process.stderr)
-                return match.group(1)
-        return None
+                return match.group(1), ""
+            last = line or last
+        return None, last or f"exit status {process.wait()}"
 
     async def render(self, url: str) -> Rendered:
         """Load ``url`` and return what the browser made of it; ``BrowserFailed`` if it could
@@ -257,6 +279,14 @@ class BrowserPool:
         if self._profile is not None:
             self._profile.cleanup()
             self._profile = None
+
+
+def _profile_base() -> str:
+    """Where the browser's profile goes: the temporary directory, unless its path is so long
+    that Chromium's sockets in the profile would pass the 107 bytes a Unix socket's path may
+    have (the browser then dies at start); /tmp then."""
+    base = tempfile.gettempdir()
+    return base if len(base) <= 48 else "/tmp"
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +56,14 @@ def _records(data_dir: Path) -> list[tuple[str, str, dict[str, str], bytes]]:
     return out
 
 
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """A TMPDIR for one run, short enough for Chromium's socket paths (pytest's are not)."""
+    path = Path(tempfile.mkdtemp(prefix="mb", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def _chromium_left(tmp: Path) -> list[str]:
     """Chromium processes whose profile lies under ``tmp`` (the run's TMPDIR)."""
     found = subprocess.run(["pgrep", "-af", f"user-data-dir={tmp}"], capture_output=True,
@@ -61,18 +72,21 @@ def _chromium_left(tmp: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def rendered(mock_server: MockServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def rendered(
+    mock_server: MockServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("browser")
-    tmp = root / "tmp"
-    tmp.mkdir()
+    tmp = Path(tempfile.mkdtemp(prefix="mb", dir="/tmp"))  # Chromium's sockets: a short path
     data = root / "data"
     urls = [mock_server.url("/photo/live-blog.html"), mock_server.url("/articles/alpha.html")]
     proc = morgue(
         "--data-dir", str(data), "archive", "--format", "json", "--no-recover", *FAST,
-        "-s", "BROWSER_TIMEOUT=20", "--browser", *urls, env={"TMPDIR": str(tmp)},
+        "-s", "BROWSER_TIMEOUT=20", "-s", "BROWSER_SETTLE=10", "--browser", *urls,
+        env={"TMPDIR": str(tmp)},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    return {"rows": json_lines(proc.stdout), "data": data, "tmp": tmp, "server": mock_server}
+    yield {"rows": json_lines(proc.stdout), "data": data, "tmp": tmp, "server": mock_server}
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_the_article_a_script_writes_is_extracted_and_judged(rendered: dict[str, Any]) -> None:
@@ -123,15 +137,19 @@ def test_no_chromium_outlives_the_crawl(rendered: dict[str, Any]) -> None:
     assert _chromium_left(rendered["tmp"]) == []
 
 
-def test_auto_renders_only_the_page_that_needs_it(mock_server: MockServer, tmp_path: Path) -> None:
+def test_auto_renders_only_the_page_that_needs_it(
+    mock_server: MockServer, tmp_path: Path, short_tmp: Path
+) -> None:
     urls = [mock_server.url("/photo/live-blog.html"), mock_server.url("/articles/beta.html")]
     proc = morgue(
         "--data-dir", str(tmp_path / "d"), "archive", "--format", "json", "--no-recover",
-        "--no-requisites", *FAST, "--browser", "auto", *urls, env={"TMPDIR": str(tmp_path)},
+        "--no-requisites", *FAST, "-s", "BROWSER_SETTLE=10", "--browser", "auto", *urls,
+        env={"TMPDIR": str(short_tmp)},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     live, beta = json_lines(proc.stdout)
-    assert live["title"] == LIVE_JSON["headline"]
+    shown = morgue("--data-dir", str(tmp_path / "d"), "show", "--json", str(live["capture_id"]))
+    assert live["title"] == LIVE_JSON["headline"], shown.stdout
     shots = {uri for kind, uri, _, _ in _records(tmp_path / "d") if kind == "resource"}
     assert "urn:screenshot:" + live["url"] in shots
     assert "urn:screenshot:" + beta["url"] not in shots
@@ -142,18 +160,18 @@ def test_auto_renders_only_the_page_that_needs_it(mock_server: MockServer, tmp_p
 
 
 def test_a_page_that_never_finishes_loading_is_kept(
-    mock_server: MockServer, tmp_path: Path
+    mock_server: MockServer, tmp_path: Path, short_tmp: Path
 ) -> None:
     """An image that never arrives: the page is rendered as it stands at BROWSER_TIMEOUT."""
     proc = morgue(
         "--data-dir", str(tmp_path / "d"), "archive", "--format", "json", "--no-recover",
         "--no-requisites", *FAST, "-s", "BROWSER_TIMEOUT=3", "--browser",
-        mock_server.url("/photo/stalls.html"), env={"TMPDIR": str(tmp_path)},
+        mock_server.url("/photo/stalls.html"), env={"TMPDIR": str(short_tmp)},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     (row,) = json_lines(proc.stdout)
     assert row["verdict"] == "ok" and row["title"] == "Pier survey finds rot in six piles"
-    assert _chromium_left(tmp_path) == []
+    assert _chromium_left(short_tmp) == []
 
 
 def test_a_browser_killed_mid_crawl_is_started_again(mock_server: MockServer) -> None:

@@ -118,18 +118,15 @@ def archive_command(
         ),
     ] = None,
     browser: Annotated[
-        str | None,
+        bool,
         typer.Option(
             "--browser",
-            is_flag=False,
-            flag_value="always",
-            metavar="[auto]",
             help="Also load each page in headless Chromium (from the system: apt-get install "
             "chromium): what its scripts fetch is archived, the rendered page is extracted and "
-            "judged, a screenshot is stored. 'auto': only pages whose HTML has no article text.",
-            show_default=False,
+            "judged, a screenshot is stored. '--browser auto': only pages whose HTML has no "
+            "article text.",
         ),
-    ] = None,
+    ] = False,
     setting: SettingOption = None,
     data_dir: DataDirOption = None,
     db: DbOption = None,
@@ -161,8 +158,8 @@ def archive_command(
 
       morgue --data-dir ./news archive -s DOWNLOAD_DELAY=2 https://example.org/a
     """
-    browser_mode, urls = _browser_mode(browser, urls or [])
-    url_list, bad_lines = read_url_list(urls, input_file, strict=strict)
+    browser_mode, given = _browser_mode(browser, urls or [])
+    url_list, bad_lines = read_url_list(given, input_file, strict=strict)
     overrides = fetch_overrides(
         setting,
         timeout=timeout,
@@ -208,13 +205,14 @@ def archive_command(
         raise typer.Exit(SOME_INPUT_SKIPPED)
 
 
-def _browser_mode(value: str | None, urls: list[str]) -> tuple[str | None, list[str]]:
-    """``--browser`` takes an optional ``auto``: ``--browser URL`` is the flag and a URL."""
-    from archive.runs.chromium import BROWSER_MODES
-
-    if value is None or value in BROWSER_MODES:
-        return value, urls
-    return "always", [value, *urls]
+def _browser_mode(browser: bool, urls: list[str]) -> tuple[str | None, list[str]]:
+    """``--browser`` is a flag that ``auto`` may follow: Click reads that ``auto`` as one of the
+    URL arguments (it is none: not http(s)), so it is taken back from them here."""
+    if not browser:
+        return None, urls
+    if "auto" in urls:
+        return "auto", [url for url in urls if url != "auto"]
+    return "always", urls
 
 
 def _browser_settings(mode: str) -> dict[str, object]:
