@@ -174,3 +174,13 @@ def test_resumption_indexes_the_page_of_a_killed_run_not_its_requisites(
             rows = list(session.scalars(select(Capture)))
         assert [(c.url, c.warc_record_id) for c in rows] == [(page_url, page.record_id)]
         assert image.record_id != page.record_id
+
+
+def test_a_crawl_fetches_requisites_only_when_asked() -> None:
+    from archive.cli.crawl_request import crawl_request
+
+    feed = {"feed": ["http://news.example/feed.xml"]}
+    assert "REQUISITES_ENABLED" not in crawl_request(feed)[1]  # off: settings.py's default
+    assert crawl_request({**feed, "requisites": True})[1]["REQUISITES_ENABLED"] is True
+    given = crawl_request({**feed, "setting": ["REQUISITES_ENABLED=True"]})[1]
+    assert given["REQUISITES_ENABLED"] == "True"  # -s as given
