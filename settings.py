@@ -1,8 +1,9 @@
 """Scrapy settings for morgue: polite, archivist defaults.
 
 Every custom setting is prefixed by its component (WARC_, EXTRACT_, STORE_, SOURCES_,
-NETPOLICY_, PROGRESS_EVENTS_) and documented in docs/settings.md. The CLI fills in WARC_DIR,
-STORE_DB_URL and STORE_RUN_ID from --data-dir and --db; ``-s NAME=VALUE`` overrides any of them.
+NETPOLICY_, PROGRESS_EVENTS_, REQUISITES_, BROWSER_) and documented in docs/settings.md. The CLI
+fills in WARC_DIR, STORE_DB_URL and STORE_RUN_ID from --data-dir and --db; ``-s NAME=VALUE``
+overrides any of them.
 """
 
 import archive.defaults as _defaults  # the defaults the library shares, written once
@@ -67,9 +68,14 @@ EXTENSIONS = {
     "crawler.lifeline.Lifeline": 600,
 }
 ITEM_PIPELINES = {
+    # Starts fetching a page's requisites before extraction drops its body; collected at 750.
+    "pipelines.requisites.RequisitesPipeline": 250,
     "pipelines.extract.ExtractPipeline": 300,
     "pipelines.classify.ClassifyPipeline": 400,
+    # Renders in Chromium the pages that need it (or all, --browser): after the verdict.
+    "pipelines.browser.BrowserPipeline": 450,
     "pipelines.recover.RecoverPipeline": 500,
+    "pipelines.requisites.RequisitesCollect": 750,
     "pipelines.store.StorePipeline": 800,
 }
 
@@ -98,6 +104,19 @@ STORE_ENABLED = True
 STORE_DB_URL = None  # set from --db / --data-dir
 STORE_RUN_ID = 0  # the runs row this crawl reports into; 0 for none
 STORE_MAX_BATCH = 100  # captures committed in one transaction at most (when that many wait)
+
+# -- Page requisites (pipelines.requisites, crawler.requisite_fetcher) ----------------------
+REQUISITES_ENABLED = False  # morgue archive turns it on (--no-requisites: off); crawl --requisites
+REQUISITES_MAX_PER_PAGE = 200  # requisites fetched for one page at most, stylesheets' included
+REQUISITES_DB_URL = None  # set from --db / --data-dir: payloads archived by earlier runs
+
+# -- Browser capture (pipelines.browser, crawler.browser_pool) -------------------------------
+BROWSER_ENABLED = False  # --browser / --browser auto
+BROWSER_MODE = "always"  # always: every HTML page; auto: pages whose HTML has no article text
+BROWSER_EXECUTABLE = ""  # "": chromium, chromium-browser or google-chrome on PATH
+BROWSER_PAGES = 2  # pages rendered at once (one Chromium, a context each)
+BROWSER_TIMEOUT = 30.0  # seconds for a page to load; past it the browser is killed and restarted
+BROWSER_SETTLE = 2.0  # seconds to wait for the network to go quiet after the load event
 
 # -- Liveness verdicts and soft-404 probes (pipelines.classify.ClassifyPipeline) -------------
 LIVENESS_PROBE_ENABLED = True

@@ -14,15 +14,22 @@ On this machine, in one run, over the same pages:
    our own host with ``-s`` overrides;
 5. prints pages per second, the ratios morgue/ceiling and morgue-deferred/wget, peak RSS of the
    crawl, WARC bytes per page; with ``--rss-scale``, peak RSS of deferred crawls of 1,000 and
-   10,000 pages.
+   10,000 pages;
+6. page requisites: ``morgue archive -i`` of the same URLs with ``--no-requisites``, then with
+   requisites twice into one data dir (the second run finds every payload archived: revisits),
+   pages per second and WARC bytes per page of each; the corpus pages' image, stylesheet and
+   script URLs are rewritten to the local server, which answers each with bytes of its own
+   (``--requisites-only`` runs this part alone).
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -34,7 +41,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+# MORGUE_CORPUS, as for the tests (tests/corpus.py), else ../shared/corpus beside the repository.
+CORPUS = Path(
+    os.environ.get("MORGUE_CORPUS") or Path(__file__).resolve().parents[2] / "shared" / "corpus"
+)
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
         "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "CONCURRENT_REQUESTS=32",
         "-s", "ROBOTSTXT_OBEY=False", "-s", "LIVENESS_PROBE_ENABLED=False"]  # fmt: skip
@@ -67,6 +77,36 @@ def load_bodies() -> list[bytes]:
     ]  # fmt: skip
 
 
+# An absolute URL in a page's markup: rewritten to the local server so that nothing leaves it.
+# Scheme-relative ones too (``//cdn.example/x.png``): a host name with a dot after the slashes.
+_ABSOLUTE = re.compile(rb"""(?:https?:)?//[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+[^\s"'<>(),]*""")
+_ASSET_TYPES = {b".css": "text/css", b".js": "text/javascript", b".png": "image/png",
+                b".jpg": "image/jpeg", b".jpeg": "image/jpeg", b".gif": "image/gif",
+                b".webp": "image/webp", b".svg": "image/svg+xml", b".woff2": "font/woff2",
+                b".woff": "font/woff"}  # fmt: skip
+ASSET_BYTES = 12 * 1024  # what each rewritten requisite answers with
+
+
+def localise(body: bytes) -> bytes:
+    """``body`` with every absolute URL pointing at ``/x/HASH.EXT`` on the local server."""
+
+    def local(match: re.Match[bytes]) -> bytes:
+        url = match.group(0)
+        path = url.split(b"?", 1)[0].lower()
+        ext = next((e for e in _ASSET_TYPES if path.endswith(e)), b".bin")
+        return b"/x/" + hashlib.sha1(url).hexdigest()[:16].encode() + ext
+
+    return _ABSOLUTE.sub(local, body)
+
+
+def asset(path: str) -> tuple[bytes, str]:
+    """The bytes and type the local server gives a rewritten requisite: its own, each path."""
+    # Incompressible, as JPEG, PNG and WOFF2 bodies are: a repeated pattern would gzip to nothing.
+    blocks = (hashlib.sha256(f"{path}:{i}".encode()).digest() for i in range(ASSET_BYTES // 32))
+    ext = path[path.rfind(".") :].encode()
+    return b"".join(blocks), _ASSET_TYPES.get(ext, "application/octet-stream")
+
+
 class Site:
     """N article URLs over the bodies, cycled, and a home page linking them all."""
 
@@ -90,10 +130,13 @@ class Site:
                         i = -1
                     if 0 <= i < site.n:
                         body = site.bodies[i % len(site.bodies)]
+                ctype = "text/html; charset=utf-8"
+                if self.path.startswith("/x/"):
+                    body, ctype = asset(self.path)
                 status = 200 if body is not None else 404
                 body = body if body is not None else b"not found"
                 self.send_response(status)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -101,6 +144,10 @@ class Site:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
+        # A listen backlog of 5 (the standard library's) drops connections when a crawl opens
+        # dozens at once (a page's requisites), and each dropped one waits out TCP's retry
+        # timer: the figures would measure that. Real servers queue hundreds.
+        ThreadingHTTPServer.request_queue_size = 256
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -166,11 +213,49 @@ def warc_bytes(directory: Path) -> int:
     return sum(p.stat().st_size for p in directory.rglob("*.warc.gz"))
 
 
+def morgue_archive(urls: Path, data: Path, *extra: str) -> tuple[float, int]:
+    """``morgue archive -i URLS``: wall seconds and the captures stored."""
+    cmd = [sys.executable, "-m", "archive", "--data-dir", str(data), "archive", "-i", str(urls),
+           "--format", "json", "--no-recover", *FAST, *extra]  # fmt: skip
+    elapsed, _rss, proc = measured(cmd)
+    if proc.returncode != 0:
+        sys.exit(f"morgue archive failed: {proc.stderr[-3000:]}")
+    return elapsed, sum(1 for line in proc.stdout.splitlines() if line.strip())
+
+
+def requisites_bench(bodies: list[bytes], n: int) -> None:
+    """HTML only, then requisites on twice over the same data dir: speed and bytes per page."""
+    site = Site([localise(body) for body in bodies], n)
+    try:
+        with tempfile.TemporaryDirectory() as tmp_name:
+            tmp = Path(tmp_name)
+            urls = tmp / "urls.txt"
+            urls.write_text("".join(f"{site.base}a/{i}.html\n" for i in range(n)))
+            figures: dict[str, tuple[float, float]] = {}
+            runs = [("html only", tmp / "html", ("--no-requisites",)),
+                    ("requisites, 1st run", tmp / "req", ()),
+                    ("requisites, 2nd run", tmp / "req", ())]  # fmt: skip
+            for label, data, extra in runs:
+                before = warc_bytes(data) if data.exists() else 0
+                elapsed, pages = morgue_archive(urls, data, *extra)
+                per_page = (warc_bytes(data) - before) / max(pages, 1)
+                figures[label] = (pages / elapsed, per_page)
+                print(f"morgue archive, {label:<20} {pages / elapsed:7.1f} pages/s  "
+                      f"({pages} pages, {per_page:,.0f} WARC B/page)")  # fmt: skip
+            ratio = figures["requisites, 2nd run"][1] / figures["html only"][1]
+            print(f"2nd-run bytes/page / html only    {ratio:.2f}   (target <= 1.2)")
+    finally:
+        site.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("n", nargs="?", type=int, default=1000, help="article URLs (1000)")
     parser.add_argument("--rss-scale", action="store_true", help="peak RSS at 1,000 and 10,000")
     parser.add_argument("--skip-wget", action="store_true")
+    parser.add_argument(
+        "--requisites-only", action="store_true", help="only the page-requisites figures"
+    )
     parser.add_argument(
         "--gzip-level", type=int, help="WARC_GZIP_LEVEL for morgue (default: its own)"
     )
@@ -182,6 +267,9 @@ def main() -> None:
     mean_kib = sum(map(len, bodies)) / len(bodies) / 1024
     print(f"{n} article pages over {len(bodies)} distinct bodies, mean {mean_kib:.0f} KiB; "
           f"{os.cpu_count()} CPUs")  # fmt: skip
+    if args.requisites_only:
+        requisites_bench(bodies, n)
+        return
     site = Site(bodies, n)
     results: dict[str, float] = {}
     try:
@@ -256,6 +344,8 @@ def main() -> None:
         print(
             f"RSS 10,000 / 1,000                {peaks[10000] / peaks[1000]:.2f}   (target <= 1.2)"
         )
+    print()
+    requisites_bench(bodies, n)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from archive.captures.record import RedirectHop
+from archive.captures.record import RedirectHop, RequisiteRecord
 from archive.extraction.article import Extraction
 from archive.extraction.page_facts import AnchorFact, PageFacts
 from archive.warc.records import RecordLocation
@@ -38,3 +39,8 @@ class FetchedPage:
     recovered_from: str | None = None  # set on the capture of a memento
     memento_datetime: datetime | None = None
     recovered: FetchedPage | None = None  # the memento recovered for this dead page
+    #: The images, stylesheets, fonts and scripts fetched with the page (pipelines.requisites),
+    #: and their fetch while it runs beside the page's extraction and judging.
+    requisites: list[RequisiteRecord] = field(default_factory=list)
+    requisites_pending: asyncio.Task[list[RequisiteRecord]] | None = None
+    screenshot: RecordLocation | None = None  # a browser's screenshot (pipelines.browser)

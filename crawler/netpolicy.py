@@ -21,9 +21,11 @@ gets it (reason ``private_address``), and the middleware counts it (``netpolicy/
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Self
+from urllib.parse import urlsplit
 from urllib.request import getproxies
 
 from scrapy import Request, Spider
@@ -44,6 +46,7 @@ __all__ = [
     "AddressRefused",
     "GuardedResolver",
     "NetPolicyMiddleware",
+    "browser_guard",
     "install_guard",
 ]
 
@@ -120,6 +123,40 @@ def install_guard(guard: AddressGuard | None) -> None:
     """Make ``guard`` the rule of every name this process resolves (None: no rule)."""
     global _guard
     _guard = guard
+
+
+def browser_guard() -> Callable[[str], Awaitable[str | None]] | None:
+    """The crawl's address rule for requests a browser makes (``crawler.browser_pool``), which
+    do not go through Scrapy's resolver: an async check of a URL, giving why it is refused or
+    None. The host is resolved here and checked by the same policy; Chromium resolves it again
+    when it connects, which a host that changes its answer in between could slip through."""
+
+    async def check(url: str) -> str | None:
+        guard = _guard
+        parts = urlsplit(url)
+        if parts.scheme in ("data", "blob", "about"):
+            return None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return f"scheme {parts.scheme or 'none'} not fetched"
+        if guard is None:
+            return None
+        host = parts.hostname
+        literal = ip_literal(host)
+        if literal is not None:
+            addresses = [str(literal)]
+        else:
+            try:
+                infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 80)
+            except OSError as exc:
+                return f"cannot resolve {host}: {exc}"
+            addresses = sorted({str(info[4][0]) for info in infos})
+        for address in addresses:
+            kind = guard.policy.refusal(host, address)
+            if kind is not None:
+                return f"{host} is at {address}, a {kind} address"
+        return None
+
+    return check
 
 
 class GuardedResolver(CachingThreadedResolver):

@@ -67,6 +67,9 @@ class PageTicket:
     source: SourceRef | None = None
     #: Set on a soft-404 probe (crawler.host_probes): not a page of the crawl either.
     probe: bool = False
+    #: Set on a page requisite's request (crawler.requisite_fetcher): the URL of the page that
+    #: needs it. Not a page either; a payload already archived is written as a revisit record.
+    requisite_of: str | None = None
     #: Set on a request for a memento: the original URL it is a copy of (pipelines.recover).
     memento_of: str | None = None
     #: Set on a re-fetch: the earlier capture of this URL. An identical payload (a 304, or the
@@ -77,6 +80,7 @@ class PageTicket:
     answer: Answer | None = None
     hops: tuple[RedirectHop, ...] = ()  # redirects followed so far
     revisit: bool = False
+    warc_date: str | None = None  # the response record's WARC-Date
     #: When the latest response was archived: the capture's ``fetched_at``, which orders the
     #: evidence of shared redirect targets alike in the crawl and later
     #: (archive.liveness.redirects).
@@ -112,12 +116,14 @@ class PageTicket:
             "site": self.site,
             "source": dataclasses.asdict(self.source) if self.source else None,
             "probe": self.probe,
+            "requisite_of": self.requisite_of,
             "memento_of": self.memento_of,
             "prior": _prior_to_dict(self.prior) if self.prior else None,
             "record": dataclasses.asdict(self.record) if self.record else None,
             "answer": dataclasses.asdict(self.answer) if self.answer else None,
             "hops": [_hop_to_dict(hop) for hop in self.hops],
             "revisit": self.revisit,
+            "warc_date": self.warc_date,
             "fetched_at": self.fetched_at.isoformat() if self.fetched_at else None,
         }
 
@@ -131,12 +137,14 @@ class PageTicket:
             site=data.get("site"),
             source=SourceRef(**source) if source else None,
             probe=bool(data.get("probe")),
+            requisite_of=data.get("requisite_of"),
             memento_of=data.get("memento_of"),
             prior=_prior_from_dict(prior) if prior else None,
             record=RecordLocation(**record) if record else None,
             answer=Answer(**answer) if answer else None,
             hops=tuple(_hop_from_dict(hop) for hop in data.get("hops") or ()),
             revisit=bool(data.get("revisit")),
+            warc_date=data.get("warc_date"),
             fetched_at=datetime.fromisoformat(data["fetched_at"])
             if data.get("fetched_at")
             else None,

@@ -7,6 +7,11 @@ on, so every hop and every attempt is archived. The records are compressed and w
 writer threads (``WARC_WRITE_THREADS``; zlib lets go of the GIL, so they run beside the
 reactor); the ``AwaitCapture`` downloader middleware, the first to see each response, waits for
 them and stamps their location on the request's ticket (``crawler.ticket``).
+
+A page requisite (an image, a stylesheet: ``crawler.requisite_fetcher``) whose payload is already
+archived, by this crawl or an earlier one, is written as a ``revisit`` record naming the first
+record of those bytes (``payloads``, an ``archive.captures.payload_index.PayloadIndex`` that the
+requisites pipeline attaches).
 """
 
 from __future__ import annotations
@@ -26,11 +31,12 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
+from archive.captures.payload_index import ArchivedPayload, PayloadIndex
 from archive.captures.record import RedirectHop
 from archive.exceptions import WarcError, WarcWriteError
 from archive.liveness.memento import parse_http_date, provenance_headers
 from archive.sources.registry import PriorCapture
-from archive.warc.records import RecordLocation, WarcWriter, payload_digest
+from archive.warc.records import REQUISITE_OF, RecordLocation, WarcWriter, payload_digest
 from crawler.faults import WARC_WRITE_FAILED, stop_crawl
 from crawler.ticket import Answer, PageTicket
 from crawler.wire import META_WIRE
@@ -64,12 +70,25 @@ class _Exchange:
     warc_headers: dict[str, str] | None
     ip_address: str | None
     prior: PriorCapture | None
+    requisite_of: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """What the writer thread wrote for one exchange."""
+
+    response: RecordLocation
+    revisit: bool
+    size: int  # bytes written, both records
+    warc_date: str
 
 
 class WarcCapture:
     def __init__(self, writer: WarcWriter, stats: StatsCollector, threads: int = 2) -> None:
         self.writer = writer
         self.stats = stats
+        #: Set by the requisites pipeline when it is on: where payloads are already archived.
+        self.payloads: PayloadIndex | None = None
         # Threads compress side by side; each exchange's records stay together in the file.
         self._executor = ThreadPoolExecutor(
             max_workers=max(1, threads), thread_name_prefix="warc-writer"
@@ -138,52 +157,86 @@ class WarcCapture:
             warc_headers=provenance,
             ip_address=str(response.ip_address) if response.ip_address else None,
             prior=ticket.prior,
+            requisite_of=ticket.requisite_of,
         )
         request.meta[_META_PENDING] = self._executor.submit(self._write, exchange)
 
-    def _write(self, ex: _Exchange) -> tuple[RecordLocation, bool, int]:
-        """On the writer thread: the response and request records.
-
-        Returns the response record's location, whether it is a revisit, and the bytes written.
-        """
+    def _write(self, ex: _Exchange) -> _Written:
+        """On the writer thread: the response and request records (or revisit and request)."""
         if ex.prior is not None and self._identical(ex.prior, ex.url, ex.status, ex.body):
             prior = ex.prior
             assert prior.payload_digest is not None
-            resp_loc, req_loc = self.writer.write_revisit(
-                ex.url,
-                method=ex.method,
-                request_headers=ex.request_headers,
-                request_body=ex.request_body,
-                status=ex.status,
-                response_headers=ex.response_headers,
-                refers_to_uri=prior.target_uri or prior.url,
-                refers_to_date=prior.warc_date or self.writer.warc_date(),
-                refers_to_id=prior.warc_record_id,
-                digest=prior.payload_digest,
-                protocol=ex.protocol,
-                reason=ex.reason,
-                ip_address=ex.ip_address,
+            return self._revisit(
+                ex,
+                ArchivedPayload(
+                    prior.target_uri or prior.url,
+                    prior.warc_date or self.writer.warc_date(),
+                    prior.warc_record_id,
+                ),
+                prior.payload_digest,
             )
-            revisit = True
-        else:
-            resp_loc, req_loc = self.writer.write_exchange(
-                ex.url,
-                method=ex.method,
-                request_headers=ex.request_headers,
-                request_body=ex.request_body,
-                status=ex.status,
-                response_headers=ex.response_headers,
-                body=ex.body,
-                protocol=ex.protocol,
-                reason=ex.reason,
-                warc_headers=ex.warc_headers,
-                ip_address=ex.ip_address,
+        if ex.requisite_of and self.payloads is not None and ex.status == 200 and ex.body:
+            digest = payload_digest(ex.body)
+            archived = self.payloads.claim(digest)
+            if archived is not None:
+                return self._revisit(ex, archived, digest)
+            try:
+                written = self._exchange(ex)
+            except BaseException:
+                self.payloads.settle(digest, None)  # another fetch of these bytes writes them
+                raise
+            self.payloads.settle(
+                digest, ArchivedPayload(ex.url, written.warc_date, written.response.record_id)
             )
-            revisit = False
-        return resp_loc, revisit, resp_loc.length + req_loc.length
+            return written
+        return self._exchange(ex)
+
+    def _exchange(self, ex: _Exchange) -> _Written:
+        date = self.writer.warc_date()
+        resp_loc, req_loc = self.writer.write_exchange(
+            ex.url,
+            method=ex.method,
+            request_headers=ex.request_headers,
+            request_body=ex.request_body,
+            status=ex.status,
+            response_headers=ex.response_headers,
+            body=ex.body,
+            protocol=ex.protocol,
+            reason=ex.reason,
+            warc_headers=_requisite_header(ex) or ex.warc_headers,
+            ip_address=ex.ip_address,
+            date=date,
+        )
+        return _Written(resp_loc, False, resp_loc.length + req_loc.length, date)
+
+    def _revisit(self, ex: _Exchange, archived: ArchivedPayload, digest: str) -> _Written:
+        date = self.writer.warc_date()
+        resp_loc, req_loc = self.writer.write_revisit(
+            ex.url,
+            method=ex.method,
+            request_headers=ex.request_headers,
+            request_body=ex.request_body,
+            status=ex.status,
+            response_headers=ex.response_headers,
+            refers_to_uri=archived.target_uri,
+            refers_to_date=archived.warc_date,
+            refers_to_id=archived.record_id,
+            digest=digest,
+            protocol=ex.protocol,
+            reason=ex.reason,
+            ip_address=ex.ip_address,
+            warc_headers=_requisite_header(ex),
+        )
+        return _Written(resp_loc, True, resp_loc.length + req_loc.length, date)
 
     def collected(
-        self, request: Request, response: Response, loc: RecordLocation, *, revisit: bool = False
+        self,
+        request: Request,
+        response: Response,
+        loc: RecordLocation,
+        *,
+        revisit: bool = False,
+        warc_date: str | None = None,
     ) -> None:
         """Back on the reactor: what the rest of the crawl reads about the records written."""
         content_type = response.headers.get(b"Content-Type")
@@ -204,7 +257,12 @@ class WarcCapture:
             content_type.decode("latin-1") if content_type else None,
         )
         ticket.replace(
-            record=loc, answer=answer, hops=hops, revisit=revisit, fetched_at=datetime.now(UTC)
+            record=loc,
+            answer=answer,
+            hops=hops,
+            revisit=revisit,
+            warc_date=warc_date,
+            fetched_at=datetime.now(UTC),
         ).stamp(request)
 
     @staticmethod
@@ -229,6 +287,12 @@ class WarcCapture:
         self._executor.shutdown(wait=True)
         self.writer.close()
         self.stats.set_value("warc/files_written", len(self.writer.files_written))
+
+
+def _requisite_header(ex: _Exchange) -> dict[str, str] | None:
+    """A requisite's record names the page it was fetched for: it is no page itself, and
+    resumption after a crash must not index it as one (``archive.integrity.unstored``)."""
+    return {REQUISITE_OF: ex.requisite_of} if ex.requisite_of else None
 
 
 def find_capture(crawler: Crawler) -> WarcCapture | None:
@@ -264,13 +328,11 @@ class AwaitCapture:
         return cls(capture, crawler.stats, crawler)
 
     async def process_response(self, request: Request, response: Response) -> Response:
-        pending: Future[tuple[RecordLocation, bool, int]] | None = request.meta.pop(
-            _META_PENDING, None
-        )
+        pending: Future[_Written] | None = request.meta.pop(_META_PENDING, None)
         if pending is None or self.capture is None:
             return response
         try:
-            loc, revisit, written = await asyncio.wrap_future(pending)
+            written = await asyncio.wrap_future(pending)
         except WarcWriteError as exc:
             # A full disk or a read-only file system: every page after this one would fail
             # too. Stop the crawl (the first such error is reported) and drop this page.
@@ -283,9 +345,15 @@ class AwaitCapture:
             logger.error("Could not archive %s: %s", response.url, exc)
             self.stats.inc_value("warc/write_errors")
             return response
-        if revisit:
+        if written.revisit:
             self.stats.inc_value("warc/revisits_written")
         self.stats.inc_value("warc/records_written", 2)
-        self.stats.inc_value("warc/bytes_written", written)
-        self.capture.collected(request, response, loc, revisit=revisit)
+        self.stats.inc_value("warc/bytes_written", written.size)
+        self.capture.collected(
+            request,
+            response,
+            written.response,
+            revisit=written.revisit,
+            warc_date=written.warc_date,
+        )
         return response

@@ -102,7 +102,12 @@ class ClassifyPipeline:
         order of their ``fetched_at``, so a page judged later sees every page fetched before it,
         however long their extraction took."""
         ticket = PageTicket.of(request)
-        if ticket.probe or ticket.source is not None or ticket.memento_of is not None:
+        if (
+            ticket.probe
+            or ticket.requisite_of is not None
+            or ticket.source is not None
+            or ticket.memento_of is not None
+        ):
             return  # not a page of the crawl: no capture of it is stored
         fetch = Fetch(
             url=ticket.url or request.url,

@@ -208,6 +208,7 @@ class StorePipeline:
 
     def _records(self, item: FetchedPage) -> list[CaptureRecord]:
         records = [self._record(item)]
+        records[0].requisites = list(item.requisites)
         if item.recovered is not None:
             records.append(self._record(item.recovered))
         return records
@@ -247,6 +248,7 @@ class StorePipeline:
             confidence=item.confidence,
             evidence=list(item.evidence),
             links=[(link.url, link.text) for link in item.links],
+            screenshot=item.screenshot,
         )
 
     def close_spider(self) -> None:

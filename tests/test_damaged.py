@@ -57,6 +57,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
             "archive",
             "--format",
             "json",
+            "--no-requisites",  # the corpus pages' images are on their publishers' hosts
             *FAST,
             *site.article_urls,
             timeout=600,  # the machine may be shared

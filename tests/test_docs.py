@@ -31,6 +31,8 @@ def test_custom_settings_are_prefixed() -> None:
         "MEMENTO_",
         "SOURCES_",
         "NETPOLICY_",
+        "REQUISITES_",
+        "BROWSER_",
     )
     from scrapy.settings import default_settings
 
@@ -57,6 +59,8 @@ def test_readme_names_every_page_state_the_cli_shows() -> None:
 def test_readme_says_what_a_capture_holds() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("### What a capture holds", 1)[1].split("\n#", 1)[0]
-    assert "no images, CSS, scripts" in section
+    # Requisites are archived by default for `archive`, not for a crawl, and how to turn off.
+    for said in ("requisites", "--no-requisites", "--requisites", "revisit"):
+        assert said in section, said
     for way in ("morgue show --html", "morgue export --wacz", "morgue index"):
         assert way in section

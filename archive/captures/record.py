@@ -9,7 +9,7 @@ from typing import Any
 from archive.extraction.article import Extraction
 from archive.warc.records import RecordLocation
 
-__all__ = ["CaptureRecord", "RedirectHop"]
+__all__ = ["CaptureRecord", "RedirectHop", "RequisiteRecord"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,27 @@ class RedirectHop:
             "warc_length": self.record.length if self.record else None,
             "warc_record_id": self.record.record_id if self.record else None,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class RequisiteRecord:
+    """One requisite fetched for a page (``archive.captures.requisite_urls``), as stored.
+
+    ``record`` is its response (or revisit) record; None when nothing came back (``error``).
+    """
+
+    url: str
+    kind: str
+    fetched_at: datetime
+    http_status: int | None = None
+    content_type: str | None = None
+    size: int | None = None
+    payload_digest: str | None = None
+    record: RecordLocation | None = None
+    warc_date: str | None = None
+    revisit: bool = False
+    reused: bool = False
+    error: str | None = None
 
 
 @dataclass(slots=True)
@@ -59,3 +80,5 @@ class CaptureRecord:
     confidence: float | None = None
     evidence: list[str] = field(default_factory=list)
     links: list[tuple[str, str | None]] = field(default_factory=list)  # (url, anchor text)
+    requisites: list[RequisiteRecord] = field(default_factory=list)
+    screenshot: RecordLocation | None = None  # a resource record, for a page a browser rendered

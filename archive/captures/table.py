@@ -1,4 +1,5 @@
-"""Writing and reading captures: the only module that adds rows to the ``captures`` table.
+"""Writing and reading captures: the only module that adds rows to the ``captures`` table (and
+to ``links`` and ``requisites``, with the capture they belong to).
 
 Other modules change columns of rows stored here, each saying so in its docstring:
 ``archive.captures.extraction_pass`` (the extraction, verdict, links and metadata-record pointer of
@@ -29,14 +30,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from archive.captures.record import CaptureRecord
+from archive.captures.record import CaptureRecord, RequisiteRecord
 from archive.db.claims import release_claims
 from archive.db.engine import Database
-from archive.db.models import RUN_STATUSES, Capture, Link, Page, Run
+from archive.db.models import RUN_STATUSES, Capture, Link, Page, Requisite, Run
 from archive.exceptions import DatabaseError, InvalidURL
 from archive.extraction.article import Extraction
 from archive.liveness.page_state import DEFAULT_RULE, Observation, StateRule, derive_state
 from archive.urls import normalise_url, url_host
+from archive.warc.records import RecordLocation
 
 __all__ = [
     "CAPTURE_FIELDS",
@@ -264,6 +266,37 @@ def _capture_row(rec: CaptureRecord, page_id: int) -> Capture:
         metadata_warc_offset=meta.offset if meta else None,
         metadata_warc_length=meta.length if meta else None,
         metadata_record_id=meta.record_id if meta else None,
+        **_screenshot_columns(rec.screenshot),
+    )
+
+
+def _screenshot_columns(shot: RecordLocation | None) -> dict[str, Any]:
+    return {
+        "screenshot_warc_file": shot.file if shot else None,
+        "screenshot_warc_offset": shot.offset if shot else None,
+        "screenshot_warc_length": shot.length if shot else None,
+        "screenshot_record_id": shot.record_id if shot else None,
+    }
+
+
+def _requisite_row(req: RequisiteRecord) -> Requisite:
+    loc = req.record
+    return Requisite(
+        url=_clean(req.url) or req.url,
+        kind=req.kind,
+        fetched_at=req.fetched_at,
+        http_status=req.http_status,
+        content_type=_clean(req.content_type),
+        size=req.size,
+        payload_digest=req.payload_digest,
+        revisit=req.revisit,
+        reused=req.reused,
+        error=_clean(req.error),
+        warc_file=loc.file if loc else None,
+        warc_offset=loc.offset if loc else None,
+        warc_length=loc.length if loc else None,
+        warc_record_id=loc.record_id if loc else None,
+        warc_date=req.warc_date,
     )
 
 
@@ -280,6 +313,7 @@ def _save_batch(session: Session, batch: list[CaptureRecord], rule: StateRule) -
             Link(position=i, url=_clean(url) or url, text=_clean(text))
             for i, (url, text) in enumerate(rec.links)
         ]
+        row.requisites = [_requisite_row(req) for req in rec.requisites]
         rows.append(row)
     session.add_all(rows)
     session.flush()  # one multi-row INSERT per table

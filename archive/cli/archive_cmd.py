@@ -107,6 +107,26 @@ def archive_command(
     ignore_robots: IgnoreRobotsOption = False,
     extract: ExtractOption = ExtractWhen.now,
     allow_private: AllowPrivateOption = False,
+    requisites: Annotated[
+        bool | None,
+        typer.Option(
+            "--requisites/--no-requisites",
+            help="Also fetch and archive what each page loads: images (srcset and <picture> "
+            "too), stylesheets and the url()s in them, fonts, scripts. On by default; a payload "
+            "already archived is stored once, then as revisit records.",
+            show_default=False,
+        ),
+    ] = None,
+    browser: Annotated[
+        bool,
+        typer.Option(
+            "--browser",
+            help="Also load each page in headless Chromium (from the system: apt-get install "
+            "chromium): what its scripts fetch is archived, the rendered page is extracted and "
+            "judged, a screenshot is stored. '--browser auto': only pages whose HTML has no "
+            "article text.",
+        ),
+    ] = False,
     setting: SettingOption = None,
     data_dir: DataDirOption = None,
     db: DbOption = None,
@@ -124,6 +144,12 @@ def archive_command(
 
       morgue archive https://example.org/news/story.html
 
+      morgue archive --no-requisites https://example.org/news/story.html
+
+      morgue archive --browser https://example.org/news/app-story
+
+      morgue archive --browser auto -i urls.txt
+
       morgue archive --format json -i urls.txt > results.jsonl
 
       morgue archive --extract later -i urls.txt && morgue extract
@@ -132,7 +158,8 @@ def archive_command(
 
       morgue --data-dir ./news archive -s DOWNLOAD_DELAY=2 https://example.org/a
     """
-    url_list, bad_lines = read_url_list(urls or [], input_file, strict=strict)
+    browser_mode, given = _browser_mode(browser, urls or [])
+    url_list, bad_lines = read_url_list(given, input_file, strict=strict)
     overrides = fetch_overrides(
         setting,
         timeout=timeout,
@@ -141,7 +168,12 @@ def archive_command(
         timegate=timegate,
         extract=extract,
         allow_private=allow_private,
+        requisites=requisites,
     )
+    # On for ``archive`` unless turned off here or with -s REQUISITES_ENABLED=...
+    overrides.setdefault("REQUISITES_ENABLED", True)
+    if browser_mode is not None:
+        overrides.update(_browser_settings(browser_mode))
     paths = resolve_paths(ctx, data_dir, db)
     show_progress = (
         output is OutputFormat.table and sys.stderr.isatty() and len(url_list) > PROGRESS_THRESHOLD
@@ -152,6 +184,9 @@ def archive_command(
         print_json_lines(rows)
     else:
         Console().print(captures_table(rows))
+    requisites_line = run.requisites_line()
+    if requisites_line and output is OutputFormat.table:
+        print(requisites_line, file=sys.stderr)
     # Failed Memento lookups and pages that may need a browser: on stderr, stdout is the rows.
     if run.notes:
         print("\n".join([*run.notes, f"log: {run.log_file}"]), file=sys.stderr)
@@ -168,6 +203,34 @@ def archive_command(
             file=sys.stderr,
         )
         raise typer.Exit(SOME_INPUT_SKIPPED)
+
+
+def _browser_mode(browser: bool, urls: list[str]) -> tuple[str | None, list[str]]:
+    """``--browser`` is a flag that ``auto`` may follow: Click reads that ``auto`` as one of the
+    URL arguments (it is none: not http(s)), so it is taken back from them here."""
+    if not browser:
+        return None, urls
+    if "auto" in urls:
+        return "auto", [url for url in urls if url != "auto"]
+    return "always", urls
+
+
+def _browser_settings(mode: str) -> dict[str, object]:
+    """Chromium for ``mode``; without one, ``always`` is bad usage and ``auto`` a warning."""
+    from archive.runs.chromium import browser_settings, find_chromium
+
+    executable = find_chromium()
+    if executable is None:
+        if mode == "always":
+            raise InvalidInput(
+                "--browser needs Chromium, and none is installed (Debian: apt-get install chromium)"
+            )
+        print(
+            "morgue: warning: --browser auto: no Chromium installed, archiving HTML alone",
+            file=sys.stderr,
+        )
+        return {}
+    return browser_settings(mode, executable)
 
 
 def register(app: typer.Typer) -> None:

@@ -164,6 +164,14 @@ def crawl_command(
     ignore_robots: IgnoreRobotsOption = False,
     extract: ExtractOption = ExtractWhen.now,
     allow_private: AllowPrivateOption = False,
+    requisites: Annotated[
+        bool,
+        typer.Option(
+            "--requisites",
+            help="Also fetch and archive what each page loads: images, stylesheets and the "
+            "url()s in them, fonts, scripts (deduplicated by payload across pages and runs).",
+        ),
+    ] = False,
     setting: SettingOption = None,
     data_dir: DataDirOption = None,
     db: DbOption = None,
@@ -188,6 +196,8 @@ def crawl_command(
       morgue crawl --site https://example.org/ --depth 2 --deny '/tag/'
 
       morgue crawl --feed https://example.org/rss.xml --format json
+
+      morgue crawl --feed https://example.org/rss.xml --requisites
     """
     spec, overrides = crawl_request(
         {
@@ -207,6 +217,7 @@ def crawl_command(
             "timegate": timegate,
             "extract": extract,
             "allow_private": allow_private,
+            "requisites": requisites,
         }
     )
     paths = resolve_paths(ctx, data_dir, db)

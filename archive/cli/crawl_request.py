@@ -39,6 +39,8 @@ def crawl_request(params: Mapping[str, Any]) -> tuple[CrawlSpec, dict[str, Any]]
         timegate=params.get("timegate"),
         extract=ExtractWhen(params.get("extract") or ExtractWhen.now),
         allow_private=bool(params.get("allow_private")),
+        # Off by default for crawls: only --requisites sets it (a -s setting stays as given).
+        requisites=True if params.get("requisites") else None,
     )
     return spec, overrides
 

@@ -109,8 +109,11 @@ def fetch_overrides(
     timegate: str | None = None,
     extract: ExtractWhen = ExtractWhen.now,
     allow_private: bool = False,
+    requisites: bool | None = None,
 ) -> dict[str, Any]:
-    """The Scrapy settings that the fetching options of ``archive`` and ``crawl`` stand for."""
+    """The Scrapy settings that the fetching options of ``archive`` and ``crawl`` stand for.
+
+    ``requisites`` None is the command's default, which a ``-s REQUISITES_ENABLED`` overrides."""
     from archive.liveness.memento import check_timegate
     from archive.runs.archiving import EXTRACT_LATER
 
@@ -127,6 +130,8 @@ def fetch_overrides(
         overrides.update(EXTRACT_LATER)
     if allow_private:
         overrides.update(ALLOW_PRIVATE)
+    if requisites is not None:
+        overrides["REQUISITES_ENABLED"] = requisites
     return overrides
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -40,6 +41,7 @@ def capture_details(capture: Capture) -> dict[str, Any]:
             "metadata_record_id": capture.metadata_record_id,
             "run_id": capture.run_id,
             "record_error": capture.record_error,
+            "screenshot_record_id": capture.screenshot_record_id,
         }
     )
     return details
@@ -58,6 +60,14 @@ def show_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the capture as one JSON object.")
     ] = False,
+    screenshot: Annotated[
+        bool,
+        typer.Option(
+            "--screenshot",
+            help="The screenshot of a page archived with --browser (PNG): to stdout when it is "
+            "redirected, else to morgue-screenshot-ID.png, whose name is printed.",
+        ),
+    ] = False,
     data_dir: DataDirOption = None,
     db: DbOption = None,
 ) -> None:
@@ -70,9 +80,11 @@ def show_command(
       morgue show --text https://example.org/news/story.html
 
       morgue show --html 42 > page.html
+
+      morgue show --screenshot 42 > page.png
     """
-    if sum((text, html, as_json)) > 1:
-        raise InvalidInput("choose one of --text, --html and --json")
+    if sum((text, html, as_json, screenshot)) > 1:
+        raise InvalidInput("choose one of --text, --html, --json and --screenshot")
     url = None if target.isdigit() else validate_url(target)
     paths = resolve_paths(ctx, data_dir, db)
     database = open_existing_database(paths.db_url)
@@ -92,12 +104,31 @@ def show_command(
         elif html:
             record = archived_record(database, paths.warc_dir, capture)
             sys.stdout.write(record.html())
+        elif screenshot:
+            _write_screenshot(capture, paths.warc_dir)
         else:
             _print_details(capture_details(capture))
             if NEEDS_BROWSER in (capture.evidence or []):
                 Console().print(f"no text found: the page may need a browser ({NEEDS_BROWSER})")
     finally:
         database.close()
+
+
+def _write_screenshot(capture: Capture, warc_dir: Path) -> None:
+    from archive.warc.records import read_record
+
+    if capture.screenshot_warc_file is None or capture.screenshot_warc_offset is None:
+        raise InvalidInput(
+            f"capture {capture.id} has no screenshot (morgue archive --browser takes one)"
+        )
+    png = read_record(warc_dir, (capture.screenshot_warc_file, capture.screenshot_warc_offset))
+    if sys.stdout.isatty():
+        dest = Path(f"morgue-screenshot-{capture.id}.png")
+        dest.write_bytes(png.payload)
+        print(dest)
+    else:
+        sys.stdout.buffer.write(png.payload)
+        sys.stdout.flush()
 
 
 _EXPLAINS = ["confidence", "evidence"]

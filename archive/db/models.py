@@ -41,6 +41,7 @@ __all__ = [
     "Link",
     "Page",
     "Probe",
+    "Requisite",
     "Run",
     "Schedule",
     "ScheduleRun",
@@ -224,6 +225,11 @@ class Capture(Base):
     metadata_warc_offset: Mapped[int | None] = mapped_column(BigInteger)
     metadata_warc_length: Mapped[int | None] = mapped_column(BigInteger)
     metadata_record_id: Mapped[str | None] = mapped_column(Text)
+    # The screenshot of a page rendered in a browser (--browser): a WARC resource record.
+    screenshot_warc_file: Mapped[str | None] = mapped_column(Text)
+    screenshot_warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    screenshot_warc_length: Mapped[int | None] = mapped_column(BigInteger)
+    screenshot_record_id: Mapped[str | None] = mapped_column(Text)
     # Why the response record cannot be read back (the file is gone, cut short or damaged),
     # set by `morgue verify --repair` and resumption; None while it reads back whole.
     record_error: Mapped[str | None] = mapped_column(Text)
@@ -231,6 +237,9 @@ class Capture(Base):
     page: Mapped[Page] = relationship(back_populates="captures")
     links: Mapped[list[Link]] = relationship(
         back_populates="capture", order_by="Link.position", cascade="all, delete-orphan"
+    )
+    requisites: Mapped[list[Requisite]] = relationship(
+        back_populates="capture", order_by="Requisite.id", cascade="all, delete-orphan"
     )
 
     def __repr__(self) -> str:
@@ -251,6 +260,49 @@ class Link(Base):
     text: Mapped[str | None] = mapped_column(Text)
 
     capture: Mapped[Capture] = relationship(back_populates="links")
+
+
+class Requisite(Base):
+    """An image, stylesheet, font or script a capture's page loads, fetched with it.
+
+    Not a page: no verdict, no extraction. ``revisit`` is set when its payload was already
+    archived (by this crawl or an earlier one) and a ``revisit`` record was written in its
+    place; ``reused`` when this crawl had already fetched the URL for another page, and the row
+    points at that fetch's record. ``error`` says why nothing was fetched (robots.txt, a
+    private address, too big, a failed download).
+    """
+
+    __tablename__ = "requisites"
+    __table_args__ = (
+        # Deduplication looks payloads up by digest, across runs.
+        Index("ix_requisites_payload_digest", "payload_digest"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    capture_id: Mapped[int] = mapped_column(
+        ForeignKey("captures.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))  # archive.captures.requisite_urls.KINDS
+    fetched_at: Mapped[datetime]
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(Text)
+    size: Mapped[int | None] = mapped_column(BigInteger)  # payload bytes as received
+    payload_digest: Mapped[str | None] = mapped_column(Text)
+    revisit: Mapped[bool] = mapped_column(Boolean, default=False)
+    reused: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str | None] = mapped_column(Text)
+    warc_file: Mapped[str | None] = mapped_column(Text)
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    warc_length: Mapped[int | None] = mapped_column(BigInteger)
+    warc_record_id: Mapped[str | None] = mapped_column(Text)
+    #: The WARC-Date of the record (what a revisit of this payload refers to).
+    warc_date: Mapped[str | None] = mapped_column(Text)
+
+    capture: Mapped[Capture] = relationship(back_populates="requisites")
+
+    def __repr__(self) -> str:
+        return f"Requisite(id={self.id!r}, url={self.url!r}, revisit={self.revisit!r})"
 
 
 class Probe(Base):

@@ -19,7 +19,8 @@ counts as archived, is not fetched again, and every record a revisit may refer t
 Which responses of a run that did not finish are pages: the final response of a redirect chain
 (retried attempts apart) whose first URL the run was asked for, a feed or sitemap listed (a
 ``discoveries`` row) or a site crawl started from; for ``morgue archive`` runs, which list no
-sources, every such response but robots.txt, probes and web-archive mementos. Feeds, sitemaps,
+sources, every such response but robots.txt, probes, web-archive mementos and page requisites
+(images, stylesheets: their records say ``WARC-Requisite-Of``). Feeds, sitemaps,
 robots.txt, probes and retried attempts stay records without rows, as in a run that finished.
 """
 
@@ -40,13 +41,13 @@ from sqlalchemy import select
 from archive.captures.record import CaptureRecord, RedirectHop
 from archive.captures.table import save_captures
 from archive.db.engine import Database
-from archive.db.models import Capture, Discovery, Probe, Run
+from archive.db.models import Capture, Discovery, Probe, Requisite, Run
 from archive.exceptions import ArchiveError, InvalidURL
 from archive.extraction.article import Extraction
 from archive.liveness.verdicts import verdict_for_status
 from archive.sources.sitemaps import parse_date
 from archive.urls import normalise_url
-from archive.warc.records import OPEN_SUFFIX, RecordLocation, read_record
+from archive.warc.records import OPEN_SUFFIX, REQUISITE_OF, RecordLocation, read_record
 from archive.warc.scan import ScannedRecord, scan
 
 __all__ = [
@@ -166,7 +167,8 @@ class UnstoredFinder:
             elif kind in ("response", "revisit") and item.record_id:
                 slim = _slim(item)
                 responses[item.record_id] = (name, slim)
-                ordered.append(slim)
+                if REQUISITE_OF.lower() not in item.headers:  # an image, a stylesheet: no page
+                    ordered.append(slim)
             elif kind == "metadata":
                 refers = item.headers.get("warc-refers-to") or item.headers.get(
                     "warc-concurrent-to"
@@ -194,7 +196,8 @@ class UnstoredFinder:
     # -- rules -------------------------------------------------------------------------------
 
     def _stored_ids(self, ids: list[str]) -> set[str]:
-        """Which of these record ids a capture, a redirect hop or a probe points at."""
+        """Which of these record ids a capture, a redirect hop, a probe or a requisite points
+        at."""
         found: set[str] = set()
         with self.db.session(readonly=True) as session:
             for start in range(0, len(ids), _BATCH):
@@ -207,6 +210,11 @@ class UnstoredFinder:
                 found.update(
                     session.scalars(
                         select(Probe.warc_record_id).where(Probe.warc_record_id.in_(chunk))
+                    )
+                )
+                found.update(
+                    session.scalars(
+                        select(Requisite.warc_record_id).where(Requisite.warc_record_id.in_(chunk))
                     )
                 )
         return {rid for rid in found if rid}

@@ -9,7 +9,8 @@ What is checked:
 - each capture row: its response record, its metadata record and its redirect hops are at the
   offsets it names, with the record ids it names, and read back whole; a revisit's original is
   a record some row points at; its JSON columns parse;
-- each probe row: its record likewise;
+- each probe row and each requisite row (an image, a stylesheet fetched with a page): its record
+  likewise;
 - records written but never stored (``archive.integrity.unstored``).
 
 ``--repair`` first does what resumption does (``archive.integrity.resume.recover_interrupted``:
@@ -40,7 +41,7 @@ from typing import Any
 from sqlalchemy import Text, select, type_coerce, update
 
 from archive.db.engine import Database
-from archive.db.models import Capture, Probe, Run
+from archive.db.models import Capture, Probe, Requisite, Run
 from archive.integrity.resume import (
     extract_indexed,
     finalise_warc,
@@ -117,7 +118,7 @@ class VerifyReport:
 class _Ref:
     """A row's pointer into a WARC file."""
 
-    kind: str  # "response", "metadata", "hop", "probe"
+    kind: str  # "response", "metadata", "hop", "probe", "requisite" (row: its capture)
     row: int
     record_id: str | None
     marked: str | None = None  # the capture's record_error
@@ -298,6 +299,12 @@ class _Checker:
                 .where(Probe.warc_file == name)
             ):  # fmt: skip
                 refs[int(offset or 0)].append(_Ref("probe", pid, rid))
+            # A requisite's finding names the capture of its page.
+            for cid, offset, rid in session.execute(
+                select(Requisite.capture_id, Requisite.warc_offset, Requisite.warc_record_id)
+                .where(Requisite.warc_file == name)
+            ):  # fmt: skip
+                refs[int(offset or 0)].append(_Ref("requisite", cid, rid))
         return refs
 
     def _row_finding(self, ref: _Ref, name: str, offset: int, problem: str, why: str) -> None:
@@ -413,6 +420,7 @@ class _Checker:
             wanted = set(session.scalars(select(Capture.warc_file).distinct()))
             wanted |= set(session.scalars(select(Capture.metadata_warc_file).distinct()))
             wanted |= set(session.scalars(select(Probe.warc_file).distinct()))
+            wanted |= set(session.scalars(select(Requisite.warc_file).distinct()))
         held = {p.name.removesuffix(OPEN_SUFFIX) for p in self.warc_dir.glob(f"*{OPEN_SUFFIX}")}
         for name in sorted({n for n in wanted | set(hops) if n} - names - held):
             refs = self._refs(name, hops.get(name, {}))
@@ -430,6 +438,11 @@ class _Checker:
                 chunk = ids[start : start + _BATCH]
                 for rid in session.scalars(
                     select(Capture.warc_record_id).where(Capture.warc_record_id.in_(chunk))
+                ):
+                    if rid:
+                        self.missing_originals.pop(rid, None)
+                for rid in session.scalars(
+                    select(Requisite.warc_record_id).where(Requisite.warc_record_id.in_(chunk))
                 ):
                     if rid:
                         self.missing_originals.pop(rid, None)

@@ -22,7 +22,7 @@ from archive.paths import DataPaths, data_paths
 from archive.policy.politeness import delay_overrides
 from archive.runs.crawl_process import CrawlProcess, CrawlResult, extraction_enabled, run_job
 from archive.runs.events import CrawlEvent, EventHandler, event_adapter
-from archive.runs.outcomes import run_notes
+from archive.runs.outcomes import requisite_counts, run_notes
 from archive.urls import validate_url
 from archive.warc.records import check_writable
 
@@ -53,6 +53,14 @@ class ArchiveRun:
         """Lines on what went wrong without stopping the run (Memento lookups, browser pages)."""
         return run_notes(self.stats)
 
+    def requisites_line(self) -> str | None:
+        """ "N pages, M requisites (K already archived)", or None when none were fetched."""
+        count, already = requisite_counts(self.stats)
+        if not count:
+            return None
+        pages = sum(1 for capture in self.captures if not capture.recovered_from)
+        return f"{pages} page{'s' * (pages != 1)}, {count} requisites ({already} already archived)"
+
     def rows(self) -> list[dict[str, Any]]:
         """The captures as the JSON objects of the CLI contract (``--format json``)."""
         return [capture_to_json(capture) for capture in self.captures]
@@ -65,11 +73,14 @@ def archive_urls(
     db_url: str | None = None,
     settings: Mapping[str, Any] | None = None,
     on_event: Callable[[CrawlEvent], None] | None = None,
+    requisites: bool = True,
 ) -> ArchiveRun:
     """Archive ``urls`` now, in a crawl process; one capture per URL, in the order given.
 
     ``settings`` are Scrapy settings for this run (e.g. ``{"DOWNLOAD_DELAY": 2}``, or
     ``EXTRACT_LATER``); ``on_event`` gets each progress event (a page stored, a source read).
+    ``requisites``: also archive each page's images, stylesheets, fonts and scripts
+    (``REQUISITES_ENABLED``; a setting given in ``settings`` wins).
     Raises ``InvalidInput`` for a URL that is not http(s), ``ArchiveError`` when a fault (a
     full disk, a database that cannot be written) stopped the run, after recording it failed.
     """
@@ -77,7 +88,7 @@ def archive_urls(
     return run_archive(
         data_paths(data_dir, db_url),
         checked,
-        dict(settings or {}),
+        {"REQUISITES_ENABLED": requisites, **(settings or {})},
         on_event=event_adapter(on_event),
     )
 

@@ -95,6 +95,7 @@ def run_job(
         "WARC_DIR": str(paths.warc_dir),
         "STORE_DB_URL": paths.db_url,
         "LIVENESS_DB_URL": paths.db_url,
+        "REQUISITES_DB_URL": paths.db_url,
         "STORE_RUN_ID": run_id,
         "WARC_IS_PART_OF": f"morgue-run-{run_id}",
         **overrides,

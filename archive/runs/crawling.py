@@ -33,7 +33,13 @@ from archive.paths import DataPaths, data_paths
 from archive.policy.frontier import compile_patterns
 from archive.runs.crawl_process import CrawlResult, run_crawl_process, run_job
 from archive.runs.events import CrawlEvent, EventHandler, event_adapter
-from archive.runs.outcomes import SourceOutcome, all_failed, memento_failures, run_notes
+from archive.runs.outcomes import (
+    SourceOutcome,
+    all_failed,
+    memento_failures,
+    requisite_counts,
+    run_notes,
+)
 from archive.runs.schedules import attach_run
 from archive.sources.registry import link_discoveries, reconcile_published, sources_of_pages
 from archive.urls import validate_url
@@ -142,14 +148,19 @@ class CrawlSummary:
             "all_sources_failed": self.all_sources_failed,
             "memento_failed": memento_failures(self.stats),
             "needs_browser": int(self.stats.get("liveness/needs_browser") or 0),
+            "requisites": requisite_counts(self.stats)[0],
+            "requisites_already_archived": requisite_counts(self.stats)[1],
             "log": self.log_file,
         }
 
     def line(self) -> str:
         verdicts = ", ".join(f"{v} {n}" for v, n in sorted(self.verdicts.items())) or "none"
         claimed = f"{self.skipped_claimed} left to another crawl, " if self.skipped_claimed else ""
+        count, already = requisite_counts(self.stats)
+        requisites = f"{count} requisites ({already} already archived), " if count else ""
         return (
-            f"crawl {self.status}: {self.pages} pages ({verdicts}), {self.revisits} unchanged, "
+            f"crawl {self.status}: {self.pages} pages ({verdicts}), {requisites}"
+            f"{self.revisits} unchanged, "
             f"{self.skipped_archived} already archived, {claimed}{self.recovered} recovered, "
             f"{self.errors} errors in {format_duration(self.duration_s)} (run {self.run_id})"
         )
@@ -188,8 +199,12 @@ def crawl(
     recrawl_after: str | None = None,
     settings: Mapping[str, Any] | None = None,
     on_event: Callable[[CrawlEvent], None] | None = None,
+    requisites: bool = False,
 ) -> CrawlSummary:
     """Crawl feeds, sitemaps and site start pages; archive every article they lead to.
+
+    ``requisites``: also archive each page's images, stylesheets, fonts and scripts
+    (``REQUISITES_ENABLED``; a setting given in ``settings`` wins).
 
     ``since`` is a date (``2024-05-01``, an ISO datetime or ``7d`` ago), ``recrawl_after`` a
     duration (``6h``); ``allow``/``deny`` are regular expressions for a site crawl's links;
@@ -209,7 +224,8 @@ def crawl(
         recrawl_after=recrawl_after,
     )
     paths = data_paths(data_dir, db_url)
-    summary, _ = run_crawl(paths, spec, dict(settings or {}), on_event=event_adapter(on_event))
+    overrides = {"REQUISITES_ENABLED": requisites, **(settings or {})}
+    summary, _ = run_crawl(paths, spec, overrides, on_event=event_adapter(on_event))
     return summary
 
 

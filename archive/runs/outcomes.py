@@ -23,6 +23,7 @@ __all__ = [
     "describe_reason",
     "failed_roots",
     "memento_failures",
+    "requisite_counts",
     "run_notes",
 ]
 
@@ -123,6 +124,15 @@ def memento_failures(stats: Mapping[str, Any]) -> dict[str, int]:
         for key, value in sorted(stats.items())
         if key.startswith(prefix) and isinstance(value, int | float) and value
     }
+
+
+def requisite_counts(stats: Mapping[str, Any]) -> tuple[int, int]:
+    """The requisites a run stored with its pages, and how many of them were already archived
+    (a revisit record, or a URL this run had fetched for another page), from its stats."""
+    return (
+        int(stats.get("requisites/count") or 0),
+        int(stats.get("requisites/already_archived") or 0),
+    )
 
 
 def run_notes(stats: Mapping[str, Any]) -> list[str]:

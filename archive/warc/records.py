@@ -48,6 +48,7 @@ __all__ = [
     "DEFAULT_MAX_SIZE",
     "METADATA_URI_PREFIX",
     "OPEN_SUFFIX",
+    "REQUISITE_OF",
     "REVISIT_PROFILE",
     "ReadRecord",
     "RecordLocation",
@@ -64,6 +65,9 @@ DEFAULT_GZIP_LEVEL = defaults.WARC_GZIP_LEVEL  # why 4: archive.defaults
 OPEN_SUFFIX = ".open"
 METADATA_URI_PREFIX = "metadata://morgue/"
 REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+#: A WARC extension field on the response (or revisit) record of a page requisite: the URL of
+#: the page it was fetched for (an image, a stylesheet: not a page of its own).
+REQUISITE_OF = "WARC-Requisite-Of"
 # The body we store is de-chunked by the HTTP client, so a Transfer-Encoding header kept under its
 # own name would make replay tools try to de-chunk it again.
 _RENAMED_HEADERS = {"transfer-encoding": "X-Crawler-Transfer-Encoding"}
@@ -429,14 +433,17 @@ class WarcWriter:
         reason: str | None = None,
         ip_address: str | None = None,
         warc_headers: Mapping[str, str] | None = None,
+        date: str | None = None,
     ) -> tuple[RecordLocation, RecordLocation]:
         """Write a response record and the request that produced it; return both locations.
 
         ``body`` is the payload exactly as received (still content-encoded). The request line
         carries the path and query string of ``url``. ``warc_headers`` are added to the response
         record (the provenance of a memento: ``WARC-Refers-To-Target-URI`` and ``-Date``).
+        ``date`` is the records' WARC-Date (now when not given), for a caller that keeps it: a
+        later revisit of the same payload refers to it.
         """
-        date = self.warc_date()
+        date = date or self.warc_date()
         response = self._response_record(
             url,
             status=status,
@@ -498,6 +505,7 @@ class WarcWriter:
         protocol: str = "HTTP/1.1",
         reason: str | None = None,
         ip_address: str | None = None,
+        warc_headers: Mapping[str, str] | None = None,
     ) -> tuple[RecordLocation, RecordLocation]:
         """Write a ``revisit`` record (profile identical-payload-digest) and its request.
 
@@ -510,6 +518,7 @@ class WarcWriter:
         extra = _exchange_headers(date, ip_address)
         if refers_to_id:
             extra["WARC-Refers-To"] = refers_to_id
+        extra.update(warc_headers or {})
         revisit = self._serializer.create_revisit_record(
             url,
             digest=digest,
@@ -524,6 +533,34 @@ class WarcWriter:
         )
         rev_loc, req_loc = self._write_group([revisit, request])
         return rev_loc, req_loc
+
+    def write_resource(
+        self,
+        url: str,
+        payload: bytes,
+        content_type: str,
+        *,
+        concurrent_to: str | None = None,
+        warc_headers: Mapping[str, str] | None = None,
+    ) -> RecordLocation:
+        """Write a ``resource`` record: bytes morgue made of a capture (a screenshot, a
+        rendered DOM), linked to its response record by ``WARC-Concurrent-To``.
+
+        ``url`` is the record's own URI (``urn:screenshot:`` and the page's URL, say), never the
+        page's: replay tools would serve it in place of the page.
+        """
+        headers = {"Content-Type": content_type, **(warc_headers or {})}
+        if concurrent_to:
+            headers["WARC-Concurrent-To"] = concurrent_to
+        record = self._serializer.create_warc_record(
+            url,
+            "resource",
+            payload=io.BytesIO(payload),
+            length=len(payload),
+            warc_content_type=content_type,
+            warc_headers_dict=headers,
+        )
+        return self._write_group([record])[0]
 
     def write_metadata(
         self, url: str, data: Mapping[str, Any], *, refers_to: str | None = None

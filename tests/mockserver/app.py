@@ -3,7 +3,9 @@
 Every route a crawler can meet on a bad day has a path here: redirects, error statuses, a request
 that never gets an answer, bodies too large or too compressed, wrong charsets, binary served as
 HTML, a live article followed by a "page not available" stub. ``GET /__requests`` returns what the
-server has received so far, so a test can check what the crawler sent. See ``ROUTES`` below.
+server has received so far, so a test can check what the crawler sent. See ``ROUTES`` below;
+the news section is in ``news.py``, the photo stories and their images, CSS and fonts in
+``assets.py``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import brotli
 
+from tests.mockserver.assets import ASSET_PREFIX_ROUTES, ASSET_ROUTES
 from tests.mockserver.news import NEWS_PREFIX_ROUTES, NEWS_ROUTES
 
 if sys.version_info >= (3, 14):
@@ -714,8 +717,10 @@ PREFIX_ROUTES: tuple[tuple[str, Callable[[MockHandler, str], None]], ...] = (
     ("/redirect/", MockHandler.redirect_route),
     ("/status/", MockHandler.status_route),
     *NEWS_PREFIX_ROUTES,
+    *ASSET_PREFIX_ROUTES,
 )
 ROUTES.update(NEWS_ROUTES)
+ROUTES.update(ASSET_ROUTES)
 
 
 def make_server(host: str = "127.0.0.1", port: int = 0) -> MockHTTPServer:
