@@ -24,6 +24,8 @@ from .options import (
     IgnoreRobotsOption,
     NoRecoverOption,
     OutputFormat,
+    RedisOption,
+    RedisPrefixOption,
     SettingOption,
     TimegateOption,
     TimeoutOption,
@@ -110,6 +112,8 @@ def archive_command(
     setting: SettingOption = None,
     data_dir: DataDirOption = None,
     db: DbOption = None,
+    redis: RedisOption = None,
+    redis_prefix: RedisPrefixOption = "morgue",
 ) -> None:
     """Archive URLs now: fetch, write WARC, extract the article, judge liveness, store.
 
@@ -131,8 +135,19 @@ def archive_command(
       morgue archive -i bookmarks.html --strict
 
       morgue --data-dir ./news archive -s DOWNLOAD_DELAY=2 https://example.org/a
+
+      morgue archive --redis redis://queue.example:6379/0 -i urls.txt
+
+    With --redis, the URLs are queued for `morgue worker`s and nothing is fetched here.
     """
     url_list, bad_lines = read_url_list(urls or [], input_file, strict=strict)
+    if redis:
+        from archive.distributed.enqueue import enqueue_urls
+
+        from .enqueued import print_enqueued
+
+        print_enqueued(enqueue_urls(redis, url_list, prefix=redis_prefix), output)
+        return
     overrides = fetch_overrides(
         setting,
         timeout=timeout,

@@ -33,6 +33,8 @@ from .options import (
     NoRecoverOption,
     OutputFormat,
     Paths,
+    RedisOption,
+    RedisPrefixOption,
     SettingOption,
     TimegateOption,
     TimeoutOption,
@@ -167,6 +169,8 @@ def crawl_command(
     setting: SettingOption = None,
     data_dir: DataDirOption = None,
     db: DbOption = None,
+    redis: RedisOption = None,
+    redis_prefix: RedisPrefixOption = "morgue",
 ) -> None:
     """Crawl feeds, sitemaps and sites; archive every article they lead to.
 
@@ -188,6 +192,11 @@ def crawl_command(
       morgue crawl --site https://example.org/ --depth 2 --deny '/tag/'
 
       morgue crawl --feed https://example.org/rss.xml --format json
+
+      morgue crawl --redis redis://queue.example:6379/0 --feed https://example.org/rss.xml
+
+    With --redis, the sources are queued for `morgue worker`s and nothing is fetched here
+    (the fetch options then are the workers' own).
     """
     spec, overrides = crawl_request(
         {
@@ -209,6 +218,13 @@ def crawl_command(
             "allow_private": allow_private,
         }
     )
+    if redis:
+        from archive.distributed.enqueue import enqueue_crawl
+
+        from .enqueued import print_enqueued
+
+        print_enqueued(enqueue_crawl(redis, spec, prefix=redis_prefix), output)
+        return
     paths = resolve_paths(ctx, data_dir, db)
     summary, result = crawl_with_progress(paths, spec, overrides, bar=sys.stderr.isatty())
     if output is OutputFormat.json:
