@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from typing import Annotated, Any
 
@@ -80,6 +81,9 @@ def worker_command(
         if event.get("event") == "recovery":
             print(event.get("line", ""), file=sys.stderr)
 
+    # SIGTERM (systemd's stop, sent to the whole unit) as Ctrl-C: the crawl process, which gets
+    # it too, finishes what is in flight; this process waits for it and reports.
+    signal.signal(signal.SIGTERM, _interrupt)
     summary = run_worker(
         paths, redis, worker=worker_id, prefix=redis_prefix, overrides=overrides, on_event=on_event
     )
@@ -94,6 +98,10 @@ def worker_command(
         raise typer.Exit(130)
     if summary.status == "failed":
         raise typer.Exit(1)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def workers_command(

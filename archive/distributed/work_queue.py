@@ -47,10 +47,13 @@ redis.call('LPUSH', KEYS[1], ARGV[2])
 return 1
 """
 
+# The worker is named in the workers hash too (if its heartbeat has not yet): the re-queue
+# finds lease sets through it.
 _POP = """
 local m = redis.call('RPOP', KEYS[1])
 if not m then return false end
 redis.call('ZADD', KEYS[2], ARGV[1], m)
+redis.call('HSETNX', KEYS[3], ARGV[2], '{}')
 return m
 """
 
@@ -146,7 +149,8 @@ class WorkQueue:
 
     def pop(self, worker: str, now: float | None = None) -> str | None:
         deadline = deadline_ms(time.time() if now is None else now, self.lease_s)
-        member = self._call(self._pop, [self.keys.queue, self.keys.leases(worker)], [deadline])
+        keys = [self.keys.queue, self.keys.leases(worker), self.keys.workers]
+        member = self._call(self._pop, keys, [deadline, worker])
         return str(member) if member else None
 
     def ack(self, worker: str, member: str) -> bool:
