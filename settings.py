@@ -97,7 +97,7 @@ WARC_HOSTNAME = None  # the host part of WARC file names; None: this machine's n
 # Set by `morgue worker --redis URL`, with SCHEDULER and DUPEFILTER_CLASS (archive.distributed).
 MORGUE_REDIS_URL = None
 MORGUE_REDIS_PREFIX = "morgue"  # every key of the frontier starts with it
-MORGUE_WORKER_ID = None  # default: HOST.PID
+MORGUE_REDIS_WORKER_ID = None  # default: HOST.PID
 MORGUE_REDIS_LEASE = 60.0  # seconds a popped request is held before any worker re-queues it
 MORGUE_REDIS_HEARTBEAT = 10.0  # seconds between lease renewals (and re-queues of expired ones)
 MORGUE_REDIS_MAX_TRIES = 3  # re-queues after lost leases before an entry goes to the dead list

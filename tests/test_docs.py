@@ -31,6 +31,7 @@ def test_custom_settings_are_prefixed() -> None:
         "MEMENTO_",
         "SOURCES_",
         "NETPOLICY_",
+        "MORGUE_REDIS_",
     )
     from scrapy.settings import default_settings
 

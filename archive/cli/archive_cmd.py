@@ -122,7 +122,8 @@ def archive_command(
     bad lines of an -i list were skipped and the other URLs archived (each bad line is
     reported as FILE:LINE: reason; --strict refuses the whole list instead), 1 when a fault
     stopped the run (a full disk, a database that cannot be written): one line on stderr names
-    it. -i also reads a browser's bookmarks export.
+    it. -i also reads a browser's bookmarks export. With --redis, the URLs are queued for
+    `morgue worker`s and nothing is fetched here.
 
     Examples:
 
@@ -136,9 +137,7 @@ def archive_command(
 
       morgue --data-dir ./news archive -s DOWNLOAD_DELAY=2 https://example.org/a
 
-      morgue archive --redis redis://queue.example:6379/0 -i urls.txt
-
-    With --redis, the URLs are queued for `morgue worker`s and nothing is fetched here.
+      morgue archive --redis redis://q:6379/0 -i urls.txt
     """
     url_list, bad_lines = read_url_list(urls or [], input_file, strict=strict)
     if redis:

@@ -181,7 +181,8 @@ def crawl_command(
     With --format json, each capture also lists the "sources" that named its page. A page
     another crawl running at the same time has claimed is left to it. Exit status 1 when a
     fault stopped the crawl (a full disk, a database that cannot be written): one line on
-    stderr names it.
+    stderr names it. With --redis, the sources are queued for `morgue worker`s and nothing
+    is fetched here (the fetch options then are the workers' own).
 
     Examples:
 
@@ -193,10 +194,7 @@ def crawl_command(
 
       morgue crawl --feed https://example.org/rss.xml --format json
 
-      morgue crawl --redis redis://queue.example:6379/0 --feed https://example.org/rss.xml
-
-    With --redis, the sources are queued for `morgue worker`s and nothing is fetched here
-    (the fetch options then are the workers' own).
+      morgue crawl --redis redis://q:6379/0 --feed https://example.org/rss.xml
     """
     spec, overrides = crawl_request(
         {

@@ -66,7 +66,7 @@ def worker_command(
 
     Examples:
 
-      morgue worker --redis redis://queue.example:6379/0 --db postgresql+psycopg://u@db/morgue
+      morgue worker --redis redis://q:6379/0 --db postgresql+psycopg://u@db/m
 
       morgue --data-dir /srv/morgue worker --redis redis://127.0.0.1:6379/0 --worker-id a1
     """
@@ -114,7 +114,7 @@ def workers_command(
 
     Examples:
 
-      morgue workers --redis redis://queue.example:6379/0
+      morgue workers --redis redis://q:6379/0
 
       morgue workers --redis redis://127.0.0.1:6379/0 --format json
     """

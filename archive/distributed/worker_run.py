@@ -62,7 +62,7 @@ def worker_settings(redis_url: str, worker: str, prefix: str) -> dict[str, Any]:
     return {
         "MORGUE_REDIS_URL": redis_url,
         "MORGUE_REDIS_PREFIX": prefix,
-        "MORGUE_WORKER_ID": worker,
+        "MORGUE_REDIS_WORKER_ID": worker,
         "SCHEDULER": "crawler.redis_frontier.lease_scheduler.LeaseScheduler",
         "SCHEDULER_QUEUE_CLASS": "crawler.redis_frontier.lease_queue.LeaseQueue",
         "SCHEDULER_SERIALIZER": "crawler.redis_frontier.json_codec",

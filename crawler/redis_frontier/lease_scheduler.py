@@ -84,7 +84,7 @@ class LeaseScheduler(Scheduler):  # type: ignore[misc]
         url = settings.get("MORGUE_REDIS_URL")
         if not url:
             raise ValueError("LeaseScheduler needs MORGUE_REDIS_URL")
-        worker = settings.get("MORGUE_WORKER_ID") or f"{socket.gethostname()}.{os.getpid()}"
+        worker = settings.get("MORGUE_REDIS_WORKER_ID") or f"{socket.gethostname()}.{os.getpid()}"
         heartbeat_s = settings.getfloat("MORGUE_REDIS_HEARTBEAT")
         # Calls run on the reactor thread: a short timeout, so an outage stalls it briefly.
         queue = WorkQueue(
