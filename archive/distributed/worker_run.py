@@ -71,6 +71,8 @@ def worker_settings(redis_url: str, worker: str, prefix: str) -> dict[str, Any]:
         # The worker id in the IIPC file name of each WARC file this worker writes.
         "WARC_HOSTNAME": worker,
         "WARC_IS_PART_OF": f"morgue-worker-{worker}",
+        # Its final stats reach the run row through the closing event.
+        "PROGRESS_EVENTS_ENABLED": True,
     }
 
 
