@@ -57,8 +57,6 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.warc_capture.AwaitCapture": 950,
     # First to see each download error: a refused address is not retried (crawler/netpolicy.py).
     "crawler.netpolicy.NetPolicyMiddleware": 960,
-    # A distributed worker's shared per-domain delay (off without MORGUE_REDIS_URL).
-    "crawler.redis_frontier.domain_gate.DomainGate": 50,
 }
 # A distributed worker's requests carry their crawl to the requests they lead to.
 SPIDER_MIDDLEWARES = {"crawler.redis_frontier.crawl_tag.CrawlTag": 10}

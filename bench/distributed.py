@@ -225,10 +225,7 @@ def run(workers: int, bases: list[str], pg_base: str, args: argparse.Namespace) 
                 for row in conn.execute(text("SELECT stats FROM runs WHERE kind = 'worker'"))
             ]
         engine.dispose()
-        trips = sum(
-            int(s.get("redis/round_trips", 0)) + int(s.get("redis/gate_round_trips", 0))
-            for s in runs
-        )
+        trips = sum(int(s.get("redis/round_trips", 0)) for s in runs)
         span = (_aware(last) - _aware(first)).total_seconds() if first and last else 0.0
         return {
             "workers": workers,

@@ -63,46 +63,68 @@ def test_request_bytes_survive_json() -> None:
     assert (again.body, again.meta, again.url) == (b"\xff\x00", {"k": 1}, request.url)
 
 
+def _pop(queue: WorkQueue, worker: str, now: float | None = None) -> str | None:
+    member, _ = queue.pop(worker, now=now)
+    return member
+
+
 def test_pop_leases_and_ack_releases(queue: WorkQueue) -> None:
     entry = encode_entry("c1", seed={"kind": "url", "url": "http://news.example/a"})
-    assert queue.push_new(entry, "c1", "fp-a") == 1
+    assert queue.push_new(entry, "c1", "fp-a", now=1000.0) == 1
     assert queue.push_new(encode_entry("c1", seed={"kind": "url", "url": "x"}), "c1", "fp-a") == 0
-    member = queue.pop("w1", now=1000.0)
+    assert queue.queued() == 1
+    member = _pop(queue, "w1", now=1000.0)
     assert member == entry
-    assert queue.pop("w1", now=1000.0) is None  # one entry, leased: not given twice
+    assert queue.pop("w1", now=1000.0) == (None, -1.0)  # one entry, leased: not given twice
     assert queue.client.zscore(queue.keys.leases("w1"), member) == 1010_000
     assert queue.ack("w1", member)
     assert queue.client.zcard(queue.keys.leases("w1")) == 0
+    assert queue.queued() == 0
+
+
+def test_one_host_waits_its_turn_while_others_are_served(queue: WorkQueue) -> None:
+    queue.delay_ms = 2000
+    for url in ["http://a.example/1", "http://a.example/2", "http://b.example:8080/1"]:
+        queue.push_new(encode_entry("c1", request={"url": url}), "c1", url, now=1000.0)
+    first = decode_entry(_pop(queue, "w1", now=1000.0) or "")
+    second = decode_entry(_pop(queue, "w2", now=1000.5) or "")
+    assert (first.host, second.host) == ("a.example", "b.example:8080")
+    # a.example's second page: not before two seconds after its first, whichever worker asks.
+    assert queue.pop("w2", now=1001.0) == (None, 1.0)
+    third = _pop(queue, "w1", now=1002.6)
+    assert third is not None and decode_entry(third).host == "a.example"
 
 
 def test_expired_lease_comes_back_with_a_try_then_goes_dead(queue: WorkQueue) -> None:
     entry = encode_entry("c1", seed={"kind": "url", "url": "http://news.example/a"})
-    queue.push_new(entry, "c1", "")
+    queue.push_new(entry, "c1", "", now=1000.0)
     queue.renew("w1", {"beat": 0})
-    member = queue.pop("w1", now=1000.0)
+    member = _pop(queue, "w1", now=1000.0)
     assert member is not None
     assert queue.requeue_expired(now=1005.0) == (0, 0)  # within its lease
     queue.renew("w1", {"beat": 1}, now=1008.0)  # the heartbeat pushes the deadline on
     assert queue.requeue_expired(now=1015.0) == (0, 0)
     assert queue.requeue_expired(now=1019.0) == (1, 0)  # its worker died
-    again = queue.pop("w2", now=1020.0)
+    again = _pop(queue, "w2", now=1020.0)
     assert again is not None and decode_entry(again).tries == 1
     assert decode_entry(again).job == decode_entry(entry).job
     assert queue.requeue_expired(now=1031.0) == (1, 0)
-    queue.pop("w2", now=1040.0)
+    _pop(queue, "w2", now=1040.0)
     assert queue.requeue_expired(now=1051.0) == (0, 1)  # max_tries=2: out of tries
     assert queue.client.llen(queue.keys.dead) == 1
-    assert queue.client.llen(queue.keys.queue) == 0
+    assert queue.queued() == 0
 
 
 def test_follow_up_replaces_its_lease_and_skips_the_seen_set(queue: WorkQueue) -> None:
-    queue.push_new(encode_entry("c1", seed={"kind": "url", "url": "a"}), "c1", "fp-a")
-    member = queue.pop("w1")
+    queue.push_new(encode_entry("c1", seed={"kind": "url", "url": "http://a.example/"}), "c1", "a")
+    member = _pop(queue, "w1")
     assert member is not None
-    retry = encode_entry("c1", request={"url": "a"}, tries=decode_entry(member).tries)
+    retry = encode_entry(
+        "c1", request={"url": "http://a.example/"}, tries=decode_entry(member).tries
+    )
     queue.push_follow_up("w1", member, retry)
     assert queue.client.zcard(queue.keys.leases("w1")) == 0
-    assert queue.pop("w1") == retry
+    assert _pop(queue, "w1") == retry
 
 
 def test_seen_set_is_capped_and_expires(queue: WorkQueue) -> None:
@@ -113,10 +135,10 @@ def test_seen_set_is_capped_and_expires(queue: WorkQueue) -> None:
 
 
 def test_release_hands_back_without_a_try(queue: WorkQueue) -> None:
-    queue.push_new(encode_entry("c1", seed={"kind": "url", "url": "a"}), "c1", "")
-    queue.pop("w1")
+    queue.push_new(encode_entry("c1", seed={"kind": "url", "url": "http://a.example/"}), "c1", "")
+    _pop(queue, "w1")
     assert queue.release("w1", count_try=False) == (1, 0)
-    member = queue.pop("w2")
+    member = _pop(queue, "w2")
     assert member is not None and decode_entry(member).tries == 0
 
 

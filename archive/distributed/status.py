@@ -91,7 +91,7 @@ def frontier_status(redis_url: str, *, prefix: str = "morgue") -> FrontierStatus
         workers = {str(k): str(v) for k, v in client.hgetall(keys.workers).items()}
         crawls = [str(c) for c in client.hkeys(keys.crawls)]
         pipe = client.pipeline(transaction=False)
-        pipe.llen(keys.queue)
+        pipe.get(keys.queued)
         pipe.llen(keys.dead)
         for name in workers:
             pipe.zcard(keys.leases(name))
@@ -102,7 +102,7 @@ def frontier_status(redis_url: str, *, prefix: str = "morgue") -> FrontierStatus
         raise redis_unreachable(redis_url, exc) from exc
     finally:
         client.close()
-    queued, dead = int(answers[0]), int(answers[1])
+    queued, dead = int(answers[0] or 0), int(answers[1])
     leases = [int(n) for n in answers[2 : 2 + len(workers)]]
     seen = sum(int(n) for n in answers[2 + len(workers) :])
     now = time.time()

@@ -64,6 +64,7 @@ class LeaseQueue(Base):  # type: ignore[misc]
         self.link: FrontierLink | None = None
         self.worker = ""
         self.stats: StatsCollector | None = None
+        self.wait_s = -1.0  # after an empty pop: seconds until a host's turn (-1: none queued)
 
     def _inc(self, key: str, count: int = 1) -> None:
         if self.stats is not None:
@@ -71,7 +72,7 @@ class LeaseQueue(Base):  # type: ignore[misc]
 
     def __len__(self) -> int:
         assert self.link is not None
-        return int(self.link.call(lambda: self.server.llen(self.key)) or 0)
+        return int(self.link.call(self.link.queue.queued) or 0)
 
     def encode(self, request: Request, crawl: str, tries: int = 0) -> str:
         data = plain(request.to_dict(spider=self.spider))
@@ -87,8 +88,12 @@ class LeaseQueue(Base):  # type: ignore[misc]
     def pop(self, timeout: int = 0) -> Request | None:
         assert self.link is not None
         queue = self.link.queue
+        self.wait_s = -1.0
         for _ in range(_SKIPS_PER_POP):
-            member = self.link.call(lambda: queue.pop(self.worker))
+            popped = self.link.call(lambda: queue.pop(self.worker))
+            if popped is None:
+                return None  # Redis is down
+            member, self.wait_s = popped
             if member is None:
                 return None
             request = self._request(member)

@@ -5,7 +5,10 @@
   ``dont_filter``: our spiders set it against their own in-memory filters, and across workers
   the seen set is the filter). A follow-up of a leased request (a redirect, Scrapy's retry of a
   failed fetch, bounded by ``RETRY_TIMES``) replaces the lease it came from in one script.
-- ``next_request``: the next entry, leased to this worker for ``MORGUE_REDIS_LEASE`` seconds.
+- ``next_request``: the next entry, leased to this worker for ``MORGUE_REDIS_LEASE`` seconds,
+  from a host whose turn has come: ``MORGUE_REDIS_DOMAIN_DELAY`` (default ``DOWNLOAD_DELAY``)
+  between two pops of a host by all workers, the politeness that holds across them (each
+  worker keeps Scrapy's own per-domain concurrency and delay, and robots.txt middleware).
 - acknowledgement: when the scraper is done with a request's response or failure, that is
   when the spider's callback has run and every item it gave has been through the pipelines
   (the store pipeline returns once its row is committed). Scrapy has no signal for that
@@ -24,12 +27,13 @@ import logging
 import os
 import socket
 import time
-from typing import Any, Self
+from typing import Any, Self, cast
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
+from scrapy.settings import Settings
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
@@ -42,9 +46,17 @@ from crawler.redis_frontier.lease_queue import LeaseQueue
 from crawler.redis_frontier.redis_link import FrontierLink
 from crawler.redis_frontier.seen_filter import CrawlSeenFilter
 
-__all__ = ["LeaseScheduler"]
+__all__ = ["LeaseScheduler", "domain_delay"]
 
 logger = logging.getLogger(__name__)
+
+
+def domain_delay(settings: Settings) -> float:
+    """Seconds between two fetches of a host by all workers together."""
+    delay = settings.get("MORGUE_REDIS_DOMAIN_DELAY")
+    if delay in (None, ""):
+        return settings.getfloat("DOWNLOAD_DELAY")
+    return float(delay)
 
 
 class LeaseScheduler(Scheduler):  # type: ignore[misc]
@@ -59,7 +71,7 @@ class LeaseScheduler(Scheduler):  # type: ignore[misc]
         super().__init__(
             server=link.queue.client,
             persist=True,
-            queue_key=link.queue.keys.queue,
+            queue_key=link.queue.keys.queued,
             queue_cls="crawler.redis_frontier.lease_queue.LeaseQueue",
             dupefilter=seen,
             serializer=json_codec,
@@ -76,6 +88,7 @@ class LeaseScheduler(Scheduler):  # type: ignore[misc]
         self.pages_per_s = 0.0
         self.stopping = False
         self._beats: LoopingCall | None = None
+        self._wake: Any = None  # a pending reactor.callLater that wakes the engine
         self._specs: dict[str, dict[str, Any]] = {}
 
     @classmethod
@@ -94,6 +107,7 @@ class LeaseScheduler(Scheduler):  # type: ignore[misc]
             max_tries=settings.getint("MORGUE_REDIS_MAX_TRIES"),
             seen_ttl_s=settings.getint("MORGUE_REDIS_SEEN_TTL"),
             seen_cap=settings.getint("MORGUE_REDIS_SEEN_CAP"),
+            delay_s=domain_delay(settings),
         )
         scheduler = cls(
             crawler,
@@ -177,10 +191,28 @@ class LeaseScheduler(Scheduler):  # type: ignore[misc]
     def next_request(self) -> Request | None:
         if self.stopping:
             return None
-        request: Request | None = self.queue.pop()
+        queue: LeaseQueue = self.queue
+        request: Request | None = queue.pop()
         if request is not None:
             self._inc("dequeued")
+        elif queue.wait_s > 0:
+            # Work is queued, but no host's turn has come: ask again when the first one's does,
+            # rather than at the engine's next heartbeat (5 s).
+            self._wake_in(queue.wait_s)
         return request
+
+    def _wake_in(self, seconds: float) -> None:
+        from twisted.internet import reactor
+
+        if self._wake is not None and self._wake.active():
+            return
+        self._wake = cast(Any, reactor).callLater(seconds, self._wake_engine)
+
+    def _wake_engine(self) -> None:
+        engine = self.crawler.engine
+        slot = getattr(engine, "_slot", None) if engine is not None else None
+        if slot is not None and not self.stopping:
+            slot.nextcall.schedule()
 
     # -- acknowledgements --------------------------------------------------------------------
 
@@ -241,13 +273,10 @@ class LeaseScheduler(Scheduler):  # type: ignore[misc]
                 )
             self._inc("requeued_expired", requeued)
             self._inc("dead", dead)
-        engine = self.crawler.engine
-        if engine is not None and self.link.up:
+        if self.link.up:
             # Wake the engine now rather than at its own next heartbeat (5 s): another worker
             # may have queued work since it last found the queue empty.
-            slot = getattr(engine, "_slot", None)
-            if slot is not None:
-                slot.nextcall.schedule()
+            self._wake_engine()
 
     def spider_idle(self, spider: Spider) -> None:
         if not self.stopping:
