@@ -199,7 +199,12 @@ def test_three_workers_one_killed_one_late(tmp_path: Path, prefix: str, postgres
             "--feed", site.url(f"/news/many.xml?n={WIRE_PAGES}"),
             "--sitemap", site.url("/sitemap_index.xml"),
         )  # fmt: skip
-        wait_for(lambda: count_captures(postgres_url) >= 60, 180, "60 pages stored")
+
+        def w1_working() -> bool:
+            open_file = list(data_dir.glob("warcs/*~w1.warc.gz.open"))
+            return bool(open_file) and count_captures(postgres_url) >= 60
+
+        wait_for(w1_working, 180, "60 pages stored, w1 among the writers")
         doomed = first[0]
         doomed.kill()  # mid-crawl: leases held, a WARC file left .open
         left_open = list(data_dir.glob("warcs/*~w1.warc.gz.open"))

@@ -63,11 +63,9 @@ def worker_settings(redis_url: str, worker: str, prefix: str) -> dict[str, Any]:
         "MORGUE_REDIS_URL": redis_url,
         "MORGUE_REDIS_PREFIX": prefix,
         "MORGUE_REDIS_WORKER_ID": worker,
+        # scrapy-redis's scheduler, given its queue class, serializer and dupefilter by
+        # LeaseScheduler itself (they only work together).
         "SCHEDULER": "crawler.redis_frontier.lease_scheduler.LeaseScheduler",
-        "SCHEDULER_QUEUE_CLASS": "crawler.redis_frontier.lease_queue.LeaseQueue",
-        "SCHEDULER_SERIALIZER": "crawler.redis_frontier.json_codec",
-        "SCHEDULER_PERSIST": True,
-        "DUPEFILTER_CLASS": "crawler.redis_frontier.seen_filter.CrawlSeenFilter",
         # The worker id in the IIPC file name of each WARC file this worker writes.
         "WARC_HOSTNAME": worker,
         "WARC_IS_PART_OF": f"morgue-worker-{worker}",
