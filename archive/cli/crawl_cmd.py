@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from archive.exceptions import InvalidInput
 from archive.runs.crawl_process import CrawlResult
 from archive.runs.crawling import (
     EXIT_NO_SOURCE,
@@ -218,6 +219,19 @@ def crawl_command(
     )
     if redis:
         from archive.distributed.enqueue import enqueue_crawl
+
+        unapplied = [
+            name
+            for name, value in (
+                ("--since", since),
+                ("--recrawl-after", recrawl_after),
+                ("--max-pages", max_pages),
+            )
+            if value is not None
+        ]
+        if unapplied:
+            # Better refused than queued and silently ignored by the workers.
+            raise InvalidInput(f"workers do not apply {', '.join(unapplied)} yet: leave it out")
 
         from .enqueued import print_enqueued
 
