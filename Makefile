@@ -3,24 +3,32 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pywb (a test dependency: the tests replay WARCs and recover pages from it) pins redis==2.10.6,
+# which the distributed crawl's scrapy-redis cannot run on: pywb gets a venv of its own.
+PYWB_VENV := .venv-pywb
+PYWB_STAMP := $(PYWB_VENV)/.installed
 
 .PHONY: install demo test lint typecheck pytest bench clean
 
-install: $(STAMP)
+install: $(STAMP) $(PYWB_STAMP)
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	# pywb (a test dependency) pulls in brotlipy, whose `brotli` package shadows the brotli
-	# module Scrapy decodes br responses with: remove it, as a user's install never has it.
-	$(BIN)/python -m pip uninstall --quiet --yes brotlipy
-	$(BIN)/python -m pip install --quiet --force-reinstall --no-deps 'brotli>=1.1'
-	# The readers (warcio, pywb, py-wacz) decode br with brotlipy: give it a directory of its
-	# own, which tests/readers.py puts first on their path.
+	# The readers (warcio, py-wacz) decode br with brotlipy, whose `brotli` package would
+	# shadow the module Scrapy decodes br responses with: give it a directory of its own,
+	# which tests/readers.py puts first on their path.
 	rm -rf $(VENV)/readers
 	$(BIN)/python -m pip install --quiet --no-deps --target $(VENV)/readers 'brotlipy>=0.7'
 	touch $(STAMP)
+
+# pywb and what it needs only (its brotlipy included: nothing of Scrapy's lives here).
+$(PYWB_STAMP): Makefile
+	test -x $(PYWB_VENV)/bin/python || $(PYTHON) -m venv $(PYWB_VENV)
+	$(PYWB_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PYWB_VENV)/bin/python -m pip install --quiet 'pywb>=2.8'
+	touch $(PYWB_STAMP)
 
 demo: install
 	$(BIN)/morgue demo
@@ -39,4 +47,4 @@ pytest: install
 test: lint typecheck pytest
 
 clean:
-	rm -rf $(VENV) morgue-data .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(PYWB_VENV) morgue-data .mypy_cache .pytest_cache .ruff_cache

@@ -59,6 +59,8 @@ DOWNLOADER_MIDDLEWARES = {
     # First to see each download error: a refused address is not retried (crawler/netpolicy.py).
     "crawler.netpolicy.NetPolicyMiddleware": 960,
 }
+# A distributed worker's requests carry their crawl to the requests they lead to.
+SPIDER_MIDDLEWARES = {"crawler.redis_frontier.crawl_tag.CrawlTag": 10}
 # Scrapy's caching resolver, refusing addresses the crawl may not reach (crawler/netpolicy.py).
 TWISTED_DNS_RESOLVER = "crawler.netpolicy.GuardedResolver"
 EXTENSIONS = {
@@ -93,6 +95,21 @@ WARC_MAX_SIZE = _defaults.WARC_MAX_SIZE
 WARC_GZIP_LEVEL = _defaults.WARC_GZIP_LEVEL
 WARC_WRITE_THREADS = 2  # threads compressing and writing records
 WARC_IS_PART_OF = ""
+WARC_HOSTNAME = None  # the host part of WARC file names; None: this machine's name
+
+# -- Distributed crawl (morgue worker: crawler.redis_frontier) -------------------------------
+# Set by `morgue worker --redis URL`, with SCHEDULER and DUPEFILTER_CLASS (archive.distributed).
+MORGUE_REDIS_URL = None
+MORGUE_REDIS_PREFIX = "morgue"  # every key of the frontier starts with it
+MORGUE_REDIS_WORKER_ID = None  # default: HOST.PID
+MORGUE_REDIS_LEASE = 60.0  # seconds a popped request is held before any worker re-queues it
+MORGUE_REDIS_HEARTBEAT = 10.0  # seconds between lease renewals (and re-queues of expired ones)
+MORGUE_REDIS_MAX_TRIES = 3  # re-queues after lost leases before an entry goes to the dead list
+MORGUE_REDIS_SEEN_TTL = 7 * 86400  # seconds a crawl's seen set is kept after its last addition
+MORGUE_REDIS_SEEN_CAP = 10_000_000  # fingerprints one crawl's seen set holds at most
+MORGUE_REDIS_DOMAIN_DELAY = (
+    None  # seconds between two fetches of a host by all workers; None: DOWNLOAD_DELAY
+)
 
 # -- Extraction (pipelines.extract.ExtractPipeline) ------------------------------------------
 EXTRACT_ENABLED = True

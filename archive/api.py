@@ -16,6 +16,9 @@ See docs/api.md for each function, its results and its errors.
 from __future__ import annotations
 
 from archive.db.models import Capture
+from archive.distributed.enqueue import Enqueued, enqueue_crawl, enqueue_urls
+from archive.distributed.status import FrontierStatus, frontier_status
+from archive.distributed.worker_run import WorkerSummary, run_worker
 from archive.exceptions import ArchiveError, DatabaseError, InvalidInput, WarcError
 from archive.paths import DataPaths, data_paths
 from archive.query.capture_query import PageHistory, QueryRow
@@ -36,12 +39,19 @@ __all__ = [
     "CrawlSummary",
     "DataPaths",
     "DatabaseError",
+    "Enqueued",
+    "FrontierStatus",
     "InvalidInput",
     "PageHistory",
     "QueryRow",
     "WarcError",
+    "WorkerSummary",
     "archive_urls",
     "crawl",
     "data_paths",
+    "enqueue_crawl",
+    "enqueue_urls",
+    "frontier_status",
     "open_archive",
+    "run_worker",
 ]

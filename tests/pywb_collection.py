@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from archive.warc.records import WarcWriter
-from tests.readers import reader, reader_env
+from tests.readers import pywb
 
 __all__ = ["Capture", "ClockedWriter", "PywbCollection"]
 
@@ -92,11 +92,10 @@ class PywbCollection:
 
     def reindex(self) -> None:
         subprocess.run(
-            [reader("wb-manager"), "reindex", self.name],
+            [pywb("wb-manager"), "reindex", self.name],
             cwd=self.root,
             check=True,
             capture_output=True,
-            env=reader_env(),
         )
 
     def write_config(self, settings: Mapping[str, bool | str]) -> None:

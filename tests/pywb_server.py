@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-from tests.readers import reader, reader_env
+from tests.readers import pywb
 
 
 def _free_port() -> int:
@@ -27,9 +27,8 @@ class PywbServer:
 
     def __enter__(self) -> PywbServer:
         self.proc = subprocess.Popen(
-            [reader("wayback"), "-p", str(self.port), "-b", "127.0.0.1"],
+            [pywb("wayback"), "-p", str(self.port), "-b", "127.0.0.1"],
             cwd=self.root,
-            env=reader_env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

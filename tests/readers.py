@@ -5,6 +5,11 @@ brotli module Scrapy decodes responses with: in one environment one of them brea
 install`` keeps Scrapy's in the virtual environment and puts brotlipy in ``.venv/readers``; the
 readers run with that directory first on their path, as they would in an environment of their
 own (README, "Replaying in pywb").
+
+pywb pins ``redis==2.10.6``, older than the distributed crawl's scrapy-redis can run on, so it
+lives in a virtual environment of its own, ``.venv-pywb`` beside ``.venv`` (``make install``
+makes both; ``MORGUE_PYWB_VENV`` names another). :func:`pywb` finds its console scripts there,
+for the tests and for anything else that replays with it.
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["READERS_PATH", "reader", "reader_env"]
+__all__ = ["READERS_PATH", "pywb", "pywb_venv", "reader", "reader_env"]
 
 READERS_PATH = Path(sys.prefix) / "readers"
+_ROOT = Path(__file__).resolve().parent.parent
 
 
 def reader(name: str) -> str:
@@ -29,3 +35,17 @@ def reader_env() -> dict[str, str]:
         raise RuntimeError(f"{READERS_PATH} has no brotlipy: run `make install`")
     path = os.pathsep.join(filter(None, [str(READERS_PATH), os.environ.get("PYTHONPATH")]))
     return {**os.environ, "PYTHONPATH": path}
+
+
+def pywb_venv() -> Path:
+    """pywb's own virtual environment: ``MORGUE_PYWB_VENV``, else ``.venv-pywb`` at the root."""
+    named = os.environ.get("MORGUE_PYWB_VENV")
+    return Path(named) if named else _ROOT / ".venv-pywb"
+
+
+def pywb(name: str) -> str:
+    """The path of one of pywb's console scripts (``wayback``, ``wb-manager``)."""
+    script = pywb_venv() / "bin" / name
+    if not script.is_file():
+        raise RuntimeError(f"{script} is missing: run `make install`")
+    return str(script)

@@ -17,6 +17,7 @@ from archive.captures.table import CAPTURE_FIELDS
 from archive.warc.records import read_record
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.mockserver import MockServer
+from tests.readers import pywb as pywb_script
 from tests.readers import reader, reader_env
 from tests.verified import assert_archive_verified
 
@@ -361,12 +362,12 @@ def test_independent_readers_accept_the_warcs(archived: Archived) -> None:
 
 
 def test_pywb_replays_the_archived_body(archived: Archived, tmp_path: Path) -> None:
-    subprocess.run([reader("wb-manager"), "init", "morgue"], cwd=tmp_path, check=True,
-                   capture_output=True, env=reader_env())  # fmt: skip
+    subprocess.run([pywb_script("wb-manager"), "init", "morgue"], cwd=tmp_path, check=True,
+                   capture_output=True)  # fmt: skip
     for path in archived.warc_files():
         shutil.copy(path, tmp_path / "collections" / "morgue" / "archive" / path.name)
-    subprocess.run([reader("wb-manager"), "reindex", "morgue"], cwd=tmp_path, check=True,
-                   capture_output=True, env=reader_env())  # fmt: skip
+    subprocess.run([pywb_script("wb-manager"), "reindex", "morgue"], cwd=tmp_path, check=True,
+                   capture_output=True)  # fmt: skip
     from tests.pywb_server import PywbServer
 
     url = archived.server.url("/articles/alpha.html")

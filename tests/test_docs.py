@@ -33,6 +33,7 @@ def test_custom_settings_are_prefixed() -> None:
         "NETPOLICY_",
         "REQUISITES_",
         "BROWSER_",
+        "MORGUE_REDIS_",
     )
     from scrapy.settings import default_settings
 

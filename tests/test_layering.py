@@ -240,6 +240,7 @@ LAYERS = (
     "export",
     "integrity",
     "runs",
+    "distributed",
     "demo",
     "web",
     "cli",

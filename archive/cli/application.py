@@ -31,6 +31,7 @@ __all__ = ["COMMANDS", "build_app", "main"]  # and `app`, built on first use
 COMMANDS: dict[str, tuple[str, ...]] = {
     "archive_cmd": ("archive",),
     "crawl_cmd": ("crawl",),
+    "worker_cmd": ("worker", "workers"),
     "show_cmd": ("show",),
     "query_cmd": ("query",),
     "history_cmd": ("history",),

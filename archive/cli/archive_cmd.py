@@ -24,6 +24,8 @@ from .options import (
     IgnoreRobotsOption,
     NoRecoverOption,
     OutputFormat,
+    RedisOption,
+    RedisPrefixOption,
     SettingOption,
     TimegateOption,
     TimeoutOption,
@@ -130,6 +132,8 @@ def archive_command(
     setting: SettingOption = None,
     data_dir: DataDirOption = None,
     db: DbOption = None,
+    redis: RedisOption = None,
+    redis_prefix: RedisPrefixOption = "morgue",
 ) -> None:
     """Archive URLs now: fetch, write WARC, extract the article, judge liveness, store.
 
@@ -138,7 +142,8 @@ def archive_command(
     bad lines of an -i list were skipped and the other URLs archived (each bad line is
     reported as FILE:LINE: reason; --strict refuses the whole list instead), 1 when a fault
     stopped the run (a full disk, a database that cannot be written): one line on stderr names
-    it. -i also reads a browser's bookmarks export.
+    it. -i also reads a browser's bookmarks export. With --redis, the URLs are queued for
+    `morgue worker`s and nothing is fetched here.
 
     Examples:
 
@@ -157,9 +162,18 @@ def archive_command(
       morgue archive -i bookmarks.html --strict
 
       morgue --data-dir ./news archive -s DOWNLOAD_DELAY=2 https://example.org/a
+
+      morgue archive --redis redis://q:6379/0 -i urls.txt
     """
     browser_mode, given = _browser_mode(browser, urls or [])
     url_list, bad_lines = read_url_list(given, input_file, strict=strict)
+    if redis:
+        from archive.distributed.enqueue import enqueue_urls
+
+        from .enqueued import print_enqueued
+
+        print_enqueued(enqueue_urls(redis, url_list, prefix=redis_prefix), output)
+        return
     overrides = fetch_overrides(
         setting,
         timeout=timeout,

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from archive.exceptions import InvalidInput
 from archive.runs.crawl_process import CrawlResult
 from archive.runs.crawling import (
     EXIT_NO_SOURCE,
@@ -33,6 +34,8 @@ from .options import (
     NoRecoverOption,
     OutputFormat,
     Paths,
+    RedisOption,
+    RedisPrefixOption,
     SettingOption,
     TimegateOption,
     TimeoutOption,
@@ -175,6 +178,8 @@ def crawl_command(
     setting: SettingOption = None,
     data_dir: DataDirOption = None,
     db: DbOption = None,
+    redis: RedisOption = None,
+    redis_prefix: RedisPrefixOption = "morgue",
 ) -> None:
     """Crawl feeds, sitemaps and sites; archive every article they lead to.
 
@@ -185,7 +190,8 @@ def crawl_command(
     With --format json, each capture also lists the "sources" that named its page. A page
     another crawl running at the same time has claimed is left to it. Exit status 1 when a
     fault stopped the crawl (a full disk, a database that cannot be written): one line on
-    stderr names it.
+    stderr names it. With --redis, the sources are queued for `morgue worker`s and nothing
+    is fetched here (the fetch options then are the workers' own).
 
     Examples:
 
@@ -198,6 +204,8 @@ def crawl_command(
       morgue crawl --feed https://example.org/rss.xml --format json
 
       morgue crawl --feed https://example.org/rss.xml --requisites
+
+      morgue crawl --redis redis://q:6379/0 --feed https://example.org/rss.xml
     """
     spec, overrides = crawl_request(
         {
@@ -220,6 +228,26 @@ def crawl_command(
             "requisites": requisites,
         }
     )
+    if redis:
+        from archive.distributed.enqueue import enqueue_crawl
+
+        unapplied = [
+            name
+            for name, value in (
+                ("--since", since),
+                ("--recrawl-after", recrawl_after),
+                ("--max-pages", max_pages),
+            )
+            if value is not None
+        ]
+        if unapplied:
+            # Better refused than queued and silently ignored by the workers.
+            raise InvalidInput(f"workers do not apply {', '.join(unapplied)} yet: leave it out")
+
+        from .enqueued import print_enqueued
+
+        print_enqueued(enqueue_crawl(redis, spec, prefix=redis_prefix), output)
+        return
     paths = resolve_paths(ctx, data_dir, db)
     summary, result = crawl_with_progress(paths, spec, overrides, bar=sys.stderr.isatty())
     if output is OutputFormat.json:

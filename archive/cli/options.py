@@ -26,6 +26,8 @@ __all__ = [
     "FormatOption",
     "OutputFormat",
     "Paths",
+    "RedisOption",
+    "RedisPrefixOption",
     "SettingOption",
     "fetch_overrides",
     "parse_settings",
@@ -201,3 +203,17 @@ AllowPrivateOption = Annotated[
 
 #: The setting ``--allow-private`` stands for.
 ALLOW_PRIVATE: dict[str, Any] = {"NETPOLICY_ALLOW_PRIVATE": True}
+
+RedisOption = Annotated[
+    str | None,
+    typer.Option(
+        "--redis",
+        help="Queue the work in this Redis (redis://HOST:6379/0) for `morgue worker`s "
+        "instead of doing it here.",
+        metavar="URL",
+    ),
+]
+RedisPrefixOption = Annotated[
+    str,
+    typer.Option("--redis-prefix", help="Prefix of the frontier's Redis keys.", metavar="PREFIX"),
+]

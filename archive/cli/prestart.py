@@ -21,7 +21,8 @@ _CRAWLING = frozenset({"archive"})
 def prestart(argv: Sequence[str]) -> None:
     """Start a crawl process when ``argv`` runs a command that crawls (not for ``--help``)."""
     command = command_named(argv)
-    if command not in _CRAWLING or {"-h", "--help"} & set(argv):
+    # --redis queues the URLs for the workers: nothing is crawled here.
+    if command not in _CRAWLING or {"-h", "--help", "--redis"} & set(argv):
         return
     CrawlProcess.prestart(extract="--no-extract" not in argv)
 

@@ -218,9 +218,10 @@ class CrawlProcess:
                     on_event(event)
         except KeyboardInterrupt:
             # The child got the same SIGINT from the terminal and is shutting down gracefully:
-            # wait for it so its WARC files are closed and its last rows written.
+            # wait for it so its WARC files are closed and its last rows written, reading what
+            # it still says (its final stats; and a full pipe would stall its shutdown).
             result.interrupted = True
-            _wait_after_interrupt(child)
+            _wait_after_interrupt(child, result)
         finally:
             child.stdout.close()
         result.returncode = child.wait()
@@ -275,8 +276,15 @@ def run_crawl_process(
     return child.run(job, on_event)
 
 
-def _wait_after_interrupt(child: subprocess.Popen[str]) -> None:
+def _wait_after_interrupt(child: subprocess.Popen[str], result: CrawlResult) -> None:
     try:
+        assert child.stdout is not None
+        with contextlib.suppress(OSError, ValueError):
+            for line in child.stdout:
+                event = _parse_event(line)
+                if event is not None and event.get("event") == "closed":
+                    result.stats = dict(event.get("stats") or {})
+                    result.finish_reason = event.get("reason")
         child.wait()
     except KeyboardInterrupt:
         # A second Ctrl-C: tell the child to stop now (Scrapy flushes and exits).

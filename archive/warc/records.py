@@ -183,9 +183,9 @@ class WarcWriter:
         prefix: str | None = None,
     ) -> WarcWriter:
         """A writer as a crawl's settings make one (``WARC_PREFIX``, ``WARC_MAX_SIZE``,
-        ``WARC_GZIP_LEVEL``, and for the warcinfo record ``USER_AGENT``, ``ROBOTSTXT_OBEY``
-        and ``WARC_IS_PART_OF``); what ``settings`` leaves out has its default. The crawl and
-        ``morgue extract`` both build theirs here."""
+        ``WARC_GZIP_LEVEL``, ``WARC_HOSTNAME``, and for the warcinfo record ``USER_AGENT``,
+        ``ROBOTSTXT_OBEY`` and ``WARC_IS_PART_OF``); what ``settings`` leaves out has its
+        default. The crawl and ``morgue extract`` both build theirs here."""
         given: defaults.SettingsLike = settings if settings is not None else {}
         info = {"http-header-user-agent": str(given.get("USER_AGENT") or USER_AGENT)}
         robots = given.get("ROBOTSTXT_OBEY")
@@ -198,6 +198,8 @@ class WarcWriter:
             max_size=int(defaults.setting(settings, "WARC_MAX_SIZE")),
             gzip_level=int(defaults.setting(settings, "WARC_GZIP_LEVEL")),
             info=info,
+            # A distributed worker's id: the host part of its files' IIPC names.
+            hostname=str(given.get("WARC_HOSTNAME") or "") or None,
         )
 
     # -- seams -------------------------------------------------------------------------------

@@ -494,17 +494,26 @@ class SourcesSpider(Spider):
                 page = HtmlResponse(response.url, body=item.body, request=response.request)
         yield item
         site, depth = ticket.site, ticket.depth
-        if site is None or depth >= self.depth or not isinstance(page, TextResponse):
+        if site is None or depth >= self.depth_of(response) or not isinstance(page, TextResponse):
             return
         entries = []
+        link_filter = self.link_filter_of(response)
         for link in self.links.extract_links(page):
-            reason = self.link_filter.reason(link.url)
+            reason = link_filter.reason(link.url)
             if reason is not None:
                 self._inc(f"filtered/{reason}")
                 continue
             entries.append(SourceEntry(url=link.url, title=link.text.strip() or None))
         async for request in self._follow("site", site, entries, depth=depth + 1):
             yield request
+
+    def depth_of(self, response: Response) -> int:
+        """How deep the site crawl ``response`` belongs to goes (a worker serves many)."""
+        return self.depth
+
+    def link_filter_of(self, response: Response) -> LinkFilter:
+        """The links the site crawl ``response`` belongs to follows (a worker serves many)."""
+        return self.link_filter
 
     def _fill_from_prior(self, item: FetchedPage, prior: PriorCapture) -> None:
         try:
