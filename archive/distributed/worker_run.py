@@ -22,10 +22,9 @@ from archive.db.engine import open_database
 from archive.db.heartbeat import beat
 from archive.distributed.enqueue import redis_unreachable
 from archive.distributed.work_queue import connect
-from archive.integrity.resume import recover_interrupted
 from archive.paths import DataPaths
 from archive.runs.crawl_process import CrawlResult, run_crawl_process, run_job
-from archive.runs.crawling import describe_recovery
+from archive.runs.crawling import recover_first
 from archive.runs.events import EventHandler
 from archive.sources.registry import link_discoveries
 from archive.warc.records import check_writable
@@ -104,9 +103,7 @@ def run_worker(
     db = open_database(paths.db_url)
     started = time.monotonic()
     try:
-        recovery = recover_interrupted(db, paths.warc_dir)
-        if recovery.did_something and on_event is not None:
-            on_event({"event": "recovery", "line": describe_recovery(recovery)})
+        recover_first(db, paths.warc_dir, on_event)
         args = {
             "worker": worker,
             "redis": redis_url,

@@ -52,6 +52,7 @@ __all__ = [
     "build_spec",
     "crawl",
     "describe_recovery",
+    "recover_first",
     "request_from_json",
     "request_json",
     "run_crawl",
@@ -246,10 +247,7 @@ def run_crawl(
     db = open_database(paths.db_url)
     started = time.monotonic()
     try:
-        # What a crashed or killed run left: its files closed, its unstored pages indexed.
-        recovery = recover_interrupted(db, paths.warc_dir)
-        if recovery.did_something and on_event is not None:
-            on_event({"event": "recovery", "line": describe_recovery(recovery)})
+        recover_first(db, paths.warc_dir, on_event)
         args = {
             **spec.spider_args(),
             "settings": dict(overrides),
@@ -349,6 +347,14 @@ def request_json(spec: CrawlSpec, overrides: Mapping[str, Any]) -> dict[str, Any
 def request_from_json(data: Mapping[str, Any]) -> tuple[CrawlSpec, dict[str, Any]]:
     """The spec and settings of ``request_json``."""
     return CrawlSpec.from_json(data.get("spec") or {}), dict(data.get("settings") or {})
+
+
+def recover_first(db: Database, warc_dir: Path, on_event: EventHandler | None) -> None:
+    """What a crashed or killed run left: its files closed, its unstored pages indexed; told
+    as a ``recovery`` event when there was anything."""
+    recovery = recover_interrupted(db, warc_dir)
+    if recovery.did_something and on_event is not None:
+        on_event({"event": "recovery", "line": describe_recovery(recovery)})
 
 
 def describe_recovery(recovery: Recovery) -> str:
