@@ -227,3 +227,17 @@ def test_scheduled_crawl_and_archive_write_one_sqlite_file_at_once(
     assert crawl.finished_at and archive.finished_at
     # They did write at the same time: each started before the other finished.
     assert crawl.started_at < archive.finished_at and archive.started_at < crawl.finished_at
+
+
+def test_a_schedule_that_would_enqueue_to_redis_is_refused_not_run_in_process(
+    tmp_path: Path,
+) -> None:
+    """The scheduler crawls in-process: keeping ``--redis`` would silently drop it."""
+    proc = run_morgue(
+        "--data-dir", str(tmp_path), "schedule", "add", "queued", "--every", "1h", "--",
+        "--redis", "redis://127.0.0.1:6379/0", "--feed", "http://127.0.0.1:9/feed.xml",
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("morgue: error: a scheduled crawl cannot enqueue to Redis yet")
+    listed = run_morgue("--data-dir", str(tmp_path), "schedule", "list", "--format", "json")
+    assert json_lines(listed.stdout) == []

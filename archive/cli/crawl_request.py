@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 
+from archive.exceptions import InvalidInput
 from archive.runs.crawling import CrawlSpec, build_spec, request_json
 
 from .options import ExtractWhen, fetch_overrides
@@ -52,4 +53,10 @@ def request_from_args(ctx: typer.Context, crawl_args: Sequence[str]) -> dict[str
     if command is None:  # pragma: no cover - the crawl command is always registered
         raise RuntimeError("the crawl command is not registered")
     sub = command.make_context("crawl", list(crawl_args), parent=root)
+    if sub.params.get("redis"):
+        # Better refused than kept and run in-process: the scheduler does not enqueue yet.
+        raise InvalidInput(
+            "a scheduled crawl cannot enqueue to Redis yet: schedule `morgue crawl --redis ...` "
+            "with cron, or leave --redis out"
+        )
     return request_json(*crawl_request(sub.params))
