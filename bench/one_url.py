@@ -10,7 +10,10 @@ with a breakdown read from the crawl log (timestamps in milliseconds):
     fetch     the spider opening until the page is stored (robots.txt, page, probe, extraction)
     close     the page stored until the CLI has printed its table and exited
 
-    .venv/bin/python bench/one_url.py [N]
+    .venv/bin/python bench/one_url.py [N] [--requisites]
+
+The page alone is archived (``--no-requisites``), as wget fetches it; ``--requisites`` adds the
+fetches of its images, stylesheets and scripts.
 """
 
 from __future__ import annotations
@@ -97,7 +100,14 @@ def _phases(log: Path, started: float, ended: float) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", nargs="?", type=int, default=7, help="runs (the median is shown)")
+    parser.add_argument(
+        "--requisites",
+        action="store_true",
+        help="fetch the page's requisites too (the corpus page's point at its publisher's "
+        "hosts: offline, their lookups fail)",
+    )
     args = parser.parse_args()
+    mode = [] if args.requisites else ["--no-requisites"]
     name, body = _page()
     server = _serve(body)
     url = f"http://127.0.0.1:{server.server_port}/news/2026/12/story.html"
@@ -110,14 +120,15 @@ def main() -> None:
             subprocess.run(
                 [sys.executable, "-m", "archive", "--data-dir", str(data_dir), "archive",
                  "--format", "json", "-s", "LOG_LEVEL=DEBUG", "-s", f"LOG_FORMAT={_LOG_FORMAT}",
-                 url],
+                 *mode, url],
                 capture_output=True, text=True, check=True,
             )  # fmt: skip
             ended = time.time()
             walls.append(ended - started)
             phases.append(_phases(data_dir / "logs" / "run-1.log", started, ended))
     server.shutdown()
-    print(f"{name}: {len(body) / 1024:.0f} KiB, {args.n} runs of `morgue archive URL`")
+    print(f"{name}: {len(body) / 1024:.0f} KiB, {args.n} runs of `morgue archive {' '.join(mode)}"
+          f"{' ' if mode else ''}URL`")  # fmt: skip
     print(f"  wall   median {statistics.median(walls):.2f} s  (min {min(walls):.2f} s)")
     for key in ("start", "setup", "fetch", "close"):
         print(f"  {key:<6} median {statistics.median(p[key] for p in phases):.2f} s")
