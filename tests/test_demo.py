@@ -98,6 +98,7 @@ def test_demo_says_what_to_try_next(demo: Demo) -> None:
     for expected in (
         f"morgue show {article}",
         "morgue query --verdict not_found --verdict soft_404",
+        "morgue serve",
         "morgue export --wacz demo.wacz",
         "morgue index",
         "morgue crawl --feed https://example.org/rss.xml",

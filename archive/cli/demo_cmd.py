@@ -84,6 +84,7 @@ def try_next(paths: Paths, capture_id: int | None) -> list[str]:
         ]
     commands += [
         ("morgue query --verdict not_found --verdict soft_404", "the dead pages"),
+        ("morgue serve", "browse, search and replay it at http://127.0.0.1:8000"),
         ("morgue export --wacz demo.wacz", "replay it all in ReplayWeb.page"),
         ("morgue index", "or a CDXJ index for pywb (README)"),
         ("morgue archive URL...", "your own pages"),
