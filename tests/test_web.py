@@ -338,7 +338,7 @@ def test_morgue_serve_runs_both_origins_and_stops_them(web_archive: WebArchive) 
     capture_id = web_archive.capture_ids["/articles/alpha.html"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "archive", "serve", "--port", str(ui), "--replay-port",
-         str(replay), "--data-dir", str(web_archive.paths.data_dir),
+         str(replay), "--replay", "builtin", "--data-dir", str(web_archive.paths.data_dir),
          "--db", web_archive.paths.db_url],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

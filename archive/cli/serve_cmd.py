@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from archive.exceptions import InvalidInput
+
 from .options import DataDirOption, DbOption, resolve_paths
 
 __all__ = ["register"]
@@ -47,6 +49,16 @@ def serve_command(
             show_default=False,
         ),
     ] = None,
+    replay: Annotated[
+        str,
+        typer.Option(
+            "--replay",
+            metavar="auto|pywb|builtin",
+            help="What replays archived pages: pywb (with their images and stylesheets, "
+            "from .venv-pywb or MORGUE_WAYBACK), morgue's own app (the HTML as archived), or "
+            "pywb when one is found.",
+        ),
+    ] = "auto",
     data_dir: DataDirOption = None,
     db: DbOption = None,
 ) -> None:
@@ -67,6 +79,8 @@ def serve_command(
     """
     from archive.web.serving import serve  # FastAPI and uvicorn: only this command needs them
 
+    if replay not in ("auto", "pywb", "builtin"):
+        raise InvalidInput(f"--replay is auto, pywb or builtin, not {replay!r}")
     paths = resolve_paths(ctx, data_dir, db)
     typer.echo(f"morgue serve: http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     serve(
@@ -76,6 +90,7 @@ def serve_command(
         token=token or None,
         replay_port=replay_port,
         replay_url=replay_url,
+        replay=replay,
     )
 
 

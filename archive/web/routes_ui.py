@@ -27,10 +27,11 @@ from archive.runs.schedules import list_schedules
 from archive.urls import validate_url
 
 from .charts import bar_chart, stacked_chart
+from .pywb_replay import replay_path
 from .rendering import templates
 from .searchform import SearchForm
 from .security import check_write, csrf_token
-from .state import WebState, state_of
+from .state import WebSettings, WebState, state_of
 from .textdiff import text_diff
 
 __all__ = ["router"]
@@ -136,13 +137,25 @@ def page_by_id(request: Request, page_id: int) -> HTMLResponse:
 def capture_view(request: Request, capture_id: int) -> HTMLResponse:
     web = state_of(request)
     capture = web.archive.capture(capture_id)
+    replayable = _replayable(capture)
     return render(
         request,
         "capture.html",
         capture=capture,
         page=capture.page,
-        replayable=_replayable(capture),
+        replayable=replayable,
+        replay_src=_replay_src(web.settings, capture) if replayable else None,
     )
+
+
+def _replay_src(settings: WebSettings, capture: Capture) -> str | None:
+    """Where the frame loads the archived page: pywb's rewritten replay, or morgue's own."""
+    if not settings.replay_url:
+        return None
+    if settings.pywb_refresh is None:
+        return f"{settings.replay_url}/{capture.id}/"
+    settings.pywb_refresh()
+    return settings.replay_url + replay_path(capture.final_url or capture.url, capture.fetched_at)
 
 
 def _replayable(capture: Capture) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,9 @@ class WebSettings:
     replay_url: str | None = None
     #: Scrapy settings for the archive jobs the UI starts.
     job_settings: Mapping[str, Any] = field(default_factory=dict)
+    #: Called before a capture is framed when pywb replays (``archive.web.pywb_replay``): it
+    #: indexes WARC files closed since. None: morgue's own replay app, by capture id.
+    pywb_refresh: Callable[[], None] | None = None
 
 
 @dataclass(slots=True)
