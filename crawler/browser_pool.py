@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
 import os
 import re
@@ -30,6 +29,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from archive.runs.orphans import die_with_parent
 
 __all__ = [
     "BrowserExchange",
@@ -53,7 +54,6 @@ CHROMIUM_ARGS = (
     "--hide-scrollbars",
 )
 _DEVTOOLS = re.compile(r"DevTools listening on (ws://\S+)")
-_PR_SET_PDEATHSIG = 1
 #: Asks whether a request may go out (the crawl's address policy): None, or why not.
 Guard = Callable[[str], Awaitable[str | None]]
 
@@ -87,14 +87,6 @@ class Rendered:
     dom: bytes  # the rendered DOM, serialised as HTML (UTF-8)
     screenshot: bytes | None  # PNG of the page as shown, full length
     exchanges: list[BrowserExchange] = field(default_factory=list)
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 class BrowserPool:
@@ -166,7 +158,7 @@ class BrowserPool:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 start_new_session=True,  # its own process group, killed as one
-                preexec_fn=_die_with_parent,  # only prctl, between fork and exec
+                preexec_fn=die_with_parent,  # only prctl, between fork and exec
             )
         except OSError as exc:
             self._process_never_ran = True

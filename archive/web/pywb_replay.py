@@ -31,6 +31,7 @@ from typing import Self
 from archive.exceptions import ArchiveError
 from archive.export.cdxj import warc_files, write_cdxj_index
 from archive.paths import DataPaths
+from archive.runs.orphans import die_with_parent
 
 __all__ = ["COLLECTION", "PywbReplay", "find_wayback", "replay_path"]
 
@@ -81,6 +82,9 @@ class PywbReplay:
             cwd=self._root,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # uvicorn ends on SIGTERM by raising it again once it has shut down: this process
+            # then dies before any clean-up of ours runs, and pywb must go with it.
+            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + _START_TIMEOUT
         while not _listening(self.host, self.port):
