@@ -98,3 +98,21 @@ def _answers(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def test_a_pywb_that_cannot_start_is_one_line_and_a_failure(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with MockServer() as site:
+        archived = run_morgue("--data-dir", str(data), "archive", "--no-recover",
+                              "--no-requisites", *FAST, site.url(STORY))  # fmt: skip
+    assert archived.returncode == 0, archived.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MORGUE_")}
+    env["MORGUE_WAYBACK"] = str(tmp_path / "no-such-wayback")
+    proc = subprocess.run(
+        [sys.executable, "-m", "archive", "--data-dir", str(data), "serve",
+         "--port", str(_free_port()), "--replay", "pywb"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines()[-1].startswith("morgue: error: cannot start pywb (")
+    assert "Traceback" not in proc.stderr

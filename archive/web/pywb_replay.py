@@ -77,15 +77,21 @@ class PywbReplay:
             "framed_replay: false\n",
             encoding="utf-8",
         )
-        self._proc = subprocess.Popen(
-            [self.wayback, "-p", str(self.port), "-b", self.host],
-            cwd=self._root,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            # uvicorn ends on SIGTERM by raising it again once it has shut down: this process
-            # then dies before any clean-up of ours runs, and pywb must go with it.
-            preexec_fn=die_with_parent,
-        )
+        try:
+            self._proc = subprocess.Popen(
+                [self.wayback, "-p", str(self.port), "-b", self.host],
+                cwd=self._root,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                # uvicorn ends on SIGTERM by raising it again once it has shut down: this
+                # process then dies before any clean-up of ours runs, and pywb must go with it.
+                preexec_fn=die_with_parent,
+            )
+        except OSError as exc:
+            self.__exit__(None, None, None)
+            raise ArchiveError(
+                f"cannot start pywb ({self.wayback}): {exc.strerror or exc}"
+            ) from None
         deadline = time.monotonic() + _START_TIMEOUT
         while not _listening(self.host, self.port):
             if self._proc.poll() is not None or time.monotonic() > deadline:
