@@ -204,23 +204,8 @@ def test_ctrl_c_finishes_in_flight_pages_and_records_the_run_interrupted(
     with MockServer() as server:
         # Far more entries than can be fetched before Ctrl-C: pages downloaded while the
         # extraction workers boot all count as in flight, so a short feed could finish first.
-        feed = server.url("/news/many.xml?n=200")
-        slow = ["-s", "DOWNLOAD_DELAY=0.1", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MORGUE_")}
-        crawl = subprocess.Popen(
-            [sys.executable, "-m", "archive", "--data-dir", str(tmp_path), "crawl",
-             "--feed", feed, "--no-recover", "--format", "json", *FAST, *slow],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )  # fmt: skip
+        crawl = _slow_feed_crawl(server, tmp_path)
         db_path = tmp_path / "morgue.sqlite3"
-        deadline = time.monotonic() + 60
-        while _captures(db_path) < 5 and time.monotonic() < deadline:
-            time.sleep(0.1)
         os.killpg(crawl.pid, signal.SIGINT)  # what a terminal sends the whole group on Ctrl-C
         out, err = crawl.communicate(timeout=120)
     assert crawl.returncode == 130, err
@@ -237,26 +222,34 @@ def test_ctrl_c_finishes_in_flight_pages_and_records_the_run_interrupted(
     assert_archive_verified(tmp_path)
 
 
+def _slow_feed_crawl(
+    server: MockServer, data: Path, *, ignore_sigint: bool = False
+) -> subprocess.Popen[str]:
+    """``morgue crawl`` of a 200-article feed, one page at a time, in a process group of its
+    own; returned once five pages are stored (a Ctrl-C then falls mid-crawl)."""
+    feed = server.url("/news/many.xml?n=200")
+    slow = ["-s", "DOWNLOAD_DELAY=0.1", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MORGUE_")}
+    # Started as nohup and some job runners start it: the CLI never sees a Ctrl-C.
+    deaf = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None
+    crawl = subprocess.Popen(
+        [sys.executable, "-m", "archive", "--data-dir", str(data), "crawl",
+         "--feed", feed, "--no-recover", "--format", "json", *FAST, *slow],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+        preexec_fn=deaf,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while _captures(data / "morgue.sqlite3") < 5 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return crawl
+
+
 @pytest.mark.slow
 def test_ctrl_c_twice_stops_at_once_with_every_warc_closed(tmp_path: Path) -> None:
     with MockServer() as server:
-        feed = server.url("/news/many.xml?n=200")
-        slow = ["-s", "DOWNLOAD_DELAY=0.1", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MORGUE_")}
-        crawl = subprocess.Popen(
-            [sys.executable, "-m", "archive", "--data-dir", str(tmp_path), "crawl",
-             "--feed", feed, "--no-recover", "--format", "json", *FAST, *slow],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )  # fmt: skip
+        crawl = _slow_feed_crawl(server, tmp_path)
         db_path = tmp_path / "morgue.sqlite3"
-        deadline = time.monotonic() + 60
-        while _captures(db_path) < 5 and time.monotonic() < deadline:
-            time.sleep(0.1)
         os.killpg(crawl.pid, signal.SIGINT)
         time.sleep(0.3)
         os.killpg(crawl.pid, signal.SIGINT)  # impatient: stop now
@@ -365,24 +358,8 @@ def test_a_cli_that_ignores_ctrl_c_still_reports_its_crawl_interrupted(tmp_path:
     # Started with SIGINT ignored (nohup, some job runners): the CLI never sees the Ctrl-C,
     # its crawl process does and stops; the run is interrupted, not finished.
     with MockServer() as server:
-        feed = server.url("/news/many.xml?n=200")
-        slow = ["-s", "DOWNLOAD_DELAY=0.1", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MORGUE_")}
-        crawl = subprocess.Popen(
-            [sys.executable, "-m", "archive", "--data-dir", str(tmp_path), "crawl",
-             "--feed", feed, "--no-recover", "--format", "json", *FAST, *slow],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
-        )  # fmt: skip
+        crawl = _slow_feed_crawl(server, tmp_path, ignore_sigint=True)
         db_path = tmp_path / "morgue.sqlite3"
-        deadline = time.monotonic() + 60
-        while _captures(db_path) < 5 and time.monotonic() < deadline:
-            time.sleep(0.1)
         os.killpg(crawl.pid, signal.SIGINT)
         time.sleep(0.3)
         os.killpg(crawl.pid, signal.SIGINT)
