@@ -24,6 +24,7 @@ contains); a third of the error titles carry "404", as many real error pages do.
 printed per group.
 
     python bench/liveness_eval.py [--limit N] [--with-acceptance] [--leave-one-language-out]
+                                  [--leave-one-site-out [--withhold-language]]
 
 ``--with-acceptance`` adds the ``acceptance`` pages as live pages only, to count false alarms on
 every real live page; they are for measuring, never for tuning.
@@ -31,6 +32,12 @@ every real live page; they are for measuring, never for tuning.
 ``--leave-one-language-out`` judges each language's error pages and stubs with that language's
 wording withheld from the rules (its patterns and its translation-catalogue phrases), and prints
 what each language gets.
+
+``--leave-one-site-out`` judges each publisher's cases alone, in a morgue archive of their own:
+no probe, page history or template learnt from another site is there, as for a site morgue
+meets for the first time; it prints the sites with a miss and the recall over all of them.
+``--withhold-language`` withholds, for each site, the wording of the languages its messages are
+in as well: a site never seen, in a language the rules do not know.
 
 ``--dated`` files each case of a page in a date directory of its own (``/pN/2026/11/DD/``), as
 news sites do, so that the probes of a page's directories are shared
@@ -54,13 +61,12 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-
-from lxml import etree
-from lxml import html as lxml_html
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from archive.liveness.soft404 import WITHHOLD_ENV
+from tests.retired_pages import error_page, stub_page
 from tests.static_site import Route, StaticSite
 
 CORPUS = Path(
@@ -99,6 +105,7 @@ class Case:
     group: str = ""
     stub: str = ""
     lang: str = ""  # the language of the message the case carries
+    site: str = ""  # the publisher the page came from (its URL's host)
 
 
 def load_pages(with_acceptance: bool, limit: int | None) -> tuple[list[dict], list[dict]]:
@@ -114,68 +121,6 @@ def read_page(row: dict) -> bytes:
     return gzip.decompress((CORPUS / row["file"]).read_bytes())
 
 
-def _main_container(tree: etree._Element) -> etree._Element | None:
-    """The element whose own paragraphs hold the most text: where the article is."""
-    best, best_len = None, 0
-    scores: dict[etree._Element, int] = defaultdict(int)
-    for p in tree.iter("p"):
-        parent = p.getparent()
-        if parent is not None:
-            scores[parent] += len(p.text_content())
-    for element, size in scores.items():
-        if size > best_len:
-            best, best_len = element, size
-    return best
-
-
-def _parse(body: bytes) -> etree._Element:
-    # Decoded as morgue decodes it: lxml's own guess garbles pages without a charset header.
-    from archive.extraction.article import decode_html
-
-    return lxml_html.document_fromstring(decode_html(body))
-
-
-def error_page(body: bytes, title: str, message: str, with_404: bool) -> bytes:
-    """The page's chrome with its article replaced by an error message, as a CMS would."""
-    tree = _parse(body)
-    heading = f"404 - {title}" if with_404 else title
-    for script in tree.xpath("//script[@type='application/ld+json']"):
-        script.getparent().remove(script)
-    for meta in tree.xpath("//meta[starts-with(@property, 'article:')]"):
-        meta.getparent().remove(meta)
-    for meta in tree.xpath("//meta[@property='og:type']"):
-        meta.set("content", "website")
-    for meta in tree.xpath("//meta[@property='og:title' or @name='twitter:title']"):
-        meta.set("content", heading)
-    for meta in tree.xpath("//meta[@property='og:description' or @name='description']"):
-        meta.set("content", message)
-    for node in tree.xpath("//title"):
-        site = (node.text or "").rsplit("|", 1)[-1].rsplit(" - ", 1)[-1].strip()
-        node.text = f"{heading} | {site}" if site else heading
-    container = _main_container(tree)
-    for h1 in tree.xpath("//h1"):
-        h1.getparent().remove(h1)
-    if container is not None:
-        for child in list(container):
-            container.remove(child)
-        container.text = None
-        h1 = etree.SubElement(container, "h1")
-        h1.text = heading
-        p = etree.SubElement(container, "p")
-        p.text = message
-    for article in tree.xpath("//article"):
-        if container is None or container not in article.iter():
-            article.drop_tree()
-    # Whatever else still holds a long text (article text kept in other blocks or in page data
-    # scripts) goes too: an error page does not carry the article it replaces.
-    for element in tree.xpath("//body//p | //body//script | //body//div[not(.//div)]"):
-        if element is h1.getparent() if container is not None else False:
-            continue
-        if len(element.text_content()) > 200 and element.getparent() is not None:
-            element.drop_tree()
-    return lxml_html.tostring(tree, encoding="utf-8", doctype="<!DOCTYPE html>")
-
-
 def clean_error_page(body: bytes, live_text: str | None, error: bytes) -> bool:
     """Whether the built error page really lost the article (checked with our extractor)."""
     from archive.extraction.article import extract_page
@@ -183,27 +128,6 @@ def clean_error_page(body: bytes, live_text: str | None, error: bytes) -> bool:
     result = extract_page(error, "http://127.0.0.1/p/morgue-probe.html", "text/html")
     text = result.extraction.text if result and result.extraction else ""
     return len(text or "") < 1000 and (not live_text or live_text[:200] not in (text or ""))
-
-
-def stub_page(body: bytes, title: str, message: str, live_text: str | None) -> bytes:
-    """The page with a stub appended after the last paragraph of its article."""
-    tree = _parse(body)
-    last, last_at = None, -1
-    flat = " ".join((live_text or "").split())
-    for p in tree.iter("p"):
-        words = " ".join(p.text_content().split())[:60]
-        at = flat.find(words) if len(words) >= 30 else -1
-        if at > last_at:  # the paragraph that comes last in the article's text
-            last, last_at = p, at
-    if last is None:
-        return body
-    parent = last.getparent()
-    index = parent.index(last)
-    for offset, text in enumerate((title, message), start=1):
-        p = lxml_html.Element("p")
-        p.text = text
-        parent.insert(index + offset, p)
-    return lxml_html.tostring(tree, encoding="utf-8", doctype="<!DOCTYPE html>")
 
 
 def build(
@@ -225,6 +149,8 @@ def build(
     for i, row in enumerate(dev + extra):
         body = read_page(row)
         prefix = f"/p{i}/"
+        site = urlsplit(row.get("url") or "").hostname or row["id"]
+        site = site.removeprefix("www.")
         if i < len(dev):
             live_result = extract_page(body, "http://127.0.0.1/p/story.html", "text/html")
             live_text = (
@@ -236,8 +162,8 @@ def build(
                 continue  # no believable error page can be made from it
         live = at(prefix, 1, f"story-{i}.html")
         soft[live] = hard[live] = Route(body=body)
-        cases.append(Case(f"S{live}", "live", "ok"))
-        cases.append(Case(f"H{live}", "live", "ok"))
+        cases.append(Case(f"S{live}", "live", "ok", site=site))
+        cases.append(Case(f"H{live}", "live", "ok", site=site))
         if i >= len(dev):
             continue  # acceptance pages: live cases only
         group, (lang, title, message) = messages[i % len(messages)]
@@ -247,25 +173,27 @@ def build(
         hard_errors[prefix] = error_page(body, title, message, with_404)
         removed = at(prefix, 2, f"removed-{i}.html")
         soft[removed] = Route(body=soft_errors[prefix])
-        cases.append(Case(f"S{removed}", "error_200", "soft_404", group, lang=lang))
+        cases.append(Case(f"S{removed}", "error_200", "soft_404", group, lang=lang, site=site))
         # On H the removal notice differs from the 404 page: wording and structure must tell.
         hard[removed] = Route(body=error_page(body, notice_title, notice, i % 3 == 1))
-        cases.append(Case(f"H{removed}", "error_200", "soft_404", notice_group, lang=notice_lang))
+        cases.append(
+            Case(f"H{removed}", "error_200", "soft_404", notice_group, lang=notice_lang, site=site)
+        )
         gone = at(prefix, 3, f"gone-{i}.html")
         hard[gone] = Route(404, hard_errors[prefix])
-        cases.append(Case(f"H{gone}", "error_404", "not_found", group, lang=lang))
+        cases.append(Case(f"H{gone}", "error_404", "not_found", group, lang=lang, site=site))
         stubbed = at(prefix, 4, f"stub-{i}.html")
         soft[stubbed] = Route(body=stub_page(body, title, message, live_text))
-        cases.append(Case(f"S{stubbed}", "stub", "ok", group, message, lang))
+        cases.append(Case(f"S{stubbed}", "stub", "ok", group, message, lang, site=site))
         hard[stubbed] = Route(body=stub_page(body, title, message, live_text))
-        cases.append(Case(f"H{stubbed}", "stub", "ok", group, message, lang))
+        cases.append(Case(f"H{stubbed}", "stub", "ok", group, message, lang, site=site))
         moved = at(prefix, 5, f"moved-{i}.html")
         soft[moved] = Route.redirect("/")
-        cases.append(Case(f"S{moved}", "redirect_home", "soft_404"))
+        cases.append(Case(f"S{moved}", "redirect_home", "soft_404", site=site))
         status, verdict = HARD[i % len(HARD)]
         status_path = at(prefix, 6, f"status-{i}.html")
         hard[status_path] = Route(status, b"<html><body><h1>Error</h1></body></html>")
-        cases.append(Case(f"H{status_path}", "hard", verdict))
+        cases.append(Case(f"H{status_path}", "hard", verdict, site=site))
     print(f"{skipped} dev pages skipped: their article could not be cut out to make an error page")
     return soft, hard, cases, soft_errors, hard_errors
 
@@ -384,11 +312,7 @@ def leave_one_language_out(cases: list[Case], soft: StaticSite, hard: StaticSite
         for case in mine:
             row = results[case.url]
             counts[case.kind] += 1
-            if case.kind == "stub":
-                right = row["verdict"] == "ok" and not _stub_left(row.get("text"), case.stub)
-            else:
-                right = row["verdict"] == case.expected
-            counts[f"{case.kind}/right"] += right
+            counts[f"{case.kind}/right"] += _right(case, row)
         totals.update(counts)
         print(f"{lang:23} " + "   ".join(
             f"{counts[f'{k}/right']:>5}/{counts[k]:<5}" for k in ("error_200", "stub", "error_404")
@@ -396,6 +320,59 @@ def leave_one_language_out(cases: list[Case], soft: StaticSite, hard: StaticSite
     print(f"{'all':23} " + "   ".join(
         f"{totals[f'{k}/right']:>5}/{totals[k]:<5}" for k in ("error_200", "stub", "error_404")
     ))  # fmt: skip
+
+
+def _right(case: Case, row: dict) -> bool:
+    if case.kind == "stub":
+        return bool(row["verdict"] == "ok" and not _stub_left(row.get("text"), case.stub))
+    return bool(row["verdict"] == case.expected)
+
+
+def leave_one_site_out(
+    cases: list[Case], soft: StaticSite, hard: StaticSite, withhold_language: bool
+) -> None:
+    """Each publisher's cases judged alone, in an archive of their own: no probe, page history
+    or template learnt from any other site is there to help (and, with ``withhold_language``,
+    none of the wording of the languages its messages are in)."""
+    sites = sorted({c.site for c in cases})
+    kinds = ("error_200", "stub", "error_404", "redirect_home", "live")
+    rows: list[tuple[str, Counter[str]]] = []
+    totals = Counter[str]()
+    for number, site in enumerate(sites, start=1):
+        mine = [c for c in cases if c.site == site]
+        withhold = ",".join(sorted({c.lang for c in mine if c.lang})) if withhold_language else ""
+        with contextlib.redirect_stdout(io.StringIO()):
+            results = run(mine, soft, hard, withhold=withhold)
+        counts = Counter[str]()
+        for case in mine:
+            counts[case.kind] += 1
+            counts[f"{case.kind}/right"] += _right(case, results[case.url])
+        rows.append((site, counts))
+        totals.update(counts)
+        print(f"  {number}/{len(sites)} {site}", file=sys.stderr)
+    print(f"leave one site out: {len(sites)} sites, each in an archive of its own"
+          + (", its languages' wording withheld" if withhold_language else ""))  # fmt: skip
+    print(f"{'site':34} " + " ".join(f"{k:>13}" for k in kinds))
+    for site, counts in rows:
+        if all(counts[f"{k}/right"] == counts[k] for k in kinds):
+            continue  # only the sites with a miss are listed
+        print(f"{site[:34]:34} " + " ".join(
+            f"{counts[f'{k}/right']:>6}/{counts[k]:<6}" for k in kinds
+        ))  # fmt: skip
+    print(f"{'all':34} " + " ".join(
+        f"{totals[f'{k}/right']:>6}/{totals[k]:<6}" for k in kinds
+    ))  # fmt: skip
+    dead = totals["error_200"] + totals["redirect_home"]
+    caught = totals["error_200/right"] + totals["redirect_home/right"]
+    recall = [
+        (c["error_200/right"] + c["redirect_home/right"]) / (c["error_200"] + c["redirect_home"])
+        for _, c in rows
+        if c["error_200"] + c["redirect_home"]
+    ]
+    alarms = totals["live"] - totals["live/right"]
+    print(f"soft-404 recall {caught}/{dead} = {caught / dead:.3f}; lowest site {min(recall):.3f}; "
+          f"sites at 1.000: {sum(r == 1.0 for r in recall)}/{len(recall)}; "
+          f"live pages judged dead: {alarms}/{totals['live']}")  # fmt: skip
 
 
 def _stub_left(text: str | None, message: str) -> bool:
@@ -414,6 +391,16 @@ def main() -> None:
         help="judge each language's cases with that language's wording withheld",
     )
     parser.add_argument(
+        "--leave-one-site-out",
+        action="store_true",
+        help="judge each publisher's cases alone, in an archive of their own",
+    )
+    parser.add_argument(
+        "--withhold-language",
+        action="store_true",
+        help="with --leave-one-site-out: withhold the wording of each site's languages too",
+    )
+    parser.add_argument(
         "--with-acceptance",
         action="store_true",
         help="add the acceptance pages as live pages (false alarms only)",
@@ -429,6 +416,9 @@ def main() -> None:
     with soft, hard:
         if args.leave_one_language_out:
             leave_one_language_out(cases, soft, hard)
+            return
+        if args.leave_one_site_out:
+            leave_one_site_out(cases, soft, hard, args.withhold_language)
             return
         results = run(cases, soft, hard)
     report(cases, results)

@@ -164,6 +164,7 @@ class HostProbes:
         title: str | None = None
         text: str | None = None
         prose: tuple[str, ...] = ()
+        template: tuple[int, ...] = ()
         content_type = response.headers.get(b"Content-Type")
         ctype = content_type.decode("latin-1") if content_type else None
         if self.pool is not None and response.body and is_html(ctype, response.body):
@@ -176,8 +177,16 @@ class HostProbes:
                 title = result.facts.title if result.facts else result.extraction.title
                 text = result.extraction.text
                 prose = result.facts.prose if result.facts else ()
+            if result is not None and result.facts is not None:
+                # Even an error page with too little text to extract has its markup.
+                template = result.facts.template
         return Baseline(
-            status=response.status, final_url=response.url, title=title, text=text, prose=prose
+            status=response.status,
+            final_url=response.url,
+            title=title,
+            text=text,
+            prose=prose,
+            template=template,
         )
 
     def cached(self) -> dict[tuple[str, str], Any]:

@@ -16,6 +16,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
+from archive.extraction.page_template import template_sketch
+
 __all__ = ["ARTICLE_TYPES", "AnchorFact", "PageFacts", "page_facts"]
 
 # schema.org types that say "this page is one article".
@@ -95,6 +97,9 @@ class PageFacts:
     # The page is a script application's shell: an empty mount element (#root, #app, #__next,
     # ng-view...), or a <noscript> asking for JavaScript.
     app_shell: bool = False
+    # The structure of the page's markup (archive.extraction.page_template): which template of
+    # its site it was built from.
+    template: tuple[int, ...] = field(default=())
 
     @property
     def article_markup(self) -> bool:
@@ -110,6 +115,7 @@ class PageFacts:
         data = asdict(self)
         data["anchors"] = len(self.anchors)  # the links themselves are stored apart
         data["prose"] = len(self.prose)
+        data["template"] = len(self.template)  # a fingerprint, of no use to a reader
         return data
 
 
@@ -225,6 +231,7 @@ def page_facts(tree: Any, url: str) -> PageFacts:
         visible_chars=visible,
         # A page that shows that much text is no empty shell: spare it the search.
         app_shell=visible < VISIBLE_CHARS_CAP and _app_shell(tree),
+        template=template_sketch(tree),
     )
 
 

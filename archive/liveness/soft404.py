@@ -32,6 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from archive.extraction.page_facts import PageFacts
 from archive.liveness.browser_hint import NEEDS_BROWSER, needs_browser
+from archive.liveness.error_template import same_error_template
 from archive.liveness.gone_wording import find_gone_phrase
 
 __all__ = [
@@ -61,6 +62,8 @@ TAIL_CHARS = 1000
 SAME_TEXT = 0.8
 # Overlap from which a thin page without article markup is the host's error page re-worded.
 SIMILAR_TO_ERROR = 0.3
+#: Evidence: the page is the host's error template (archive.liveness.error_template).
+PROBE_SAME_TEMPLATE = "probe_same_template"
 
 # "This page is gone", in the languages the rules were written for, by language; the catalogue
 # phrases of many more come from archive.liveness.gone_wording. Tested in tests/test_soft404.py;
@@ -164,6 +167,7 @@ class Baseline:
     title: str | None = None
     text: str | None = None
     prose: tuple[str, ...] = ()  # its short headings and paragraphs (the error message)
+    template: tuple[int, ...] = ()  # its markup's fingerprint (archive.extraction.page_template)
 
     @property
     def soft(self) -> bool:
@@ -181,6 +185,7 @@ class Baseline:
             title=data.get("title"),
             text=data.get("text"),
             prose=tuple(data.get("prose") or ()),
+            template=tuple(int(v) for v in data.get("template") or ()),
         )
 
 
@@ -408,7 +413,19 @@ def judge(
         return Judgement("soft_404", "error_stub", confidence, tuple(evidence))
     if stub_text and not facts.article_markup:
         return Judgement("soft_404", "error_stub", 0.8, tuple(evidence))
-    if needs_browser(facts, text):
+    browser = needs_browser(facts, text)
+    if (
+        baseline is not None
+        and not is_front_page(url)
+        and same_error_template(
+            url=url, thin=thin, facts=facts, probe_template=baseline.template, browser=browser
+        )
+    ):
+        # The host's error page in markup, with a message no rule knows
+        # (archive.liveness.error_template).
+        evidence.append(PROBE_SAME_TEMPLATE)
+        return Judgement("soft_404", "probe_match", 0.75, tuple(evidence))
+    if browser:
         # Live, but what it holds was not seen: its scripts write it
         # (archive.liveness.browser_hint).
         evidence.append(NEEDS_BROWSER)

@@ -180,7 +180,8 @@ class CrawlProcess:
             threading.Thread(target=self._child.wait, name="reap-crawl", daemon=True).start()
             return
         try:
-            self._child.wait(timeout=10)
+            # It is still importing Scrapy: on a loaded machine that takes many seconds.
+            self._child.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self._child.kill()
             self._child.wait()
