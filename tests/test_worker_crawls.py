@@ -1,7 +1,9 @@
 """What a crawl asks of the workers besides its sources: a schedule that queues its crawl for them
 (``schedule add ... -- --redis URL``), and ``--since``, ``--max-pages`` and ``--recrawl-after``
-applied by workers as one process applies them (tests/test_crawl.py has the same checks there).
-On the real Redis and PostgreSQL, with ``morgue worker`` processes on the mock news site.
+applied by workers as one process applies them (tests/test_crawl.py has the same checks there);
+and a worker killed between a page's WARC records and its row, whose page another worker
+fetched again, leaving no second capture. On the real Redis and PostgreSQL, with
+``morgue worker`` processes on the mock news site.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import pytest
 
 from archive.distributed.leases import QueueKeys, encode_entry
 from archive.distributed.work_queue import WorkQueue, connect
+from archive.warc.scan import ScannedRecord, scan
 from tests.conftest import json_lines, run_morgue
 from tests.mockserver import MockServer
+from tests.verified import assert_archive_verified
 from tests.workers_fixture import REDIS_URL, Worker, captures, count_captures, frontier, wait_for
 from tests.workers_fixture import redis_prefix as _redis_prefix
 
@@ -171,3 +175,66 @@ def test_workers_apply_since_max_pages_and_recrawl_after(
     earlier = next(r for r in first if path_of(str(r["url"])) == BUDGET)
     assert newest["payload_digest"] == earlier["payload_digest"]
     assert newest["text_chars"] == earlier["text_chars"] > 0
+
+
+def _workers_seen(prefix: str) -> set[str]:
+    return {str(w["worker"]) for w in frontier(REDIS_URL, prefix)["workers"]}
+
+
+def _page_responses(data_dir: Path) -> Counter[str]:
+    """Response records of the wire pages in every WARC file, by URL."""
+    found: Counter[str] = Counter()
+    for path in sorted((data_dir / "warcs").glob("*.warc.gz*")):
+        for item in scan(path, digests=False):
+            if isinstance(item, ScannedRecord) and item.rec_type == "response":
+                url = item.target_uri or ""
+                if "/articles/wire-" in url:
+                    found[url] += 1
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_worker_killed_between_warc_write_and_commit_leaves_no_second_capture(
+    tmp_path: Path, prefix: str, postgres_url: str
+) -> None:
+    data_dir = tmp_path / "data"  # shared storage: the next worker there finds w1's records
+    pages = 40
+    with MockServer() as site:
+        # w2 starts first, so that its start-up recovery is over before w1 writes anything:
+        # only a worker started after w1's death looks at what w1 left.
+        survivor = Worker(data_dir, postgres_url, REDIS_URL, prefix, "w2")
+        wait_for(lambda: "w2" in _workers_seen(prefix), 120, "w2 to take requests")
+        doomed = Worker(
+            data_dir, postgres_url, REDIS_URL, prefix, "w1",
+            "-s", "STORE_TEST_DIE_BEFORE_COMMIT=/articles/wire-",
+        )  # fmt: skip
+        wait_for(lambda: "w1" in _workers_seen(prefix), 120, "w1 to take requests")
+        _enqueue(prefix, "--feed", site.url(f"/news/many.xml?n={pages}"))
+        wait_for(lambda: doomed.proc.poll() is not None, 120, "w1 to die at its first page")
+        assert doomed.proc.returncode == -9  # SIGKILL, the whole worker
+        _wait_idle(prefix)  # w1's leases ran out, and w2 fetched its pages again
+        wire = {site.url(f"/articles/wire-{i}.html") for i in range(pages)}
+        wait_for(
+            lambda: wire <= {str(r["url"]) for r in captures(data_dir, postgres_url)},
+            60,
+            "every page stored by w2",
+        )
+        survivor.stop()
+        # The pages w1 wrote and never stored: fetched twice, so two response records each.
+        written = _page_responses(data_dir)
+        twice = {url for url, n in written.items() if n > 1}
+        assert twice, "w1 wrote no page before it died"
+        # The next worker on this data dir recovers what w1 left.
+        after = Worker(data_dir, postgres_url, REDIS_URL, prefix, "w3")
+        wait_for(lambda: "w3" in _workers_seen(prefix), 120, "w3 to take requests")
+        after.stop()
+    rows = captures(data_dir, postgres_url)
+    counts = Counter(str(r["url"]) for r in rows)
+    assert {url: n for url, n in counts.items() if n > 1} == {}
+    assert set(counts) == wire
+    output = after.output.read_text(encoding="utf-8", errors="replace")
+    assert "left unindexed (superseded)" in output, output
+    assert not list(data_dir.glob("warcs/*.open"))
+    # verify, over the same files, finds nothing amiss: the orphans are not "unstored" either.
+    assert_archive_verified(data_dir, postgres_url)

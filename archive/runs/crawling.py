@@ -383,6 +383,11 @@ def describe_recovery(recovery: Recovery) -> str:
         done.append(f"{recovery.indexed} page(s) they had written but not stored indexed")
     if recovery.marked:
         done.append(f"{recovery.marked} capture(s) whose record was cut off marked")
+    if recovery.superseded:
+        done.append(
+            f"{recovery.superseded} page(s) they had written and another process stored since "
+            "left unindexed (superseded)"
+        )
     return "after an interrupted run: " + ", ".join(done)
 
 
