@@ -121,6 +121,7 @@ STORE_ENABLED = True
 STORE_DB_URL = None  # set from --db / --data-dir
 STORE_RUN_ID = 0  # the runs row this crawl reports into; 0 for none
 STORE_MAX_BATCH = 100  # captures committed in one transaction at most (when that many wait)
+STORE_TEST_DIE_BEFORE_COMMIT = ""  # tests only: SIGKILL the process group before this URL's row
 
 # -- Page requisites (pipelines.requisites, crawler.requisite_fetcher) ----------------------
 REQUISITES_ENABLED = False  # morgue archive turns it on (--no-requisites: off); crawl --requisites

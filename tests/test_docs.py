@@ -65,3 +65,57 @@ def test_readme_says_what_a_capture_holds() -> None:
         assert said in section, said
     for way in ("morgue show --html", "morgue export --wacz", "morgue index"):
         assert way in section
+
+
+def _ini_blocks(text: str) -> list[dict[str, list[tuple[str, str]]]]:
+    """The ``ini`` code blocks of a Markdown page as systemd reads a unit: sections of
+    ``Key=value`` lines, a key may repeat (``Environment=``)."""
+    units = []
+    for block in re.findall(r"```ini\n(.*?)```", text, flags=re.DOTALL):
+        unit: dict[str, list[tuple[str, str]]] = {}
+        section = None
+        for line in block.splitlines():
+            line = line.strip()
+            if not line or line.startswith(("#", ";")):
+                continue
+            if line.startswith("[") and line.endswith("]"):
+                section = line[1:-1]
+                unit.setdefault(section, [])
+                continue
+            key, sep, value = line.partition("=")
+            assert section is not None and sep, f"not a unit line: {line!r}"
+            unit[section].append((key.strip(), value.strip()))
+        units.append(unit)
+    return units
+
+
+def test_systemd_units_in_the_docs_name_real_commands_and_options() -> None:
+    import shlex
+
+    from tests.conftest import run_morgue
+
+    text = (ROOT / "docs" / "distributed.md").read_text(encoding="utf-8")
+    units = _ini_blocks(text)
+    services = [dict(unit["Service"]) for unit in units if "Service" in unit]
+    assert len(services) >= 3 and any("Timer" in unit for unit in units)
+    cli = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "archive" / "cli").glob("*.py"))
+    read_env = set(re.findall(r'envvar="(MORGUE_[A-Z_]+)"', cli))
+    helps: dict[str, str] = {}
+    for unit in units:
+        for key, value in unit.get("Service", []):
+            if key == "Environment":
+                assert value.split("=", 1)[0] in read_env, value
+        exec_start = dict(unit.get("Service", [])).get("ExecStart")
+        if exec_start is None:
+            continue
+        program, *args = shlex.split(exec_start)
+        assert program.endswith("/bin/morgue"), exec_start
+        words = [a for a in args if not a.startswith("-")]
+        command = words[0] if words[0] != "schedule" else f"schedule {words[1]}"
+        if command not in helps:
+            proc = run_morgue(*command.split(), "--help")
+            assert proc.returncode == 0, f"{command}: {proc.stderr}"
+            helps[command] = proc.stdout
+        for option in (a.split("=", 1)[0] for a in args if a.startswith("--")):
+            found = re.search(rf"{re.escape(option)}(?![\w-])", helps[command])
+            assert found, f"morgue {command} has no {option}"

@@ -16,6 +16,8 @@ from sqlalchemy import select, update
 from archive.db.engine import Database, open_database
 from archive.db.models import Capture, Run, Schedule, ScheduleRun
 from archive.exceptions import InvalidInput
+from archive.runs.crawling import CrawlSpec, build_spec, request_json, request_redis
+from archive.runs.schedule_runner import run_due
 from archive.runs.schedules import (
     acquire_lease,
     add_schedule,
@@ -229,15 +231,78 @@ def test_scheduled_crawl_and_archive_write_one_sqlite_file_at_once(
     assert crawl.started_at < archive.finished_at and archive.started_at < crawl.finished_at
 
 
-def test_a_schedule_that_would_enqueue_to_redis_is_refused_not_run_in_process(
-    tmp_path: Path,
+def _redis_schedule(database: Database, name: str, *, adaptive: bool = False) -> None:
+    spec = build_spec(["http://127.0.0.1:9/feed.xml"], None, None, max_pages=5)
+    request = request_json(spec, {}, redis=("redis://127.0.0.1:9/0", "pfx"))
+    add_schedule(
+        database,
+        name,
+        ["--redis", "redis://127.0.0.1:9/0", "--feed", "http://127.0.0.1:9/feed.xml"],
+        every_s=3600,
+        adaptive=adaptive,
+        now=NOW - timedelta(minutes=1),
+        crawl_request=request,
+    )
+
+
+def test_a_redis_schedule_is_queued_through_the_enqueuer_it_is_given(
+    database: Database, tmp_path: Path
 ) -> None:
-    """The scheduler crawls in-process: keeping ``--redis`` would silently drop it."""
+    """The runner queues a ``--redis`` schedule with the face's enqueuer: no crawl runs here."""
+    _redis_schedule(database, "spread", adaptive=True)
+    queued: list[tuple[str, str, CrawlSpec]] = []
+
+    def enqueue(url: str, prefix: str, spec: CrawlSpec) -> str:
+        queued.append((url, prefix, spec))
+        return "crawl-1"
+
+    (outcome,) = run_due(database, tmp_path, now=NOW, enqueue=enqueue)
+    assert (outcome.status, outcome.returncode) == ("enqueued", 0)
+    assert outcome.stats["crawl"] == "crawl-1" and outcome.stats["queued"] == 1
+    ((url, prefix, spec),) = queued
+    assert (url, prefix, spec.feeds, spec.max_pages) == (
+        "redis://127.0.0.1:9/0",
+        "pfx",
+        ["http://127.0.0.1:9/feed.xml"],
+        5,
+    )
+    with database.session(readonly=True) as session:
+        assert session.scalars(select(Run)).all() == []  # nothing crawled in-process
+        sched = session.scalars(select(Schedule)).one()
+        assert sched.interval_s == 3600  # what the workers find is not known: not adapted
+    (info,) = list_schedules(database)
+    assert info.last_run is not None and info.last_run["status"] == "enqueued"
+
+
+def test_a_redis_schedule_without_an_enqueuer_fails_rather_than_crawl_here(
+    database: Database, tmp_path: Path
+) -> None:
+    _redis_schedule(database, "spread")
+    (outcome,) = run_due(database, tmp_path, now=NOW)
+    assert (outcome.status, outcome.returncode) == ("failed", 1)
+    assert outcome.stats["error"] == "this runner cannot queue crawls for workers"
+    with database.session(readonly=True) as session:
+        assert session.scalars(select(Run)).all() == []
+
+
+def test_schedule_add_keeps_the_redis_of_its_crawl(tmp_path: Path) -> None:
     proc = run_morgue(
         "--data-dir", str(tmp_path), "schedule", "add", "queued", "--every", "1h", "--",
-        "--redis", "redis://127.0.0.1:6379/0", "--feed", "http://127.0.0.1:9/feed.xml",
+        "--redis", "redis://127.0.0.1:9/0", "--redis-prefix", "pfx",
+        "--feed", "http://127.0.0.1:9/feed.xml",
     )  # fmt: skip
-    assert proc.returncode == 2
-    assert proc.stderr.startswith("morgue: error: a scheduled crawl cannot enqueue to Redis yet")
-    listed = run_morgue("--data-dir", str(tmp_path), "schedule", "list", "--format", "json")
-    assert json_lines(listed.stdout) == []
+    assert proc.returncode == 0, proc.stderr
+    db = open_database(f"sqlite:///{tmp_path / 'morgue.sqlite3'}")
+    try:
+        with db.session(readonly=True) as session:
+            request = session.scalars(select(Schedule.crawl_request)).one()
+    finally:
+        db.close()
+    assert request is not None
+    assert request_redis(request) == ("redis://127.0.0.1:9/0", "pfx")
+    # Nothing listens on port 9: the run fails in one line, and nothing was crawled.
+    run = run_morgue("--data-dir", str(tmp_path), "schedule", "run-due", "--format", "json")
+    assert run.returncode == 0, run.stderr
+    (outcome,) = json_lines(run.stdout)
+    assert outcome["status"] == "failed"
+    assert outcome["error"].startswith("cannot reach Redis at redis://127.0.0.1:9/0")

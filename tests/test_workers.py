@@ -160,16 +160,6 @@ def test_archive_redis_queues_and_workers_reports(prefix: str) -> None:
     assert table.returncode == 0 and "queued 2" in table.stdout
 
 
-def test_crawl_redis_refuses_what_workers_do_not_apply(prefix: str) -> None:
-    proc = run_morgue(
-        "crawl", "--redis", REDIS_URL, "--redis-prefix", prefix,
-        "--feed", "http://127.0.0.1:9/feed.xml", "--since", "2d",
-    )  # fmt: skip
-    assert proc.returncode == 2
-    assert "workers do not apply --since" in proc.stderr
-    assert frontier(REDIS_URL, prefix)["queued"] == 0  # nothing half-queued
-
-
 def test_worker_without_redis_says_so_in_one_line(tmp_path: Path) -> None:
     port = RedisServer(tmp_path).port  # free, nothing listening
     proc = run_morgue(

@@ -137,7 +137,13 @@ class Worker:
     """``morgue worker`` in a session of its own, so that a kill reaches its crawl process too."""
 
     def __init__(
-        self, data_dir: Path, db_url: str, redis_url: str, prefix: str, worker_id: str
+        self,
+        data_dir: Path,
+        db_url: str,
+        redis_url: str,
+        prefix: str,
+        worker_id: str,
+        *settings: str,
     ) -> None:
         self.worker_id = worker_id
         self.data_dir = data_dir
@@ -148,7 +154,7 @@ class Worker:
         args += ["--worker-id", worker_id, "--allow-private", "--format", "json"]
         with open(self.output, "wb") as out:
             self.proc = subprocess.Popen(
-                [*args, *WORKER_SETTINGS],
+                [*args, *WORKER_SETTINGS, *settings],
                 cwd=ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,

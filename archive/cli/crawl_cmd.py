@@ -12,7 +12,6 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from archive.exceptions import InvalidInput
 from archive.runs.crawl_process import CrawlResult
 from archive.runs.crawling import (
     EXIT_NO_SOURCE,
@@ -191,7 +190,8 @@ def crawl_command(
     another crawl running at the same time has claimed is left to it. Exit status 1 when a
     fault stopped the crawl (a full disk, a database that cannot be written): one line on
     stderr names it. With --redis, the sources are queued for `morgue worker`s and nothing
-    is fetched here (the fetch options then are the workers' own).
+    is fetched here (the fetch options then are the workers' own; --depth, --allow, --deny,
+    --since, --recrawl-after and --max-pages apply to the crawl across all the workers).
 
     Examples:
 
@@ -230,19 +230,6 @@ def crawl_command(
     )
     if redis:
         from archive.distributed.enqueue import enqueue_crawl
-
-        unapplied = [
-            name
-            for name, value in (
-                ("--since", since),
-                ("--recrawl-after", recrawl_after),
-                ("--max-pages", max_pages),
-            )
-            if value is not None
-        ]
-        if unapplied:
-            # Better refused than queued and silently ignored by the workers.
-            raise InvalidInput(f"workers do not apply {', '.join(unapplied)} yet: leave it out")
 
         from .enqueued import print_enqueued
 

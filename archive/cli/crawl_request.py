@@ -1,7 +1,8 @@
 """The crawl a set of ``morgue crawl`` options stands for, as the library's spec and settings.
 
 ``morgue crawl`` runs it; ``morgue schedule add`` keeps it with the schedule, parsed from the
-arguments given after ``--`` exactly as ``morgue crawl`` would parse them.
+arguments given after ``--`` exactly as ``morgue crawl`` would parse them (``--redis`` included:
+the schedule then queues its crawl for the workers).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from typing import Any
 
 import typer
 
-from archive.exceptions import InvalidInput
 from archive.runs.crawling import CrawlSpec, build_spec, request_json
 
 from .options import ExtractWhen, fetch_overrides
@@ -53,10 +53,6 @@ def request_from_args(ctx: typer.Context, crawl_args: Sequence[str]) -> dict[str
     if command is None:  # pragma: no cover - the crawl command is always registered
         raise RuntimeError("the crawl command is not registered")
     sub = command.make_context("crawl", list(crawl_args), parent=root)
-    if sub.params.get("redis"):
-        # Better refused than kept and run in-process: the scheduler does not enqueue yet.
-        raise InvalidInput(
-            "a scheduled crawl cannot enqueue to Redis yet: schedule `morgue crawl --redis ...` "
-            "with cron, or leave --redis out"
-        )
-    return request_json(*crawl_request(sub.params))
+    redis_url = sub.params.get("redis")
+    redis = (str(redis_url), str(sub.params.get("redis_prefix") or "morgue")) if redis_url else None
+    return request_json(*crawl_request(sub.params), redis=redis)

@@ -10,8 +10,10 @@ import typer
 from rich.console import Console
 
 from archive.db.engine import Database, open_database
+from archive.distributed.enqueue import enqueue_crawl
 from archive.durations import format_duration, parse_duration
 from archive.exceptions import InvalidInput
+from archive.runs.crawling import CrawlSpec
 from archive.runs.schedule_runner import RunOutcome, Scheduler, run_due
 from archive.runs.schedules import (
     ScheduleInfo,
@@ -33,7 +35,8 @@ schedule_app = typer.Typer(
     help="""Scheduled crawls: add, list, remove, run the due ones.
 
     The schedules live in the database; each runs `morgue crawl` with the arguments given
-    after `--`, from `morgue schedule run-due` (cron, systemd) or `morgue scheduler`.
+    after `--`, from `morgue schedule run-due` (cron, systemd) or `morgue scheduler`. With
+    `--redis URL` among them, each run queues the crawl for `morgue worker`s instead.
 
     Examples:
 
@@ -43,6 +46,11 @@ schedule_app = typer.Typer(
     """,
     no_args_is_help=True,
 )
+
+
+def _enqueue(redis_url: str, prefix: str, spec: CrawlSpec) -> str:
+    """The runner's way to the workers (archive.runs stands below archive.distributed)."""
+    return enqueue_crawl(redis_url, spec, prefix=prefix).crawl
 
 
 def _fill_requests(ctx: typer.Context, database: Database) -> None:
@@ -100,6 +108,8 @@ def add_command(
       morgue schedule add maps --cron "0 */6 * * *" -- --sitemap https://a.test
 
       morgue schedule add wire --every 1h --adaptive -- --feed https://a.example
+
+      morgue schedule add spread --every 1h -- --redis redis://q:6379/0 --feed https://a.example
     """
     args = list(crawl_args or [])
     if not args:
@@ -139,6 +149,11 @@ def _last(info: ScheduleInfo) -> str:
     last = info.last_run
     if last is None:
         return "never"
+    if last["status"] == "enqueued":
+        return (
+            f"{last['started_at'][:19].replace('T', ' ')} enqueued: crawl {last.get('crawl')}, "
+            f"{last.get('queued', 0)} sources queued for the workers"
+        )
     verdicts = ", ".join(f"{v} {n}" for v, n in sorted((last.get("verdicts") or {}).items()))
     return (
         f"{last['started_at'][:19].replace('T', ' ')} {last['status']}: "
@@ -227,10 +242,15 @@ def _print_outcomes(outcomes: list[RunOutcome], output: OutputFormat) -> None:
         print_json_lines(o.to_json() for o in outcomes)
         return
     for o in outcomes:
+        if o.status == "enqueued":
+            typer.echo(f"{o.name}: enqueued crawl {o.stats.get('crawl')} for the workers")
+            continue
         verdicts = ", ".join(f"{v} {n}" for v, n in sorted((o.stats.get("verdicts") or {}).items()))
+        error = o.stats.get("error")
         typer.echo(
             f"{o.name}: {o.status}, {o.stats.get('pages', 0)} pages"
             f"{f' ({verdicts})' if verdicts else ''}, {o.stats.get('errors', 0)} errors"
+            f"{f': {error}' if error else ''}"
         )
 
 
@@ -243,7 +263,8 @@ def run_due_command(
 ) -> None:
     """Run the schedules that are due now, each crawl in its own process, and wait for them.
 
-    Meant for cron or a systemd timer. A schedule that another runner is running is skipped.
+    Meant for cron or a systemd timer. A schedule that another runner is running is skipped;
+    one with `--redis` is queued for the workers (status "enqueued") and not waited for.
 
     Example (crontab):
 
@@ -253,7 +274,7 @@ def run_due_command(
     database = open_database(paths.db_url)
     try:
         _fill_requests(ctx, database)
-        outcomes = run_due(database, paths.data_dir)
+        outcomes = run_due(database, paths.data_dir, enqueue=_enqueue)
         ran = [o for o in outcomes if o.status != "skipped"]
         upcoming = list_schedules(database) if not ran else []
     finally:
@@ -336,9 +357,13 @@ def scheduler_command(
 
     def finished(outcome: RunOutcome) -> None:
         stats = outcome.stats
+        if outcome.status == "enqueued":
+            what = f"crawl {stats.get('crawl')} queued for the workers"
+        else:
+            what = f"{stats.get('pages', 0)} pages, {stats.get('errors', 0)} errors"
+            what += f": {stats['error']}" if stats.get("error") else ""
         err.write(
-            f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} {outcome.name} {outcome.status}: "
-            f"{stats.get('pages', 0)} pages, {stats.get('errors', 0)} errors\n"
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} {outcome.name} {outcome.status}: {what}\n"
         )
         err.flush()
 
@@ -350,6 +375,7 @@ def scheduler_command(
         max_parallel=max_parallel,
         on_outcome=finished,
         on_start=started,
+        enqueue=_enqueue,
     )
     try:
         scheduler.run(limit)

@@ -53,6 +53,10 @@ def _enqueue(
     queue = WorkQueue(connect(redis_url), QueueKeys(prefix))
     try:
         queue.register_crawl(crawl, spec)
+        start_pages = sum(seed["kind"] == "site" for seed in seeds)
+        if spec.get("max_pages") is not None and start_pages:
+            # A site's start page is a page of the crawl too, as when it runs in one process.
+            queue.count_pages(crawl, start_pages)
         for seed in seeds:
             queue.push_new(encode_entry(crawl, seed=seed), crawl, "")
     except redis.RedisError as exc:

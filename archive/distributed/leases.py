@@ -81,6 +81,10 @@ class QueueKeys:
         """Set of the request fingerprints one crawl has queued."""
         return f"{self.prefix}:seen:{crawl}"
 
+    def pages(self, crawl: str) -> str:
+        """Counter of the article pages one crawl has asked to fetch (its ``--max-pages``)."""
+        return f"{self.prefix}:pages:{crawl}"
+
 
 @dataclass(frozen=True, slots=True)
 class Entry:

@@ -2,7 +2,9 @@
 must be atomic).
 
 - ``push_new``: a request a worker found, queued unless its crawl has seen its fingerprint
-  (the seen set's add, expiry and cap in the same script, so no two workers queue one URL).
+  (the seen set's add, expiry and cap in the same script, so no two workers queue one URL);
+  a page of a crawl with ``--max-pages`` is counted in the same script, and refused once the
+  crawl has queued that many, whichever workers queued them.
 - ``push_follow_up``: a redirect or retry of a leased request: queued without the seen check,
   and the lease it replaces released in the same script, so the work is never held twice nor
   dropped in between.
@@ -55,6 +57,11 @@ _PUSH_NEW = (
 if ARGV[1] ~= '' then
   if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
   if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[4]) then return -1 end
+  if ARGV[8] ~= '' then
+    if tonumber(redis.call('GET', KEYS[5]) or '0') >= tonumber(ARGV[8]) then return -2 end
+    redis.call('INCR', KEYS[5])
+    redis.call('EXPIRE', KEYS[5], ARGV[3])
+  end
   redis.call('SADD', KEYS[1], ARGV[1])
   redis.call('EXPIRE', KEYS[1], ARGV[3])
 end
@@ -145,7 +152,8 @@ return {requeued, dead}
 """
 )
 
-PushResult = int  # 1 queued, 0 seen before, -1 the crawl's seen set is full
+#: 1 queued, 0 seen before, -1 the crawl's seen set is full, -2 the crawl has its max_pages
+PushResult = int
 
 
 def connect(url: str, *, timeout: float = 5.0) -> redis.Redis:
@@ -197,13 +205,26 @@ class WorkQueue:
         return [self.keys.hosts, self.keys.next_fetch, self.keys.queued]
 
     def push_new(
-        self, entry: str, crawl: str, fingerprint: str, now: float | None = None
+        self,
+        entry: str,
+        crawl: str,
+        fingerprint: str,
+        now: float | None = None,
+        *,
+        max_pages: int | None = None,
     ) -> PushResult:
-        """Queue ``entry`` unless ``crawl`` has seen ``fingerprint`` ('' queues it anyway)."""
-        keys = [self.keys.seen(crawl), *self._queue_keys()]
+        """Queue ``entry`` unless ``crawl`` has seen ``fingerprint`` ('' queues it anyway), or,
+        given ``max_pages`` (``entry`` is an article page), has queued that many pages."""
+        keys = [self.keys.seen(crawl), *self._queue_keys(), self.keys.pages(crawl)]
         args = [fingerprint, entry, self.seen_ttl_s, self.seen_cap, self.keys.host_queue_prefix]
-        args += [entry_host_of(entry), _ms(now)]
+        args += [entry_host_of(entry), _ms(now), "" if max_pages is None else max_pages]
         return int(self._call(self._push_new, keys, args))
+
+    def count_pages(self, crawl: str, pages: int) -> None:
+        """Count ``pages`` a crawl fetches without their being pushed (its site start pages,
+        queued as seeds) against its ``max_pages``."""
+        self.round_trips += 1
+        self.client.set(self.keys.pages(crawl), pages, ex=self.seen_ttl_s)
 
     def push_follow_up(
         self, worker: str, replaced: str, entry: str, now: float | None = None

@@ -10,7 +10,7 @@ record held). Those two are the columns of ``captures`` this module writes. Runs
 their heartbeat, or whose process on this host is gone, are marked ``interrupted``
 (``archive.db.heartbeat``). Records that a run which did not finish wrote and never
 stored are indexed as captures of that run (``archive.integrity.unstored``), once per run
-(``runs.reconciled_at``).
+(``runs.reconciled_at``), unless their page was stored again since (then they are superseded).
 
 ``recover_interrupted`` is what ``morgue crawl`` runs first; ``morgue verify --repair``
 (``archive.integrity.verify``) does the same over the whole archive with these same functions.
@@ -68,10 +68,13 @@ class Recovery:
     interrupted: list[int] = field(default_factory=list)  # runs found dead
     indexed: int = 0  # unstored captures given their row
     extracted: int = 0  # of those, extracted from their record
+    superseded: int = 0  # unstored pages not indexed: another process stored them since
 
     @property
     def did_something(self) -> bool:
-        return bool(self.files or self.marked or self.interrupted or self.indexed)
+        return bool(
+            self.files or self.marked or self.interrupted or self.indexed or self.superseded
+        )
 
 
 def held_by_writer(path: Path) -> bool:
@@ -251,6 +254,7 @@ def recover_interrupted(db: Database, warc_dir: Path, *, extract: bool = True) -
             logger.warning("Cannot read %s: %s", path.name, exc)
     ids = index_unstored(db, finder.found)
     report.indexed = len(finder.found)
+    report.superseded = len(finder.superseded)
     if extract:
         report.extracted = extract_indexed(db, warc_dir, ids)
     with db.session() as session:

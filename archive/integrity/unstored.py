@@ -16,9 +16,18 @@ counts as archived, is not fetched again, and every record a revisit may refer t
 - a response record that a revisit refers to but no row points at (left by morgue versions that
   fetched such pages again as revisits) is indexed the same way.
 
+A page stored again since its unstored record was written is *superseded*: its request outlived
+the process (a distributed worker's lease ran out and another worker fetched the page; a crawl's
+claim expired and a crawl running beside it took the page), and the capture that was stored is
+the one that counts. Indexing the orphan too would archive the page twice in one crawl, so it is
+set aside (``UnstoredFinder.superseded``, logged), not given a row: its records stay in the WARC
+file, and replay from a CDXJ index still finds them. A copy recovered from a web archive and a
+revisit original are never superseded.
+
 Which responses of a run that did not finish are pages: the final response of a redirect chain
 (retried attempts apart) whose first URL the run was asked for, a feed or sitemap listed (a
-``discoveries`` row) or a site crawl started from; for ``morgue archive`` runs, which list no
+``discoveries`` row) or a site crawl started from (a ``morgue worker``'s run too: what it read
+from a feed is a discovery, the feed itself is no page); for ``morgue archive`` runs, which list no
 sources, every such response but robots.txt, probes, web-archive mementos and page requisites
 (images, stylesheets: their records say ``WARC-Requisite-Of``). Feeds, sitemaps,
 robots.txt, probes and retried attempts stay records without rows, as in a run that finished.
@@ -44,6 +53,7 @@ from archive.db.engine import Database
 from archive.db.models import Capture, Discovery, Probe, Requisite, Run
 from archive.exceptions import ArchiveError, InvalidURL
 from archive.extraction.article import Extraction
+from archive.integrity.stored_since import last_stored
 from archive.liveness.verdicts import verdict_for_status
 from archive.sources.sitemaps import parse_date
 from archive.urls import normalise_url
@@ -137,6 +147,7 @@ class UnstoredFinder:
         self.pages_of = set(pages_of)
         self.originals = set(originals)
         self.found: list[Unstored] = []
+        self.superseded: list[Unstored] = []  # stored again since they were written
         self._previous: dict[str, tuple[str, ScannedRecord]] = {}
         self._runs: dict[int, Run | None] = {}
 
@@ -179,6 +190,7 @@ class UnstoredFinder:
             self._previous = {}
             return
         known = {**self._previous, **responses}
+        before = len(self.found)
         stored = self._stored_ids(list(responses))
         self._from_metadata(path.parent, metadata, known, stored, run_id)
         taken = {u.response.record_id for u in self.found if u.response.record_id}
@@ -191,7 +203,31 @@ class UnstoredFinder:
                 self.found.append(
                     Unstored(rec.target_uri or "", name, rec, run_id, "revisit original")
                 )
+        self._set_aside_superseded(before)
         self._previous = responses
+
+    def _set_aside_superseded(self, start: int) -> None:
+        """Move the pages found from ``start`` on that were stored again since they were
+        written (see the module docstring) from ``found`` to ``superseded``."""
+        candidates = [
+            item
+            for item in self.found[start:]
+            if item.why in ("metadata", "page") and not (item.metadata or {}).get("recovered_from")
+        ]
+        if not candidates:
+            return
+        latest = last_stored(self.db, [item.url for item in candidates])
+        for item in candidates:
+            written = _utc(parse_date(item.response.headers.get("warc-date")))
+            stored = [latest[form] for form in (item.url, _key(item.url)) if form in latest]
+            if written is not None and stored and max(stored) >= written:
+                self.found.remove(item)
+                self.superseded.append(item)
+                logger.warning(
+                    "Not indexing %s written at %s: the page was stored again since",
+                    item.url,
+                    item.location,
+                )
 
     # -- rules -------------------------------------------------------------------------------
 
@@ -290,7 +326,7 @@ class UnstoredFinder:
             for u in urls
             if not u.endswith("/robots.txt") and not _PROBE_PATH.search(u.split("?", 1)[0])
         ]
-        if run is None or run.kind != "crawl":
+        if run is None or run.kind not in ("crawl", "worker"):
             return set(kept)
         keys = {u: _key(u) for u in kept}
         listed: set[str] = {k for k in (_key(s) for s in (run.args or {}).get("sites") or []) if k}
@@ -313,6 +349,10 @@ class UnstoredFinder:
                     session.expunge(run)
                 self._runs[run_id] = run
         return self._runs[run_id]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment if moment is None or moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _json(payload: bytes) -> dict[str, Any] | None:

@@ -55,6 +55,7 @@ __all__ = [
     "recover_first",
     "request_from_json",
     "request_json",
+    "request_redis",
     "run_crawl",
     "run_rows",
 ]
@@ -339,14 +340,28 @@ def _summarise(
     return summary
 
 
-def request_json(spec: CrawlSpec, overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """A crawl as data (what a schedule keeps): its spec and its settings."""
-    return {"spec": spec.to_json(), "settings": dict(overrides)}
+def request_json(
+    spec: CrawlSpec, overrides: Mapping[str, Any], *, redis: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    """A crawl as data (what a schedule keeps): its spec and its settings, and the Redis
+    (URL, key prefix) to queue it in for the workers instead of running it here."""
+    data: dict[str, Any] = {"spec": spec.to_json(), "settings": dict(overrides)}
+    if redis is not None:
+        data["redis"] = {"url": redis[0], "prefix": redis[1]}
+    return data
 
 
 def request_from_json(data: Mapping[str, Any]) -> tuple[CrawlSpec, dict[str, Any]]:
     """The spec and settings of ``request_json``."""
     return CrawlSpec.from_json(data.get("spec") or {}), dict(data.get("settings") or {})
+
+
+def request_redis(data: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The Redis (URL, key prefix) a request is queued in for the workers; None: run here."""
+    redis = data.get("redis")
+    if not isinstance(redis, Mapping) or not redis.get("url"):
+        return None
+    return str(redis["url"]), str(redis.get("prefix") or "morgue")
 
 
 def recover_first(db: Database, warc_dir: Path, on_event: EventHandler | None) -> None:
@@ -368,6 +383,11 @@ def describe_recovery(recovery: Recovery) -> str:
         done.append(f"{recovery.indexed} page(s) they had written but not stored indexed")
     if recovery.marked:
         done.append(f"{recovery.marked} capture(s) whose record was cut off marked")
+    if recovery.superseded:
+        done.append(
+            f"{recovery.superseded} page(s) they had written and another process stored since "
+            "left unindexed (superseded)"
+        )
     return "after an interrupted run: " + ", ".join(done)
 
 

@@ -5,6 +5,12 @@ runs in a child process) with the request the schedule keeps, while its runner h
 schedule's lease (``archive.runs.schedules``), renewed by a heartbeat thread. The run is recorded in
 ``schedule_runs`` with its crawl's summary, and the schedule's next run time (and adaptive
 interval) is set from it.
+
+A schedule of ``morgue crawl --redis ...`` keeps the Redis in its request and is queued for the
+workers instead (status ``enqueued``, the crawl id in its stats). Queuing is
+``archive.distributed``'s, a layer above this one (its worker runs crawls through this layer): the
+face that runs schedules hands its ``enqueue_crawl`` in as a ``CrawlEnqueuer``. Without one, such a
+schedule fails its run rather than crawl in-process.
 """
 
 from __future__ import annotations
@@ -27,7 +33,13 @@ from archive.db.engine import Database
 from archive.db.models import Run, Schedule, ScheduleRun
 from archive.exceptions import ArchiveError, DatabaseError, InvalidInput
 from archive.paths import DataPaths
-from archive.runs.crawling import EXIT_NO_SOURCE, request_from_json, run_crawl
+from archive.runs.crawling import (
+    EXIT_NO_SOURCE,
+    CrawlSpec,
+    request_from_json,
+    request_redis,
+    run_crawl,
+)
 from archive.runs.schedules import (
     LEASE_TTL_S,
     acquire_lease,
@@ -37,12 +49,15 @@ from archive.runs.schedules import (
     renew_lease,
 )
 
-__all__ = ["RunOutcome", "Scheduler", "run_due", "run_schedule"]
+__all__ = ["CrawlEnqueuer", "RunOutcome", "Scheduler", "run_due", "run_schedule"]
 
 logger = logging.getLogger(__name__)
 
 #: Failed sources of a scheduled run kept in its stats (the run's own summary has them all).
 FAILED_SOURCES_KEPT = 5
+
+#: Queues a crawl for the workers: (Redis URL, key prefix, spec) -> the crawl id it got.
+CrawlEnqueuer = Callable[[str, str, CrawlSpec], str]
 
 
 def _now() -> datetime:
@@ -52,7 +67,8 @@ def _now() -> datetime:
 @dataclass(frozen=True, slots=True)
 class RunOutcome:
     name: str
-    status: str  # finished, interrupted, failed, or skipped (another runner had it)
+    # finished, interrupted, failed, enqueued (for the workers), or skipped (another runner had it)
+    status: str
     returncode: int | None
     stats: dict[str, Any]
 
@@ -76,8 +92,10 @@ def run_schedule(
     *,
     lease_ttl_s: float = LEASE_TTL_S,
     on_start: Callable[[str], None] | None = None,
+    enqueue: CrawlEnqueuer | None = None,
 ) -> RunOutcome:
-    """Run one schedule now, in a child process, if its lease can be taken; record the run."""
+    """Run one schedule now, in a child process (or queue it for the workers, with
+    ``enqueue``), if its lease can be taken; record the run."""
     with db.session(readonly=True) as session:
         sched = session.scalars(select(Schedule).where(Schedule.name == name)).first()
     if sched is None:
@@ -100,11 +118,16 @@ def run_schedule(
         )
         heartbeat.start()
         try:
-            returncode = _crawl(db, sched.crawl_request, data_dir, schedule_run_id, name)
+            redis = request_redis(sched.crawl_request or {})
+            if redis is not None:
+                returncode, queued = _enqueue(sched.crawl_request or {}, redis, enqueue, name)
+            else:
+                returncode = _crawl(db, sched.crawl_request, data_dir, schedule_run_id, name)
+                queued = None
         finally:
             stop.set()
             heartbeat.join()
-        return _record(db, sched.id, schedule_run_id, returncode, started, name)
+        return _record(db, sched.id, schedule_run_id, returncode, started, name, queued)
     finally:
         release_lease(db, sched.id, owner)
 
@@ -134,6 +157,29 @@ def _crawl(
     return EXIT_NO_SOURCE if summary.all_sources_failed else 0
 
 
+def _enqueue(
+    request: dict[str, Any],
+    redis: tuple[str, str],
+    enqueue: CrawlEnqueuer | None,
+    name: str,
+) -> tuple[int, dict[str, Any] | None]:
+    """Queue a schedule's crawl for the workers: its exit status, and what it queued (or the
+    error that kept it from being queued)."""
+    if enqueue is None:
+        # Never crawled in-process instead: the schedule says the workers do it.
+        error = "this runner cannot queue crawls for workers"
+        logger.error("Schedule %s: %s", name, error)
+        return 1, {"error": error}
+    spec, _ = request_from_json(request)  # the fetch settings are the workers' own
+    url, prefix = redis
+    try:
+        crawl = enqueue(url, prefix, spec)
+    except ArchiveError as exc:
+        logger.error("Scheduled crawl %s could not be queued: %s", name, exc)
+        return 1, {"error": str(exc)}
+    return 0, {"crawl": crawl, "queued": len(spec.roots)}
+
+
 def _heartbeat(
     db: Database, schedule_id: int, owner: str, ttl_s: float, stop: threading.Event
 ) -> None:
@@ -151,6 +197,7 @@ def _record(
     returncode: int,
     started: datetime,
     name: str,
+    queued: dict[str, Any] | None = None,
 ) -> RunOutcome:
     finished = _now()
     with db.session() as session:
@@ -159,7 +206,9 @@ def _record(
         assert row is not None
         run = session.get(Run, row.run_id) if row.run_id is not None else None
         summary = dict((run.stats or {}).get("summary") or {}) if run is not None else {}
-        if returncode == 0:
+        if queued is not None and returncode == 0:
+            status = "enqueued"
+        elif returncode == 0:
             status = run.status if run is not None else "failed"
         else:
             status = "interrupted" if returncode in (130, -2) else "failed"
@@ -174,6 +223,7 @@ def _record(
                 {key: failed.get(key) for key in ("kind", "url", "reason")}
                 for failed in (summary.get("failed_sources") or [])[:FAILED_SOURCES_KEPT]
             ],
+            **(queued or {}),
         }
         row.finished_at = finished
         row.status = status
@@ -181,7 +231,8 @@ def _record(
         row.stats = stats
         if sched is not None:
             sched.last_run_at = started
-            sched.interval_s = next_interval(sched, int(stats["new_entries"]))
+            if queued is None:  # what a queued crawl finds is not known here: interval kept
+                sched.interval_s = next_interval(sched, int(stats["new_entries"]))
             if sched.cron:
                 from croniter import croniter  # slow to import: see archive.runs.schedules
 
@@ -194,7 +245,12 @@ def _record(
 
 
 def run_due(
-    db: Database, data_dir: Path, *, now: datetime | None = None, lease_ttl_s: float = LEASE_TTL_S
+    db: Database,
+    data_dir: Path,
+    *,
+    now: datetime | None = None,
+    lease_ttl_s: float = LEASE_TTL_S,
+    enqueue: CrawlEnqueuer | None = None,
 ) -> list[RunOutcome]:
     """Run every due schedule, in parallel (one process each), and wait for them all."""
     due = due_schedules(db, now)
@@ -202,7 +258,7 @@ def run_due(
     lock = threading.Lock()
 
     def one(name: str) -> None:
-        outcome = run_schedule(db, name, data_dir, lease_ttl_s=lease_ttl_s)
+        outcome = run_schedule(db, name, data_dir, lease_ttl_s=lease_ttl_s, enqueue=enqueue)
         with lock:
             outcomes.append(outcome)
 
@@ -227,8 +283,10 @@ class Scheduler:
         lease_ttl_s: float = LEASE_TTL_S,
         on_outcome: Callable[[RunOutcome], None] | None = None,
         on_start: Callable[[str], None] | None = None,
+        enqueue: CrawlEnqueuer | None = None,
     ) -> None:
         self.db = db
+        self.enqueue = enqueue
         self.data_dir = data_dir
         self.tick_s = tick_s
         self.max_parallel = max_parallel
@@ -252,7 +310,12 @@ class Scheduler:
     def _run(self, name: str) -> None:
         try:
             outcome = run_schedule(
-                self.db, name, self.data_dir, lease_ttl_s=self.lease_ttl_s, on_start=self.on_start
+                self.db,
+                name,
+                self.data_dir,
+                lease_ttl_s=self.lease_ttl_s,
+                on_start=self.on_start,
+                enqueue=self.enqueue,
             )
         except Exception as exc:  # a schedule removed meanwhile, a DB hiccup: log, go on
             logger.error("Schedule %s failed to run: %s", name, exc)

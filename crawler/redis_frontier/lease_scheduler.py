@@ -3,7 +3,8 @@
 - ``enqueue_request``: a request a callback yielded is queued in its crawl unless the crawl has
   seen it (``CrawlSeenFilter``'s fingerprint, checked in the push script, whatever the request's
   ``dont_filter``: our spiders set it against their own in-memory filters, and across workers
-  the seen set is the filter). A follow-up of a leased request (a redirect, Scrapy's retry of a
+  the seen set is the filter), or, for an article page, has queued its ``max_pages`` already
+  (counted in the same script). A follow-up of a leased request (a redirect, Scrapy's retry of a
   failed fetch, bounded by ``RETRY_TIMES``) replaces the lease it came from in one script.
 - ``next_request``: the next entry, leased to this worker for ``MORGUE_REDIS_LEASE`` seconds,
   from a host whose turn has come: ``MORGUE_REDIS_DOMAIN_DELAY`` (default ``DOWNLOAD_DELAY``)
@@ -45,6 +46,7 @@ from crawler.redis_frontier.crawl_tag import META_CRAWL, META_LEASE
 from crawler.redis_frontier.lease_queue import LeaseQueue
 from crawler.redis_frontier.redis_link import FrontierLink
 from crawler.redis_frontier.seen_filter import CrawlSeenFilter
+from crawler.ticket import PageTicket
 
 __all__ = ["LeaseScheduler", "domain_delay"]
 
@@ -172,14 +174,19 @@ class LeaseScheduler(Scheduler):  # type: ignore[misc]
         entry = queue.encode(request, crawl)
         fingerprint = self.seen.fingerprint(request)
         answer: list[int] = []
+        max_pages = self._max_pages(request, crawl)
 
         def push() -> None:
-            answer.append(self.link.queue.push_new(entry, crawl, fingerprint))
+            answer.append(self.link.queue.push_new(entry, crawl, fingerprint, max_pages=max_pages))
 
         self.link.write(push)
         if answer and answer[0] == 0:
             self.seen.log(request, self.spider)
             self._inc("filtered_seen")
+            return False
+        if answer and answer[0] == -2:
+            if self.stats is not None:
+                self.stats.inc_value("sources/skipped_max_pages")
             return False
         if answer and answer[0] < 0:
             logger.warning("The seen set of crawl %s is full: not queuing %s", crawl, request.url)
@@ -187,6 +194,15 @@ class LeaseScheduler(Scheduler):  # type: ignore[misc]
             return False
         self._inc("enqueued")
         return True
+
+    def _max_pages(self, request: Request, crawl: str) -> int | None:
+        """The crawl's ``max_pages`` when ``request`` fetches one of its article pages (not a
+        feed or sitemap): counted in the push script, across workers."""
+        ticket = PageTicket.of(request)
+        if not crawl or ticket.url is None or ticket.source is not None:
+            return None
+        cap = self.crawl_spec(crawl).get("max_pages")
+        return int(cap) if cap is not None else None
 
     def next_request(self) -> Request | None:
         if self.stopping:

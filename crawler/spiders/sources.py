@@ -242,24 +242,32 @@ class SourcesSpider(Spider):
             return {}
 
     def _source_request(
-        self, url: str, kind: str, callback: Any, root: str | None = None
+        self,
+        url: str,
+        kind: str,
+        callback: Any,
+        root: str | None = None,
+        *,
+        read: set[str] | None = None,
     ) -> Request | None:
         """A request for a feed or sitemap; None for one read already in this crawl (a sitemap
         index that lists itself, or two indexes that list each other, must not loop).
-        ``root``: the source given by the user this one was found through."""
+        ``root``: the source given by the user this one was found through; ``read``: the
+        sources this crawl has read (``sources_seen_of``)."""
+        sources_seen = self.sources_seen if read is None else read
         try:
             key = normalise_url(url)
         except InvalidURL:
             self._inc("filtered/invalid")
             return None
-        if key in self.sources_seen:
+        if key in sources_seen:
             self._inc("skipped_sources_seen")
             return None
-        if len(self.sources_seen) >= self.max_sources:
+        if len(sources_seen) >= self.max_sources:
             self._inc("skipped_max_sources")
             logger.warning("Not reading %s: more than %d feeds and sitemaps", url, self.max_sources)
             return None
-        self.sources_seen.add(key)
+        sources_seen.add(key)
         try:
             return Request(
                 url,
@@ -330,7 +338,7 @@ class SourcesSpider(Spider):
             self._failed(response, "feed", "no_entries")
         else:
             self._failed(response, "feed", "not_a_feed", detail=self._content_type(response))
-        async for request in self._follow("feed", response.url, feed.entries):
+        async for request in self._follow(response, "feed", response.url, feed.entries):
             yield request
 
     async def parse_robots(self, response: Response) -> AsyncIterator[Request]:
@@ -344,7 +352,11 @@ class SourcesSpider(Spider):
             self._failed(response, "robots.txt", "no_sitemaps")
         for url in urls:
             request = self._source_request(
-                url, "sitemap", self.parse_sitemap, root=self._root(response)
+                url,
+                "sitemap",
+                self.parse_sitemap,
+                root=self._root(response),
+                read=self.sources_seen_of(response),
             )
             if request is not None:
                 yield request
@@ -363,59 +375,65 @@ class SourcesSpider(Spider):
             self._read(response, "sitemap", len(sitemap.entries), leads_to_pages=not index)
         if sitemap.kind == "index":
             for child in sitemap.entries:
-                if self._too_old(child):
+                if self._too_old(child, self.since_of(response)):
                     self._inc("skipped_old_sitemaps")
                     continue
                 request = self._source_request(
-                    child.url, "sitemap", self.parse_sitemap, root=self._root(response)
+                    child.url,
+                    "sitemap",
+                    self.parse_sitemap,
+                    root=self._root(response),
+                    read=self.sources_seen_of(response),
                 )
                 if request is not None:
                     yield request
         elif sitemap.kind == "urlset":
-            async for found in self._follow("sitemap", response.url, sitemap.entries):
+            async for found in self._follow(response, "sitemap", response.url, sitemap.entries):
                 yield found
 
-    def _too_old(self, entry: SourceEntry) -> bool:
-        return (
-            self.since is not None and entry.published is not None and entry.published < self.since
-        )
+    @staticmethod
+    def _too_old(entry: SourceEntry, since: datetime | None) -> bool:
+        return since is not None and entry.published is not None and entry.published < since
 
     async def _follow(
-        self, kind: str, source_url: str, entries: list[SourceEntry], depth: int = 0
+        self,
+        response: Response,
+        kind: str,
+        source_url: str,
+        entries: list[SourceEntry],
+        depth: int = 0,
     ) -> AsyncIterator[Request | FetchedPage]:
-        """Record ``entries`` as discoveries of a source and request those not archived yet."""
+        """Record ``entries`` (which ``response`` gave) as discoveries of a source and request
+        those not archived yet."""
+        since, recrawl_after = self.since_of(response), self.recrawl_after_of(response)
         kept = []
         for entry in entries:
-            if self._too_old(entry):
+            if self._too_old(entry, since):
                 self._inc("skipped_old")
             else:
                 kept.append(entry)
         self._inc("entries", len(kept))
         fresh: dict[str, SourceEntry] = {}
+        seen = self.seen_of(response)
         for entry in kept:
             try:
                 key = normalise_url(entry.url)
             except InvalidURL:
                 self._inc("filtered/invalid")
                 continue
-            if key not in self.seen:
-                self.seen.add(key)
+            if key not in seen:
+                seen.add(key)
                 fresh.setdefault(entry.url, entry)
         priors = await asyncio.to_thread(self._store_and_look_up, kind, source_url, kept, fresh)
         site = source_url if kind == "site" else None
         wanted = []
         for url in fresh:
             prior = priors.get(url)
-            if prior is not None and not self._due(prior):
+            if prior is not None and not self._due(prior, recrawl_after):
                 self._inc("skipped_archived")
             else:
                 wanted.append(url)
-        if self.max_pages is not None:
-            # Claim no more than this crawl may fetch: a claim keeps other crawls away.
-            room = max(self.max_pages - self.scheduled, 0)
-            if len(wanted) > room:
-                self._inc("skipped_max_pages", len(wanted) - room)
-                wanted = wanted[:room]
+        wanted = self.within_max_pages(response, wanted)
         claimed = await asyncio.to_thread(self._claim, wanted)
         if claimed and self.run_id is not None:
             # Looked up again now that the pages are ours: a run that stored one and released
@@ -423,7 +441,7 @@ class SourcesSpider(Spider):
             priors = await asyncio.to_thread(self._look_up, claimed)
         for url in claimed:
             prior = priors.get(url)
-            if prior is not None and not self._due(prior):
+            if prior is not None and not self._due(prior, recrawl_after):
                 self._inc("skipped_archived")
                 continue
             if prior is not None and self.warc_dir:
@@ -456,10 +474,11 @@ class SourcesSpider(Spider):
             logger.error("Cannot record the entries of %s: %s", source_url, exc)
             return {}
 
-    def _due(self, prior: PriorCapture) -> bool:
-        if self.recrawl_after is None:
+    @staticmethod
+    def _due(prior: PriorCapture, recrawl_after: float | None) -> bool:
+        if recrawl_after is None:
             return False
-        return prior.fetched_at <= datetime.now(UTC) - timedelta(seconds=self.recrawl_after)
+        return prior.fetched_at <= datetime.now(UTC) - timedelta(seconds=recrawl_after)
 
     def _warc_path(self) -> Path:
         assert self.warc_dir is not None
@@ -504,12 +523,41 @@ class SourcesSpider(Spider):
                 self._inc(f"filtered/{reason}")
                 continue
             entries.append(SourceEntry(url=link.url, title=link.text.strip() or None))
-        async for request in self._follow("site", site, entries, depth=depth + 1):
+        async for request in self._follow(response, "site", site, entries, depth=depth + 1):
             yield request
 
+    # What the crawl ``response`` belongs to asks for: this crawl's, here; a worker serves many
+    # crawls and answers from the spec of each (crawler.spiders.worker).
+
     def depth_of(self, response: Response) -> int:
-        """How deep the site crawl ``response`` belongs to goes (a worker serves many)."""
+        """How deep the site crawl ``response`` belongs to goes."""
         return self.depth
+
+    def seen_of(self, response: Response) -> set[str]:
+        """The normalised URLs of the pages the crawl has requested (or skipped)."""
+        return self.seen
+
+    def sources_seen_of(self, response: Response) -> set[str]:
+        """The normalised URLs of the feeds and sitemaps the crawl has requested."""
+        return self.sources_seen
+
+    def since_of(self, response: Response) -> datetime | None:
+        """Entries published before this are left out."""
+        return self.since
+
+    def recrawl_after_of(self, response: Response) -> float | None:
+        """Pages archived longer ago than this (seconds) are fetched again."""
+        return self.recrawl_after
+
+    def within_max_pages(self, response: Response, wanted: list[str]) -> list[str]:
+        """As many of ``wanted`` as the crawl may still fetch."""
+        if self.max_pages is not None:
+            # Claim no more than this crawl may fetch: a claim keeps other crawls away.
+            room = max(self.max_pages - self.scheduled, 0)
+            if len(wanted) > room:
+                self._inc("skipped_max_pages", len(wanted) - room)
+                wanted = wanted[:room]
+        return wanted
 
     def link_filter_of(self, response: Response) -> LinkFilter:
         """The links the site crawl ``response`` belongs to follows (a worker serves many)."""

@@ -2,14 +2,20 @@
 
 It starts from nothing: its requests come from Redis (``crawler.redis_frontier``), as seeds
 that ``morgue crawl --redis`` or ``morgue archive --redis`` queued, or as requests another
-worker's page led to. Each belongs to a crawl whose spec (depth, link rules) was queued with it.
+worker's page led to. Each belongs to a crawl whose spec was queued with it, applied as a single
+crawl applies its own: depth and link rules, ``since`` (entries published before it left out),
+``recrawl_after`` (pages archived longer ago fetched again; conditionally when the earlier record
+is in this worker's data dir) and ``max_pages`` (counted in Redis as pages are queued, across
+the workers).
 The database claims of a single crawl are left out: across workers, the crawl's seen set in
 Redis is what keeps a page from being fetched twice.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import Request
@@ -25,6 +31,9 @@ from crawler.ticket import PageTicket
 
 __all__ = ["WorkerSpider"]
 
+#: Crawls whose seen pages a worker remembers (each set as big as its crawl).
+_CRAWLS_KEPT = 64
+
 
 class WorkerSpider(SourcesSpider):
     name = "worker"
@@ -34,6 +43,10 @@ class WorkerSpider(SourcesSpider):
         # Set by the scheduler (crawler.redis_frontier.lease_scheduler) as it opens.
         self.crawl_spec: Callable[[str], dict[str, Any]] = lambda crawl: {}
         self._filters: dict[str, LinkFilter] = {}
+        # Per crawl, the pages and sources this worker has requested for it: a page one crawl
+        # read is new to the next (--recrawl-after), and SOURCES_MAX_SITEMAPS bounds one crawl,
+        # not the worker's life. The crawls served last are kept, the oldest forgotten.
+        self._seen: OrderedDict[str, tuple[set[str], set[str]]] = OrderedDict()
 
     async def start(self) -> AsyncIterator[Request | FetchedPage]:
         return
@@ -48,11 +61,14 @@ class WorkerSpider(SourcesSpider):
     def seed_request(self, kind: str, url: str, crawl: str) -> Request | None:
         """The request a queued seed stands for (None: a URL no request can be made of)."""
         if kind in ("feed", "sitemap"):
+            read = self._seen_sets(crawl)[1]
             # Read again if it comes back after a lost lease, though this worker read it.
-            self.sources_seen.discard(normalise_url(url))
+            read.discard(normalise_url(url))
             robots = kind == "sitemap" and url.rstrip("/").endswith("/robots.txt")
             callback = self.parse_feed if kind == "feed" else self.parse_sitemap
-            return self._source_request(url, kind, self.parse_robots if robots else callback)
+            return self._source_request(
+                url, kind, self.parse_robots if robots else callback, read=read
+            )
         site = url if kind == "site" else None
         request = self._page_request(url, depth=0, site=site, prior=None)
         if isinstance(request, FetchedPage):
@@ -65,11 +81,48 @@ class WorkerSpider(SourcesSpider):
         db = self._database()
         if ticket.source is not None or ticket.url is None or db is None:
             return False
-        return bool(prior_captures(db, [ticket.url]))
+        newest = prior_captures(db, [ticket.url]).get(ticket.url)
+        if newest is None:
+            return False
+        # A page fetched again (--recrawl-after) is done once a capture newer than the one it
+        # was fetched again after is stored.
+        return ticket.prior is None or newest.fetched_at > ticket.prior.fetched_at
 
     def _spec(self, response: Response) -> dict[str, Any]:
         crawl = response.meta.get(META_CRAWL)
         return self.crawl_spec(str(crawl)) if crawl else {}
+
+    def _seen_sets(self, crawl: str) -> tuple[set[str], set[str]]:
+        sets = self._seen.get(crawl)
+        if sets is None:
+            sets = self._seen[crawl] = (set(), set())
+            while len(self._seen) > _CRAWLS_KEPT:
+                self._seen.popitem(last=False)
+        else:
+            self._seen.move_to_end(crawl)
+        return sets
+
+    def seen_of(self, response: Response) -> set[str]:
+        return self._seen_sets(str(response.meta.get(META_CRAWL) or ""))[0]
+
+    def sources_seen_of(self, response: Response) -> set[str]:
+        return self._seen_sets(str(response.meta.get(META_CRAWL) or ""))[1]
+
+    def since_of(self, response: Response) -> datetime | None:
+        since = self._spec(response).get("since")
+        if not since:
+            return None
+        moment = datetime.fromisoformat(str(since))
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+    def recrawl_after_of(self, response: Response) -> float | None:
+        after = self._spec(response).get("recrawl_after")
+        return float(after) if after is not None else None
+
+    def within_max_pages(self, response: Response, wanted: list[str]) -> list[str]:
+        # Counted as each page is queued, in Redis (crawler.redis_frontier.lease_scheduler):
+        # here only this worker's pages are known, and some of them the crawl has seen.
+        return wanted
 
     def depth_of(self, response: Response) -> int:
         return int(self._spec(response).get("depth", self.depth))
