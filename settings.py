@@ -126,6 +126,7 @@ STORE_MAX_BATCH = 100  # captures committed in one transaction at most (when tha
 REQUISITES_ENABLED = False  # morgue archive turns it on (--no-requisites: off); crawl --requisites
 REQUISITES_MAX_PER_PAGE = 200  # requisites fetched for one page at most, stylesheets' included
 REQUISITES_DB_URL = None  # set from --db / --data-dir: payloads archived by earlier runs
+REQUISITES_REFRESH_AFTER = "1d"  # a URL archived this recently is not fetched again ("0": off)
 
 # -- Browser capture (pipelines.browser, crawler.browser_pool) -------------------------------
 BROWSER_ENABLED = False  # --browser / --browser auto
