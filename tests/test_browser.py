@@ -174,6 +174,34 @@ def test_a_page_that_never_finishes_loading_is_kept(
     assert _chromium_left(short_tmp) == []
 
 
+@pytest.mark.parametrize("obey", [True, False], ids=["robots.txt obeyed", "--ignore-robots"])
+def test_the_browsers_own_requests_obey_robots_txt(
+    mock_server: MockServer, tmp_path: Path, short_tmp: Path, obey: bool
+) -> None:
+    """A picture the page's script adds from /private/ (disallowed): the browser is refused
+    it, as the crawl would be, and nothing of it is archived; --ignore-robots lets it through
+    (so the first case fails when the browser's requests are not checked)."""
+    page = mock_server.url("/photo/tracked.html")
+    before = len(mock_server.requests())
+    proc = morgue(
+        "--data-dir", str(tmp_path / "d"), "archive", "--format", "json", "--no-recover",
+        "--no-requisites", *FAST, "-s", "BROWSER_SETTLE=3", "--browser", page,
+        *(() if obey else ("--ignore-robots",)), env={"TMPDIR": str(short_tmp)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    (row,) = json_lines(proc.stdout)
+    assert row["verdict"] == "ok" and row["title"] == "The night ferry runs again"
+    asked = [entry["path"] for entry in mock_server.requests()[before:]]
+    archived = [uri for kind, uri, _, _ in _records(tmp_path / "d") if kind == "response"]
+    banner = mock_server.url("/private/banner.png")
+    if obey:
+        assert "/private/banner.png" not in asked and banner not in archived
+        assert "/robots.txt" in asked
+    else:
+        assert "/private/banner.png" in asked and banner in archived
+    assert _chromium_left(short_tmp) == []
+
+
 def test_a_browser_killed_mid_crawl_is_started_again(mock_server: MockServer) -> None:
     from crawler.browser_pool import BrowserPool
 

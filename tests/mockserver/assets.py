@@ -12,6 +12,8 @@ Routes (all under the mock site's base URL):
 - ``/photo/live-blog.html``: an empty shell whose script fetches ``/assets/live.json`` and writes
   the article from it (what only a browser archives); ``/photo/stalls.html``: an article with an
   image that never arrives (``/hang``).
+- ``/photo/tracked.html``: an article whose script, once loaded, adds a picture from
+  ``/private/`` (robots.txt disallows it): what only a browser would ask for.
 - ``/photo/feed.xml``: an RSS feed of the two photo stories and the blocked one, for
   ``morgue crawl --requisites``.
 - ``/assets/...``: the requisites themselves: real PNG images, CSS, WOFF2-headed font files,
@@ -208,6 +210,24 @@ fetch("/assets/live.json").then(function (r) { return r.json(); }).then(function
 });
 </script></body></html>
 """
+_TRACKED = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Night ferry | The Courier</title></head>
+<body><article><h1>The night ferry runs again</h1>
+<p>The night ferry across the bay returned to service on Monday after a winter in dry dock, its
+hull repainted and its engines rebuilt by the yard that launched it forty years ago.</p>
+<p>The first crossing left the north pier at ten past eleven with thirty-one passengers, most of
+them shift workers from the cannery who had driven the long way round since November.</p>
+<p>The operator says the timetable will stay as it was until the summer, when a second boat
+joins the route.</p>
+<div id="banner"></div></article>
+<script>
+window.addEventListener("load", function () {
+  var img = document.createElement("img");
+  img.src = "/private/banner.png";
+  document.getElementById("banner").appendChild(img);
+});
+</script></body></html>
+"""
 _STALLS = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Pier survey | The Courier</title></head>
 <body><article><h1>Pier survey finds rot in six piles</h1>
@@ -248,6 +268,9 @@ def photo_story(handler: MockHandler, rest: str) -> None:
         return
     if rest == "live-blog.html":
         handler._send(200, _LIVE_BLOG)
+        return
+    if rest == "tracked.html":
+        handler._send(200, _TRACKED)
         return
     if rest == "stalls.html":
         handler._send(200, _STALLS)
