@@ -12,6 +12,7 @@ import asyncio
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -96,6 +97,13 @@ def test_the_article_a_script_writes_is_extracted_and_judged(rendered: dict[str,
     assert live["text_chars"] > 300
     show = morgue("--data-dir", str(rendered["data"]), "show", "--text", str(live["capture_id"]))
     assert LIVE_JSON["paragraphs"][1] in show.stdout
+    # The rendered text is what the database holds (the HTML alone has none: "Loading…").
+    with sqlite3.connect(rendered["data"] / "morgue.sqlite3") as conn:
+        (text, evidence) = conn.execute(
+            "SELECT text, evidence FROM captures WHERE id = ?", (live["capture_id"],)
+        ).fetchone()
+    assert all(paragraph in text for paragraph in LIVE_JSON["paragraphs"])
+    assert "browser_rendered" in evidence
 
 
 def test_everything_the_browser_fetched_is_in_the_warc(rendered: dict[str, Any]) -> None:
