@@ -133,6 +133,7 @@ BROWSER_ENABLED = False  # --browser / --browser auto
 BROWSER_MODE = "always"  # always: every HTML page; auto: pages whose HTML has no article text
 BROWSER_EXECUTABLE = ""  # "": chromium, chromium-browser or google-chrome on PATH
 BROWSER_PAGES = 2  # pages rendered at once (one Chromium, a context each)
+BROWSER_PDF = False  # also print each rendered page to PDF (a resource record, urn:pdf:URL)
 BROWSER_TIMEOUT = 30.0  # seconds for a page to load; past it the browser is killed and restarted
 BROWSER_SETTLE = 2.0  # seconds to wait for the network to go quiet after the load event
 

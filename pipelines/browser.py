@@ -99,6 +99,7 @@ class BrowserPipeline:
             timeout=settings.getfloat("BROWSER_TIMEOUT"),
             settle=settings.getfloat("BROWSER_SETTLE"),
             guard=_all_of(browser_guard(), robots_guard(crawler)),
+            pdf=settings.getbool("BROWSER_PDF"),
         )
         mode = settings.get("BROWSER_MODE") or "always"
         # Read at each write: the requisites pipeline attaches the index of archived payloads.

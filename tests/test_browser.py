@@ -82,7 +82,8 @@ def rendered(
     urls = [mock_server.url("/photo/live-blog.html"), mock_server.url("/articles/alpha.html")]
     proc = morgue(
         "--data-dir", str(data), "archive", "--format", "json", "--no-recover", *FAST,
-        "-s", "BROWSER_TIMEOUT=20", "-s", "BROWSER_SETTLE=10", "--browser", *urls,
+        "-s", "BROWSER_TIMEOUT=20", "-s", "BROWSER_SETTLE=10", "-s", "BROWSER_PDF=True",
+        "--browser", *urls,
         env={"TMPDIR": str(tmp)},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -141,6 +142,25 @@ def test_the_screenshot_is_a_resource_record_concurrent_to_the_page(
     assert out.stdout == png  # stdout redirected: the PNG itself
 
 
+def test_with_browser_pdf_the_printed_page_is_a_resource_record_too(
+    rendered: dict[str, Any],
+) -> None:
+    live = rendered["rows"][0]
+    pdfs = [
+        (h, body)
+        for kind, uri, h, body in _records(rendered["data"])
+        if kind == "resource" and uri == "urn:pdf:" + live["url"]
+    ]
+    assert len(pdfs) == 1
+    headers, pdf = pdfs[0]
+    assert headers["WARC-Concurrent-To"] == live["warc_record_id"]
+    assert headers["Content-Type"] == "application/pdf" and pdf.startswith(b"%PDF-")
+    assert pdf.rstrip().endswith(b"%%EOF")  # whole
+    # One for each page rendered, and nothing else.
+    others = {uri for kind, uri, _, _ in _records(rendered["data"]) if uri.startswith("urn:pdf:")}
+    assert others == {"urn:pdf:" + row["url"] for row in rendered["rows"]}
+
+
 def test_no_chromium_outlives_the_crawl(rendered: dict[str, Any]) -> None:
     assert _chromium_left(rendered["tmp"]) == []
 
@@ -160,6 +180,7 @@ def test_auto_renders_only_the_page_that_needs_it(
     assert live["title"] == LIVE_JSON["headline"], shown.stdout
     shots = {uri for kind, uri, _, _ in _records(tmp_path / "d") if kind == "resource"}
     assert "urn:screenshot:" + live["url"] in shots
+    assert not [uri for uri in shots if uri.startswith("urn:pdf:")]  # not without BROWSER_PDF
     assert "urn:screenshot:" + beta["url"] not in shots
     none = morgue("--data-dir", str(tmp_path / "d"), "show", "--screenshot",
                   str(beta["capture_id"]))  # fmt: skip
