@@ -9,9 +9,11 @@ replays every requisite of each page as it was: no misses.
 
 from __future__ import annotations
 
+import io
 import sqlite3
 import urllib.error
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -264,3 +266,30 @@ def test_a_bad_freshness_window_is_refused_before_anything_is_written(tmp_path: 
         "expected e.g. 90s, 30m, 1h30m, 7d"
     ]
     assert not data.exists()
+
+
+def test_the_wacz_export_holds_every_requisite_and_each_revisits_original(
+    runs: Runs, tmp_path: Path
+) -> None:
+    """Exported alone, the second run's pages (their rows point at the first run's records) and
+    the third's (revisit records) carry what they need to replay without the data dir."""
+    dest = tmp_path / "stories.wacz"
+    proc = run_morgue(
+        "--data-dir", str(runs.data_dir), "export", "--wacz", str(dest),
+        "--url-prefix", runs.server.url("/photo/"), "--since", runs.second[0]["fetched_at"],
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    records = []
+    with zipfile.ZipFile(dest) as wacz:
+        for name in wacz.namelist():
+            if name.startswith("archive/") and name.endswith(".warc.gz"):
+                for rec in ArchiveIterator(io.BytesIO(wacz.read(name))):
+                    records.append((rec.rec_type, dict(rec.rec_headers.headers)))
+    responses = {h["WARC-Target-URI"] for kind, h in records if kind == "response"}
+    ids = {h["WARC-Record-ID"] for _, h in records}
+    for slug in ("harbour-lights", "market-day"):
+        for path in STORY_REQUISITES[slug]:
+            assert runs.server.url(path) in responses, path
+    revisits = [h for kind, h in records if kind == "revisit"]
+    assert revisits  # the third run's pages, and their requisites
+    assert all(h["WARC-Refers-To"] in ids for h in revisits)
