@@ -274,9 +274,10 @@ def test_the_wacz_export_holds_every_requisite_and_each_revisits_original(
     """Exported alone, the second run's pages (their rows point at the first run's records) and
     the third's (revisit records) carry what they need to replay without the data dir."""
     dest = tmp_path / "stories.wacz"
+    since = min(row["fetched_at"] for row in runs.second)
     proc = run_morgue(
         "--data-dir", str(runs.data_dir), "export", "--wacz", str(dest),
-        "--url-prefix", runs.server.url("/photo/"), "--since", runs.second[0]["fetched_at"],
+        "--url-prefix", runs.server.url("/photo/"), "--since", since,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     records = []
