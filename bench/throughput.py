@@ -1,6 +1,7 @@
 """Throughput and memory: morgue side by side with the extraction ceiling and with wget.
 
     python bench/throughput.py [N] [--rss-scale] [--skip-wget] [--gzip-level L]
+                               [--requisites-only] [--browser]
 
 On this machine, in one run, over the same pages:
 
@@ -21,7 +22,7 @@ On this machine, in one run, over the same pages:
    revisit records), pages per second and WARC bytes per page of each; the corpus pages'
    absolute image, stylesheet and script URLs are rewritten to the local server, which answers
    each (and the relative ones) with bytes of its own (``--requisites-only`` runs this part
-   alone).
+   alone; ``--browser`` adds ``morgue archive --browser`` of the same pages).
 """
 
 from __future__ import annotations
@@ -227,8 +228,9 @@ def morgue_archive(urls: Path, data: Path, *extra: str) -> tuple[float, int]:
     return elapsed, sum(1 for line in proc.stdout.splitlines() if line.strip())
 
 
-def requisites_bench(bodies: list[bytes], n: int) -> None:
-    """HTML only, then requisites on twice over the same data dir: speed and bytes per page."""
+def requisites_bench(bodies: list[bytes], n: int, *, browser: bool = False) -> None:
+    """HTML only, then requisites on twice over the same data dir: speed and bytes per page;
+    with ``browser``, ``--browser`` too (requisites on, a fresh data dir)."""
     site = Site([localise(body) for body in bodies], n, assets=True)
     try:
         with tempfile.TemporaryDirectory() as tmp_name:
@@ -241,6 +243,8 @@ def requisites_bench(bodies: list[bytes], n: int) -> None:
                     ("requisites, 1st run", tmp / "req", ()),
                     ("requisites, 2nd run", tmp / "req", ()),
                     ("3rd run, window off", tmp / "req", off)]  # fmt: skip
+            if browser:
+                runs.append(("browser, 1st run", tmp / "browser", ("--browser",)))
             for label, data, extra in runs:
                 before = warc_bytes(data) if data.exists() else 0
                 elapsed, pages = morgue_archive(urls, data, *extra)
@@ -265,6 +269,9 @@ def main() -> None:
     parser.add_argument(
         "--gzip-level", type=int, help="WARC_GZIP_LEVEL for morgue (default: its own)"
     )
+    parser.add_argument(
+        "--browser", action="store_true", help="page requisites: also morgue archive --browser"
+    )
     args = parser.parse_args()
     if args.gzip_level is not None:
         FAST.extend(["-s", f"WARC_GZIP_LEVEL={args.gzip_level}"])
@@ -274,7 +281,7 @@ def main() -> None:
     print(f"{n} article pages over {len(bodies)} distinct bodies, mean {mean_kib:.0f} KiB; "
           f"{os.cpu_count()} CPUs")  # fmt: skip
     if args.requisites_only:
-        requisites_bench(bodies, n)
+        requisites_bench(bodies, n, browser=args.browser)
         return
     site = Site(bodies, n)
     results: dict[str, float] = {}
@@ -351,7 +358,7 @@ def main() -> None:
             f"RSS 10,000 / 1,000                {peaks[10000] / peaks[1000]:.2f}   (target <= 1.2)"
         )
     print()
-    requisites_bench(bodies, n)
+    requisites_bench(bodies, n, browser=args.browser)
 
 
 if __name__ == "__main__":
