@@ -7,10 +7,15 @@ STAMP := $(VENV)/.installed
 # which the distributed crawl's scrapy-redis cannot run on: pywb gets a venv of its own.
 PYWB_VENV := .venv-pywb
 PYWB_STAMP := $(PYWB_VENV)/.installed
+# ReplayWeb.page's static files (ui.js, sw.js) from the npm registry, for the test that replays
+# an exported WACZ in it (tests/test_wacz_replayweb.py); never copied into the repository.
+REPLAYWEB := .replayweb
+REPLAYWEB_VERSION := 2.5.3
+REPLAYWEB_STAMP := $(REPLAYWEB)/.installed-$(REPLAYWEB_VERSION)
 
 .PHONY: install demo test lint typecheck pytest bench clean
 
-install: $(STAMP) $(PYWB_STAMP)
+install: $(STAMP) $(PYWB_STAMP) $(REPLAYWEB_STAMP)
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +35,19 @@ $(PYWB_STAMP): Makefile
 	$(PYWB_VENV)/bin/python -m pip install --quiet 'pywb>=2.8'
 	touch $(PYWB_STAMP)
 
+# npm checks the package against the registry's integrity hash. Without npm the ReplayWeb.page
+# test is skipped (and fails where MORGUE_TEST_REQUIRE_BROWSER is set: .ci/run installs npm).
+$(REPLAYWEB_STAMP): Makefile
+	@if command -v npm >/dev/null 2>&1; then \
+		rm -rf $(REPLAYWEB) && mkdir -p $(REPLAYWEB) && \
+		npm pack --silent --pack-destination $(REPLAYWEB) replaywebpage@$(REPLAYWEB_VERSION) && \
+		tar -xzf $(REPLAYWEB)/replaywebpage-$(REPLAYWEB_VERSION).tgz -C $(REPLAYWEB) \
+			--strip-components=1 package/ui.js package/sw.js package/LICENSE && \
+		rm $(REPLAYWEB)/replaywebpage-$(REPLAYWEB_VERSION).tgz && touch $@; \
+	else \
+		echo "npm not found: ReplayWeb.page is not installed (its test will be skipped)"; \
+	fi
+
 demo: install
 	$(BIN)/morgue demo
 
@@ -47,4 +65,4 @@ pytest: install
 test: lint typecheck pytest
 
 clean:
-	rm -rf $(VENV) $(PYWB_VENV) morgue-data .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(PYWB_VENV) $(REPLAYWEB) morgue-data .mypy_cache .pytest_cache .ruff_cache

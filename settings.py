@@ -127,12 +127,14 @@ STORE_TEST_DIE_BEFORE_COMMIT = ""  # tests only: SIGKILL the process group befor
 REQUISITES_ENABLED = False  # morgue archive turns it on (--no-requisites: off); crawl --requisites
 REQUISITES_MAX_PER_PAGE = 200  # requisites fetched for one page at most, stylesheets' included
 REQUISITES_DB_URL = None  # set from --db / --data-dir: payloads archived by earlier runs
+REQUISITES_REFRESH_AFTER = "1d"  # a URL archived this recently is not fetched again ("0": off)
 
 # -- Browser capture (pipelines.browser, crawler.browser_pool) -------------------------------
 BROWSER_ENABLED = False  # --browser / --browser auto
 BROWSER_MODE = "always"  # always: every HTML page; auto: pages whose HTML has no article text
 BROWSER_EXECUTABLE = ""  # "": chromium, chromium-browser or google-chrome on PATH
 BROWSER_PAGES = 2  # pages rendered at once (one Chromium, a context each)
+BROWSER_PDF = False  # also print each rendered page to PDF (a resource record, urn:pdf:URL)
 BROWSER_TIMEOUT = 30.0  # seconds for a page to load; past it the browser is killed and restarted
 BROWSER_SETTLE = 2.0  # seconds to wait for the network to go quiet after the load event
 

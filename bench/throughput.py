@@ -1,6 +1,7 @@
 """Throughput and memory: morgue side by side with the extraction ceiling and with wget.
 
     python bench/throughput.py [N] [--rss-scale] [--skip-wget] [--gzip-level L]
+                               [--requisites-only] [--browser]
 
 On this machine, in one run, over the same pages:
 
@@ -16,10 +17,12 @@ On this machine, in one run, over the same pages:
    crawl, WARC bytes per page; with ``--rss-scale``, peak RSS of deferred crawls of 1,000 and
    10,000 pages;
 6. page requisites: ``morgue archive -i`` of the same URLs with ``--no-requisites``, then with
-   requisites twice into one data dir (the second run finds every payload archived: revisits),
-   pages per second and WARC bytes per page of each; the corpus pages' image, stylesheet and
-   script URLs are rewritten to the local server, which answers each with bytes of its own
-   (``--requisites-only`` runs this part alone).
+   requisites twice into one data dir (the second run, within ``REQUISITES_REFRESH_AFTER``,
+   fetches none of them), then a third time with that window off (every payload archived:
+   revisit records), pages per second and WARC bytes per page of each; the corpus pages'
+   absolute image, stylesheet and script URLs are rewritten to the local server, which answers
+   each (and the relative ones) with bytes of its own (``--requisites-only`` runs this part
+   alone; ``--browser`` adds ``morgue archive --browser`` of the same pages).
 """
 
 from __future__ import annotations
@@ -110,8 +113,8 @@ def asset(path: str) -> tuple[bytes, str]:
 class Site:
     """N article URLs over the bodies, cycled, and a home page linking them all."""
 
-    def __init__(self, bodies: list[bytes], n: int) -> None:
-        self.bodies, self.n = bodies, n
+    def __init__(self, bodies: list[bytes], n: int, *, assets: bool = False) -> None:
+        self.bodies, self.n, self.assets = bodies, n, assets
         links = "".join(f'<li><a href="/a/{i}.html">Story {i}</a></li>' for i in range(n))
         self.home = f"<html><body><h1>Home</h1><ul>{links}</ul></body></html>".encode()
         site = self
@@ -131,7 +134,9 @@ class Site:
                     if 0 <= i < site.n:
                         body = site.bodies[i % len(site.bodies)]
                 ctype = "text/html; charset=utf-8"
-                if self.path.startswith("/x/"):
+                if self.path.startswith("/x/") or (body is None and site.assets):
+                    # The corpus pages' relative requisite URLs land here too: a publisher
+                    # would answer them, and a 404 would be fetched again on every run.
                     body, ctype = asset(self.path)
                 status = 200 if body is not None else 404
                 body = body if body is not None else b"not found"
@@ -223,18 +228,23 @@ def morgue_archive(urls: Path, data: Path, *extra: str) -> tuple[float, int]:
     return elapsed, sum(1 for line in proc.stdout.splitlines() if line.strip())
 
 
-def requisites_bench(bodies: list[bytes], n: int) -> None:
-    """HTML only, then requisites on twice over the same data dir: speed and bytes per page."""
-    site = Site([localise(body) for body in bodies], n)
+def requisites_bench(bodies: list[bytes], n: int, *, browser: bool = False) -> None:
+    """HTML only, then requisites on twice over the same data dir: speed and bytes per page;
+    with ``browser``, ``--browser`` too (requisites on, a fresh data dir)."""
+    site = Site([localise(body) for body in bodies], n, assets=True)
     try:
         with tempfile.TemporaryDirectory() as tmp_name:
             tmp = Path(tmp_name)
             urls = tmp / "urls.txt"
             urls.write_text("".join(f"{site.base}a/{i}.html\n" for i in range(n)))
             figures: dict[str, tuple[float, float]] = {}
+            off = ("-s", "REQUISITES_REFRESH_AFTER=0")
             runs = [("html only", tmp / "html", ("--no-requisites",)),
                     ("requisites, 1st run", tmp / "req", ()),
-                    ("requisites, 2nd run", tmp / "req", ())]  # fmt: skip
+                    ("requisites, 2nd run", tmp / "req", ()),
+                    ("3rd run, window off", tmp / "req", off)]  # fmt: skip
+            if browser:
+                runs.append(("browser, 1st run", tmp / "browser", ("--browser",)))
             for label, data, extra in runs:
                 before = warc_bytes(data) if data.exists() else 0
                 elapsed, pages = morgue_archive(urls, data, *extra)
@@ -259,6 +269,9 @@ def main() -> None:
     parser.add_argument(
         "--gzip-level", type=int, help="WARC_GZIP_LEVEL for morgue (default: its own)"
     )
+    parser.add_argument(
+        "--browser", action="store_true", help="page requisites: also morgue archive --browser"
+    )
     args = parser.parse_args()
     if args.gzip_level is not None:
         FAST.extend(["-s", f"WARC_GZIP_LEVEL={args.gzip_level}"])
@@ -268,7 +281,7 @@ def main() -> None:
     print(f"{n} article pages over {len(bodies)} distinct bodies, mean {mean_kib:.0f} KiB; "
           f"{os.cpu_count()} CPUs")  # fmt: skip
     if args.requisites_only:
-        requisites_bench(bodies, n)
+        requisites_bench(bodies, n, browser=args.browser)
         return
     site = Site(bodies, n)
     results: dict[str, float] = {}
@@ -345,7 +358,7 @@ def main() -> None:
             f"RSS 10,000 / 1,000                {peaks[10000] / peaks[1000]:.2f}   (target <= 1.2)"
         )
     print()
-    requisites_bench(bodies, n)
+    requisites_bench(bodies, n, browser=args.browser)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ gives bodies already decoded and de-chunked, not the bytes of the wire: those re
 are kept as ``X-Crawler-Content-Encoding`` and ``X-Crawler-Content-Length`` so that a replay does
 not decode the body again. The screenshot (PNG) and the rendered DOM (HTML) are ``resource``
 records at ``urn:screenshot:URL`` and ``urn:rendered-dom:URL``, concurrent to the page's own
-response record. A body whose payload is already archived (the page's requisites were fetched
-over HTTP just before) is written as a revisit record instead, as for requisites.
+response record, and so is the page printed to PDF (``urn:pdf:URL``) when ``BROWSER_PDF``
+asks. A body whose payload is already archived (the page's requisites were fetched over HTTP
+just before) is written as a revisit record instead, as for requisites.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from crawler.browser_pool import BrowserExchange, Rendered
 __all__ = [
     "BROWSER_BODY",
     "DOM_URI_PREFIX",
+    "PDF_URI_PREFIX",
     "SCREENSHOT_URI_PREFIX",
     "BrowserCapture",
     "BrowserWritten",
@@ -32,6 +34,7 @@ __all__ = [
 BROWSER_BODY = "WARC-Browser-Body"
 SCREENSHOT_URI_PREFIX = "urn:screenshot:"
 DOM_URI_PREFIX = "urn:rendered-dom:"
+PDF_URI_PREFIX = "urn:pdf:"
 # Headers that describe the wire form of a body the driver gives decoded.
 _WIRE_ONLY = {
     "content-encoding": "X-Crawler-Content-Encoding",
@@ -69,6 +72,11 @@ class BrowserCapture:
                 rendered.screenshot,
                 "image/png",
                 concurrent_to=concurrent,
+            )
+            records += 1
+        if rendered.pdf:
+            self.writer.write_resource(
+                PDF_URI_PREFIX + page_url, rendered.pdf, "application/pdf", concurrent_to=concurrent
             )
             records += 1
         dom = self.writer.write_resource(

@@ -87,6 +87,7 @@ class Rendered:
     dom: bytes  # the rendered DOM, serialised as HTML (UTF-8)
     screenshot: bytes | None  # PNG of the page as shown, full length
     exchanges: list[BrowserExchange] = field(default_factory=list)
+    pdf: bytes | None = None  # the page printed by Chromium, when asked for
 
 
 class BrowserPool:
@@ -98,8 +99,10 @@ class BrowserPool:
         timeout: float = 30.0,
         settle: float = 2.0,
         guard: Guard | None = None,
+        pdf: bool = False,
     ) -> None:
         self.executable = executable
+        self.pdf = pdf  # also print each page to PDF (headless Chromium's own print)
         self.timeout = timeout
         self.settle = settle  # seconds to wait for the network to go quiet after "load"
         self.guard = guard
@@ -235,9 +238,10 @@ class BrowserPool:
                 await page.wait_for_load_state("networkidle", timeout=self.settle * 1000)
             dom = (await page.content()).encode("utf-8")
             shot = await page.screenshot(full_page=True, timeout=self.timeout * 1000)
+            printed = await page.pdf() if self.pdf else None
             final = page.url
             done = [e for e in await asyncio.gather(*exchanges) if e is not None]
-            return Rendered(final, dom, shot, done)
+            return Rendered(final, dom, shot, done, printed)
         finally:
             with contextlib.suppress(Exception):
                 await context.close()

@@ -7,7 +7,10 @@ robots.txt and the private-address guard; its ticket marks it a requisite, so th
 judged nor stored as a page and an already archived payload becomes a revisit record.
 
 A URL is fetched once per crawl: a later page that needs it gets a row pointing at the first
-fetch's record (``reused``), after waiting for it if it is still in flight.
+fetch's record (``reused``), after waiting for it if it is still in flight. With a freshness
+window (``REQUISITES_REFRESH_AFTER``, ``archive.captures.recent_requisites``), a URL an earlier
+run archived within it is not fetched either: the row points at that run's record, and a
+stylesheet's own ``url()``s are read from the archived stylesheet.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from scrapy import Request
 from scrapy.http import Response, TextResponse
 from scrapy.statscollectors import StatsCollector
 
+from archive.captures.recent_requisites import RecentRequisites
 from archive.captures.record import RequisiteRecord
 from archive.captures.requisite_urls import RequisiteUrl, css_requisites, page_requisites
 from crawler.failures import exception_reason
@@ -46,10 +50,17 @@ class _Fetched:
 
 
 class RequisiteFetcher:
-    def __init__(self, download: Downloader, stats: StatsCollector, max_per_page: int) -> None:
+    def __init__(
+        self,
+        download: Downloader,
+        stats: StatsCollector,
+        max_per_page: int,
+        recent: RecentRequisites | None = None,
+    ) -> None:
         self.download = download
         self.stats = stats
         self.max_per_page = max(0, max_per_page)
+        self.recent = recent
         self._fetched: dict[str, asyncio.Future[_Fetched]] = {}
 
     async def fetch_page(self, page_url: str, html: bytes) -> list[RequisiteRecord]:
@@ -60,9 +71,11 @@ class RequisiteFetcher:
         first = self._take(needed, seen)
         if not first:
             return []
+        await self._find_recent(first)
         fetched = list(await asyncio.gather(*(self._get(req, page_url) for req in first)))
         # One level deeper: what the stylesheets themselves load (fonts, backgrounds, imports).
         deeper = self._take([need for f in fetched for need in f.needs], seen, len(fetched))
+        await self._find_recent(deeper)
         fetched += await asyncio.gather(*(self._get(req, page_url, deep=False) for req in deeper))
         self.stats.inc_value("requisites/pages")
         return [f.record for f in fetched]
@@ -81,6 +94,29 @@ class RequisiteFetcher:
             seen.add(req.url)
             out.append(req)
         return out
+
+    async def _find_recent(self, needed: list[RequisiteUrl]) -> None:
+        """Take what an earlier run archived within the freshness window as fetched already."""
+        recent = self.recent
+        urls = [req.url for req in needed if req.url not in self._fetched]
+        if recent is None or not urls:
+            return
+        # A database query (and a WARC read for a stylesheet): off the reactor thread.
+        found = await asyncio.to_thread(recent.find, urls, datetime.now(UTC))
+        for url, record in found.items():
+            needs: tuple[RequisiteUrl, ...] = ()
+            if _is_css_type(record.content_type, record.kind, url):
+                body = await asyncio.to_thread(recent.body, record)
+                if body is None:
+                    continue  # fetched again, its url()s with it
+                text = body.decode("utf-8", "replace")
+                needs = tuple(await asyncio.to_thread(css_requisites, text, url))
+            if url in self._fetched:  # another page started fetching it meanwhile
+                continue
+            future: asyncio.Future[_Fetched] = asyncio.get_running_loop().create_future()
+            future.set_result(_Fetched(record, needs))
+            self._fetched[url] = future
+            self.stats.inc_value("requisites/fresh")
 
     async def _get(self, req: RequisiteUrl, page_url: str, *, deep: bool = True) -> _Fetched:
         known = self._fetched.get(req.url)
@@ -147,8 +183,12 @@ class RequisiteFetcher:
         return _Fetched(record, needs)
 
 
-def _is_css(record: RequisiteRecord, response: Response) -> bool:
-    ctype = (record.content_type or "").lower()
+def _is_css_type(content_type: str | None, kind: str, url: str) -> bool:
+    ctype = (content_type or "").lower()
     return "text/css" in ctype or (
-        record.kind == "stylesheet" and not ctype and response.url.lower().endswith(".css")
+        kind == "stylesheet" and not ctype and url.lower().endswith(".css")
     )
+
+
+def _is_css(record: RequisiteRecord, response: Response) -> bool:
+    return _is_css_type(record.content_type, record.kind, response.url)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Self
 
 from scrapy import Spider, signals
@@ -30,6 +31,7 @@ from crawler.browser_pool import BrowserFailed, BrowserPool, BrowserUnavailable
 from crawler.extraction_workers import ExtractionWorkers, find_pool
 from crawler.items import FetchedPage
 from crawler.netpolicy import browser_guard
+from crawler.robots import robots_guard
 from crawler.warc_capture import find_capture
 from pipelines.classify import page_fetch
 
@@ -40,6 +42,25 @@ logger = logging.getLogger(__name__)
 #: Evidence: the verdict and extraction are the rendered DOM's; the browser could not render it.
 BROWSER_RENDERED = "browser_rendered"
 BROWSER_FAILED = "browser_failed"
+
+
+Guard = Callable[[str], Awaitable[str | None]]
+
+
+def _all_of(*guards: Guard | None) -> Guard | None:
+    """One guard that refuses what any of ``guards`` refuses (the first reason given)."""
+    active = [guard for guard in guards if guard is not None]
+    if not active:
+        return None
+
+    async def check(url: str) -> str | None:
+        for guard in active:
+            why = await guard(url)
+            if why is not None:
+                return why
+        return None
+
+    return check
 
 
 class BrowserPipeline:
@@ -77,7 +98,8 @@ class BrowserPipeline:
             pages=settings.getint("BROWSER_PAGES"),
             timeout=settings.getfloat("BROWSER_TIMEOUT"),
             settle=settings.getfloat("BROWSER_SETTLE"),
-            guard=browser_guard(),
+            guard=_all_of(browser_guard(), robots_guard(crawler)),
+            pdf=settings.getbool("BROWSER_PDF"),
         )
         mode = settings.get("BROWSER_MODE") or "always"
         # Read at each write: the requisites pipeline attaches the index of archived payloads.

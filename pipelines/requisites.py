@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Self
 
 from scrapy import Request
@@ -21,14 +22,17 @@ from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
 from archive.captures.payload_index import PayloadIndex
+from archive.captures.recent_requisites import RecentRequisites
 from archive.captures.record import RequisiteRecord
 from archive.db.engine import Database, open_database
+from archive.durations import parse_duration
+from archive.exceptions import InvalidInput
 from archive.liveness.judging import is_html
 from crawler.items import FetchedPage
 from crawler.requisite_fetcher import RequisiteFetcher
 from crawler.warc_capture import find_capture
 
-__all__ = ["RequisitesCollect", "RequisitesPipeline"]
+__all__ = ["RequisitesCollect", "RequisitesPipeline", "refresh_after"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,16 +51,20 @@ class RequisitesPipeline:
         capture = find_capture(crawler)
         db_url = settings.get("REQUISITES_DB_URL")
         db = open_database(db_url) if db_url else None
+        recent = None
         if capture is not None:
             # Payloads archived by earlier runs are found in the DB: written as revisits.
             capture.payloads = PayloadIndex(db)
+            window = refresh_after(settings.get("REQUISITES_REFRESH_AFTER"))
+            if db is not None and window > timedelta(0):
+                recent = RecentRequisites(db, window, capture.writer.directory)
 
         async def download(request: Request) -> Response:
             assert crawler.engine is not None
             return await crawler.engine.download_async(request)
 
         fetcher = RequisiteFetcher(
-            download, crawler.stats, settings.getint("REQUISITES_MAX_PER_PAGE")
+            download, crawler.stats, settings.getint("REQUISITES_MAX_PER_PAGE"), recent
         )
         return cls(fetcher, db)
 
@@ -77,6 +85,17 @@ class RequisitesPipeline:
     def close_spider(self) -> None:
         if self.db is not None:
             self.db.close()
+
+
+def refresh_after(value: object) -> timedelta:
+    """``REQUISITES_REFRESH_AFTER``: a duration (``1d``, ``12h``, seconds); 0 or empty: none."""
+    if value is None or value == "":
+        return timedelta(0)
+    try:
+        seconds = parse_duration(str(value))
+    except InvalidInput as exc:
+        raise ValueError(f"REQUISITES_REFRESH_AFTER: {exc}") from None
+    return timedelta(seconds=seconds)
 
 
 class RequisitesCollect:

@@ -12,6 +12,7 @@ import asyncio
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -81,7 +82,8 @@ def rendered(
     urls = [mock_server.url("/photo/live-blog.html"), mock_server.url("/articles/alpha.html")]
     proc = morgue(
         "--data-dir", str(data), "archive", "--format", "json", "--no-recover", *FAST,
-        "-s", "BROWSER_TIMEOUT=20", "-s", "BROWSER_SETTLE=10", "--browser", *urls,
+        "-s", "BROWSER_TIMEOUT=20", "-s", "BROWSER_SETTLE=10", "-s", "BROWSER_PDF=True",
+        "--browser", *urls,
         env={"TMPDIR": str(tmp)},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -96,6 +98,13 @@ def test_the_article_a_script_writes_is_extracted_and_judged(rendered: dict[str,
     assert live["text_chars"] > 300
     show = morgue("--data-dir", str(rendered["data"]), "show", "--text", str(live["capture_id"]))
     assert LIVE_JSON["paragraphs"][1] in show.stdout
+    # The rendered text is what the database holds (the HTML alone has none: "Loading…").
+    with sqlite3.connect(rendered["data"] / "morgue.sqlite3") as conn:
+        (text, evidence) = conn.execute(
+            "SELECT text, evidence FROM captures WHERE id = ?", (live["capture_id"],)
+        ).fetchone()
+    assert all(paragraph in text for paragraph in LIVE_JSON["paragraphs"])
+    assert "browser_rendered" in evidence
 
 
 def test_everything_the_browser_fetched_is_in_the_warc(rendered: dict[str, Any]) -> None:
@@ -133,6 +142,25 @@ def test_the_screenshot_is_a_resource_record_concurrent_to_the_page(
     assert out.stdout == png  # stdout redirected: the PNG itself
 
 
+def test_with_browser_pdf_the_printed_page_is_a_resource_record_too(
+    rendered: dict[str, Any],
+) -> None:
+    live = rendered["rows"][0]
+    pdfs = [
+        (h, body)
+        for kind, uri, h, body in _records(rendered["data"])
+        if kind == "resource" and uri == "urn:pdf:" + live["url"]
+    ]
+    assert len(pdfs) == 1
+    headers, pdf = pdfs[0]
+    assert headers["WARC-Concurrent-To"] == live["warc_record_id"]
+    assert headers["Content-Type"] == "application/pdf" and pdf.startswith(b"%PDF-")
+    assert pdf.rstrip().endswith(b"%%EOF")  # whole
+    # One for each page rendered, and nothing else.
+    others = {uri for kind, uri, _, _ in _records(rendered["data"]) if uri.startswith("urn:pdf:")}
+    assert others == {"urn:pdf:" + row["url"] for row in rendered["rows"]}
+
+
 def test_no_chromium_outlives_the_crawl(rendered: dict[str, Any]) -> None:
     assert _chromium_left(rendered["tmp"]) == []
 
@@ -152,6 +180,7 @@ def test_auto_renders_only_the_page_that_needs_it(
     assert live["title"] == LIVE_JSON["headline"], shown.stdout
     shots = {uri for kind, uri, _, _ in _records(tmp_path / "d") if kind == "resource"}
     assert "urn:screenshot:" + live["url"] in shots
+    assert not [uri for uri in shots if uri.startswith("urn:pdf:")]  # not without BROWSER_PDF
     assert "urn:screenshot:" + beta["url"] not in shots
     none = morgue("--data-dir", str(tmp_path / "d"), "show", "--screenshot",
                   str(beta["capture_id"]))  # fmt: skip
@@ -171,6 +200,34 @@ def test_a_page_that_never_finishes_loading_is_kept(
     assert proc.returncode == 0, proc.stderr
     (row,) = json_lines(proc.stdout)
     assert row["verdict"] == "ok" and row["title"] == "Pier survey finds rot in six piles"
+    assert _chromium_left(short_tmp) == []
+
+
+@pytest.mark.parametrize("obey", [True, False], ids=["robots.txt obeyed", "--ignore-robots"])
+def test_the_browsers_own_requests_obey_robots_txt(
+    mock_server: MockServer, tmp_path: Path, short_tmp: Path, obey: bool
+) -> None:
+    """A picture the page's script adds from /private/ (disallowed): the browser is refused
+    it, as the crawl would be, and nothing of it is archived; --ignore-robots lets it through
+    (so the first case fails when the browser's requests are not checked)."""
+    page = mock_server.url("/photo/tracked.html")
+    before = len(mock_server.requests())
+    proc = morgue(
+        "--data-dir", str(tmp_path / "d"), "archive", "--format", "json", "--no-recover",
+        "--no-requisites", *FAST, "-s", "BROWSER_SETTLE=3", "--browser", page,
+        *(() if obey else ("--ignore-robots",)), env={"TMPDIR": str(short_tmp)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    (row,) = json_lines(proc.stdout)
+    assert row["verdict"] == "ok" and row["title"] == "The night ferry runs again"
+    asked = [entry["path"] for entry in mock_server.requests()[before:]]
+    archived = [uri for kind, uri, _, _ in _records(tmp_path / "d") if kind == "response"]
+    banner = mock_server.url("/private/banner.png")
+    if obey:
+        assert "/private/banner.png" not in asked and banner not in archived
+        assert "/robots.txt" in asked
+    else:
+        assert "/private/banner.png" in asked and banner in archived
     assert _chromium_left(short_tmp) == []
 
 

@@ -1,15 +1,19 @@
-"""Page requisites end to end: `morgue archive` of the mock site's photo stories, twice.
+"""Page requisites end to end: `morgue archive` of the mock site's photo stories, three times.
 
 The first run archives every image, stylesheet, font and script once (a URL two pages share is
-fetched once); the second finds every payload archived and writes revisit records only. pywb,
-from `morgue index`, then replays every requisite of each page as it was: no misses.
+fetched once). The second, within the freshness window (`REQUISITES_REFRESH_AFTER`), fetches
+none of them: its rows point at the first run's records. The third, with the window off, finds
+every payload archived and writes revisit records only. pywb, from `morgue index`, then
+replays every requisite of each page as it was: no misses.
 """
 
 from __future__ import annotations
 
+import io
 import sqlite3
 import urllib.error
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,8 +45,8 @@ class Runs:
     root: Path
     first: list[dict[str, Any]]
     second: list[dict[str, Any]]
-    first_stderr: str
-    second_stderr: str
+    third: list[dict[str, Any]]
+    second_asked: list[str]  # the paths the second run asked of the server
 
     @property
     def data_dir(self) -> Path:
@@ -80,9 +84,12 @@ def _archive(server: MockServer, data_dir: Path, *extra: str) -> tuple[list[Any]
 @pytest.fixture(scope="module")
 def runs(mock_server: MockServer, tmp_path_factory: pytest.TempPathFactory) -> Runs:
     root = tmp_path_factory.mktemp("requisites")
-    first, first_err = _archive(mock_server, root / "morgue-data")
-    second, second_err = _archive(mock_server, root / "morgue-data")
-    return Runs(mock_server, root, first, second, first_err, second_err)
+    first, _ = _archive(mock_server, root / "morgue-data")
+    before = len(mock_server.requests())
+    second, _ = _archive(mock_server, root / "morgue-data")
+    asked = [entry["path"] for entry in mock_server.requests()[before:]]
+    third, _ = _archive(mock_server, root / "morgue-data", "-s", "REQUISITES_REFRESH_AFTER=0")
+    return Runs(mock_server, root, first, second, third, asked)
 
 
 def _path(server: MockServer, row: sqlite3.Row) -> str:
@@ -113,7 +120,7 @@ def test_a_url_two_pages_share_is_fetched_once_per_run(runs: Runs) -> None:
     responses = [
         headers for kind, uri, headers in runs.records() if kind == "response" and uri == shared
     ]
-    assert len(responses) == 1  # the first run's; the second run wrote a revisit
+    assert len(responses) == 1  # the first run's; the third run wrote a revisit
     assert responses[0][REQUISITE_OF] in {runs.server.url(p) for p in STORIES}
     rows = [
         r for row in runs.first for r in runs.requisites(row["capture_id"]) if r["url"] == shared
@@ -122,7 +129,33 @@ def test_a_url_two_pages_share_is_fetched_once_per_run(runs: Runs) -> None:
     assert len({r["warc_record_id"] for r in rows}) == 1
 
 
-def test_the_second_run_writes_revisits_that_name_the_first_records(runs: Runs) -> None:
+def test_within_the_window_a_run_fetches_no_requisite_and_points_at_the_first(
+    runs: Runs,
+) -> None:
+    firsts = {
+        r["url"]: r
+        for row in runs.first
+        for r in runs.requisites(row["capture_id"])
+        if not r["reused"] and r["http_status"] == 200
+    }
+    fetched_again = [p for p in runs.second_asked if p.startswith("/assets/")]
+    # Only the missing picture of the blocked page: a requisite that failed is tried again.
+    assert fetched_again == ["/assets/missing/pier.png"]
+    for path in STORIES:
+        (row,) = [r for r in runs.second if r["url"] == runs.server.url(path)]
+        rows = runs.requisites(row["capture_id"])
+        slug = path.rsplit("/", 1)[1].removesuffix(".html")
+        # Every requisite still has its row, the stylesheet's url()s (read from the archive) too.
+        assert sorted(_paths(runs.server, rows)) == sorted(STORY_REQUISITES[slug])
+        for req in rows:
+            original = firsts[req["url"]]
+            assert req["reused"] == 1 and req["revisit"] == 0
+            assert req["warc_record_id"] == original["warc_record_id"]
+            assert req["warc_offset"] == original["warc_offset"]
+            assert req["fetched_at"] == original["fetched_at"]  # when those bytes were fetched
+
+
+def test_past_the_window_a_run_writes_revisits_that_name_the_first_records(runs: Runs) -> None:
     firsts = {
         r["url"]: r
         for row in runs.first
@@ -131,7 +164,7 @@ def test_the_second_run_writes_revisits_that_name_the_first_records(runs: Runs) 
     }
     revisits = {headers["WARC-Record-ID"]: headers for kind, _, headers in runs.records()
                 if kind == "revisit"}  # fmt: skip
-    for row in runs.second:
+    for row in runs.third:
         for req in runs.requisites(row["capture_id"]):
             if req["http_status"] != 200:
                 continue
@@ -157,8 +190,8 @@ def test_robots_txt_and_missing_requisites_are_recorded_not_fetched(runs: Runs) 
 
 
 def test_requisites_are_no_pages(runs: Runs) -> None:
-    assert len(runs.first) == 3 and len(runs.second) == 3
-    assert all("/assets/" not in row["url"] for row in runs.first + runs.second)
+    assert len(runs.first) == len(runs.second) == len(runs.third) == 3
+    assert all("/assets/" not in row["url"] for row in runs.first + runs.second + runs.third)
 
 
 def test_the_archive_verifies(runs: Runs) -> None:
@@ -166,15 +199,16 @@ def test_the_archive_verifies(runs: Runs) -> None:
 
 
 def test_pywb_replays_every_requisite_of_each_page(runs: Runs) -> None:
-    """Each page's requisites, asked of pywb at the time of the page's second capture (revisit
-    records there, resolved to the first run's payloads): none missing, each as served."""
+    """Each page's requisites, asked of pywb at the time of the page's second capture (none
+    fetched then: the first run's records) and third (revisit records, resolved to the first
+    run's payloads): none missing, each as served."""
     proc = run_morgue("--data-dir", str(runs.data_dir), "index")
     assert proc.returncode == 0, proc.stderr
     (runs.root / "config.yaml").write_text(PYWB_CONFIG, encoding="utf-8")
     misses = []
     with PywbServer(runs.root) as pywb:
-        for path in STORIES:
-            (row,) = [r for r in runs.second if r["url"] == runs.server.url(path)]
+        for path, run in [(path, run) for path in STORIES for run in (runs.second, runs.third)]:
+            (row,) = [r for r in run if r["url"] == runs.server.url(path)]
             stamp = "".join(ch for ch in row["fetched_at"] if ch.isdigit())[:14]
             slug = path.rsplit("/", 1)[1].removesuffix(".html")
             for needed in STORY_REQUISITES[slug]:
@@ -218,3 +252,45 @@ def test_no_requisites_fetches_the_pages_alone(mock_server: MockServer, tmp_path
     with sqlite3.connect(tmp_path / "d" / "morgue.sqlite3") as conn:
         assert conn.execute("SELECT count(*) FROM requisites").fetchone() == (0,)
     assert "requisites" not in stderr
+
+
+def test_a_bad_freshness_window_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    proc = run_morgue(
+        "--data-dir", str(data), "archive", "-s", "REQUISITES_REFRESH_AFTER=soon",
+        "http://127.0.0.1:9/story.html",
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "morgue: error: REQUISITES_REFRESH_AFTER: invalid duration 'soon': "
+        "expected e.g. 90s, 30m, 1h30m, 7d"
+    ]
+    assert not data.exists()
+
+
+def test_the_wacz_export_holds_every_requisite_and_each_revisits_original(
+    runs: Runs, tmp_path: Path
+) -> None:
+    """Exported alone, the second run's pages (their rows point at the first run's records) and
+    the third's (revisit records) carry what they need to replay without the data dir."""
+    dest = tmp_path / "stories.wacz"
+    since = min(row["fetched_at"] for row in runs.second)
+    proc = run_morgue(
+        "--data-dir", str(runs.data_dir), "export", "--wacz", str(dest),
+        "--url-prefix", runs.server.url("/photo/"), "--since", since,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    records = []
+    with zipfile.ZipFile(dest) as wacz:
+        for name in wacz.namelist():
+            if name.startswith("archive/") and name.endswith(".warc.gz"):
+                for rec in ArchiveIterator(io.BytesIO(wacz.read(name))):
+                    records.append((rec.rec_type, dict(rec.rec_headers.headers)))
+    responses = {h["WARC-Target-URI"] for kind, h in records if kind == "response"}
+    ids = {h["WARC-Record-ID"] for _, h in records}
+    for slug in ("harbour-lights", "market-day"):
+        for path in STORY_REQUISITES[slug]:
+            assert runs.server.url(path) in responses, path
+    revisits = [h for kind, h in records if kind == "revisit"]
+    assert revisits  # the third run's pages, and their requisites
+    assert all(h["WARC-Refers-To"] in ids for h in revisits)

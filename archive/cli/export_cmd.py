@@ -73,8 +73,9 @@ def export_command(
     --jsonl writes one JSON object per capture (newest first): the fields of `morgue query
     --format json`, then page_url, state, dead_since, canonical_url, content_type, description
     and the extracted text. --wacz copies the captures' WARC records (responses, redirect hops,
-    metadata) into a WACZ package with a pages.jsonl from the database, which ReplayWeb.page
-    opens and `wacz validate` checks. Files appear only once complete.
+    metadata, the pages' requisites and screenshots, the originals of revisits) into a WACZ
+    package with a pages.jsonl from the database, which ReplayWeb.page opens and `wacz
+    validate` checks. Files appear only once complete.
 
     Examples:
 

@@ -276,6 +276,8 @@ class Requisite(Base):
     __table_args__ = (
         # Deduplication looks payloads up by digest, across runs.
         Index("ix_requisites_payload_digest", "payload_digest"),
+        # The freshness window looks earlier fetches up by URL (hashed: URLs can be long).
+        Index("ix_requisites_url", "url", postgresql_using="hash"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,7 +1,8 @@
 """WACZ packages (``morgue export --wacz``): the WARC records of the chosen captures (response,
-redirect hops, metadata) copied byte for byte into one WARC file, packaged by py-wacz with a
-``pages.jsonl`` made from the DB (title, capture time and article text of each page), for
-ReplayWeb.page.
+redirect hops, metadata, the page's requisites and its screenshot) copied byte for byte into one
+WARC file, packaged by py-wacz with a ``pages.jsonl`` made from the DB (title, capture time and
+article text of each page), for ReplayWeb.page. A revisit record goes in with the record it
+repeats, wherever that was written, so that the package replays on its own.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
+from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
 from archive import __version__
 from archive.captures.table import capture_by_record_id
 from archive.db.engine import Database
+from archive.db.models import Capture, Requisite
 from archive.exceptions import InvalidInput, WarcError
 from archive.export.files import iso_time, replacing
 from archive.query.capture_query import CaptureQuery, iter_query
@@ -95,6 +98,31 @@ def _copy_original(db: Database, copier: _RecordCopier, headers: dict[str, str])
         headers = copier.copy(original.warc_file, original.warc_offset, original.warc_length)
 
 
+def _copy_requisites(db: Database, copier: _RecordCopier, capture: Capture) -> None:
+    """What the page loaded (images, stylesheets, fonts, scripts), each revisit with its
+    original, and the screenshot of a page a browser rendered: the page replays as it was."""
+    copier.copy(
+        capture.screenshot_warc_file, capture.screenshot_warc_offset, capture.screenshot_warc_length
+    )
+    rows = select(Requisite).where(Requisite.capture_id == capture.id).order_by(Requisite.id)
+    with db.session(readonly=True) as session:
+        requisites = list(session.scalars(rows))
+        for req in requisites:
+            headers = copier.copy(req.warc_file, req.warc_offset, req.warc_length)
+            if headers.get("WARC-Type") != "revisit" or not req.payload_digest:
+                continue
+            original = session.scalars(
+                select(Requisite)
+                .where(Requisite.payload_digest == req.payload_digest)
+                .where(Requisite.revisit.is_(False))
+                .where(Requisite.warc_file.is_not(None))
+                .order_by(Requisite.id)
+                .limit(1)
+            ).first()
+            if original is not None:
+                copier.copy(original.warc_file, original.warc_offset, original.warc_length)
+
+
 def _wacz_tool() -> list[str]:
     return [sys.executable, "-m", "archive.export.wacz_tool"]
 
@@ -131,6 +159,7 @@ def export_wacz(
                     _copy_original(db, copier, response)
                     copier.copy(c.metadata_warc_file, c.metadata_warc_offset,
                                 c.metadata_warc_length)  # fmt: skip
+                    _copy_requisites(db, copier, c)
                     if not response:
                         continue  # nothing came back over HTTP: no page to replay
                     page = {

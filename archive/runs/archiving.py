@@ -20,7 +20,13 @@ from archive.db.models import Capture
 from archive.exceptions import ArchiveError, DatabaseError
 from archive.paths import DataPaths, data_paths
 from archive.policy.politeness import delay_overrides
-from archive.runs.crawl_process import CrawlProcess, CrawlResult, extraction_enabled, run_job
+from archive.runs.crawl_process import (
+    CrawlProcess,
+    CrawlResult,
+    check_settings,
+    extraction_enabled,
+    run_job,
+)
 from archive.runs.events import CrawlEvent, EventHandler, event_adapter
 from archive.runs.outcomes import requisite_counts, run_notes
 from archive.urls import validate_url
@@ -103,6 +109,7 @@ def run_archive(
 ) -> ArchiveRun:
     """``archive_urls`` for faces that have validated their URLs and name the run's ``kind``
     (archive, recheck, links, demo); ``on_event`` gets the raw event mappings."""
+    check_settings(overrides)
     check_writable(Path(overrides.get("WARC_DIR") or paths.warc_dir))
     # The crawl process imports while this one opens the database and records the run (the
     # CLI starts it even earlier: archive.cli.prestart).

@@ -24,13 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archive.exceptions import ArchiveError
+from archive.durations import parse_duration
+from archive.exceptions import ArchiveError, InvalidInput
 from archive.paths import DataPaths
 
 __all__ = [
     "CrawlJob",
     "CrawlProcess",
     "CrawlResult",
+    "check_settings",
     "extraction_enabled",
     "run_crawl_process",
     "run_job",
@@ -80,6 +82,16 @@ class CrawlResult:
             else f"failed (exit status {self.returncode})"
         )
         return f"the crawl process {how}" + (f"; see {log_file}" if log_file else "")
+
+
+def check_settings(overrides: Mapping[str, Any]) -> None:
+    """Refuse, before anything is recorded, a setting the crawl process would stop on."""
+    value = overrides.get("REQUISITES_REFRESH_AFTER")
+    if value is not None and value != "":
+        try:
+            parse_duration(str(value))
+        except InvalidInput as exc:
+            raise InvalidInput(f"REQUISITES_REFRESH_AFTER: {exc}") from None
 
 
 def run_job(

@@ -31,7 +31,7 @@ from archive.exceptions import ArchiveError, DatabaseError, InvalidInput
 from archive.integrity.resume import Recovery, recover_interrupted
 from archive.paths import DataPaths, data_paths
 from archive.policy.frontier import compile_patterns
-from archive.runs.crawl_process import CrawlResult, run_crawl_process, run_job
+from archive.runs.crawl_process import CrawlResult, check_settings, run_crawl_process, run_job
 from archive.runs.events import CrawlEvent, EventHandler, event_adapter
 from archive.runs.outcomes import (
     SourceOutcome,
@@ -244,6 +244,7 @@ def run_crawl(
     ``schedule_run`` is the ``schedule_runs`` row this crawl runs for (the scheduler's). What
     an interrupted run left is recovered first and reported as a ``recovery`` event.
     """
+    check_settings(overrides)
     check_writable(Path(overrides.get("WARC_DIR") or paths.warc_dir))
     db = open_database(paths.db_url)
     started = time.monotonic()

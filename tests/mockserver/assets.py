@@ -12,6 +12,10 @@ Routes (all under the mock site's base URL):
 - ``/photo/live-blog.html``: an empty shell whose script fetches ``/assets/live.json`` and writes
   the article from it (what only a browser archives); ``/photo/stalls.html``: an article with an
   image that never arrives (``/hang``).
+- ``/photo/tracked.html``: an article whose script, once loaded, adds a picture from
+  ``/private/`` (robots.txt disallows it): what only a browser would ask for.
+- ``/photo/feed.xml``: an RSS feed of the two photo stories and the blocked one, for
+  ``morgue crawl --requisites``.
 - ``/assets/...``: the requisites themselves: real PNG images, CSS, WOFF2-headed font files,
   JavaScript. ``/assets/img/NAME.png`` draws a picture of its own for each NAME.
 """
@@ -22,6 +26,8 @@ import hashlib
 import json
 import struct
 import zlib
+from datetime import datetime
+from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -204,6 +210,24 @@ fetch("/assets/live.json").then(function (r) { return r.json(); }).then(function
 });
 </script></body></html>
 """
+_TRACKED = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Night ferry | The Courier</title></head>
+<body><article><h1>The night ferry runs again</h1>
+<p>The night ferry across the bay returned to service on Monday after a winter in dry dock, its
+hull repainted and its engines rebuilt by the yard that launched it forty years ago.</p>
+<p>The first crossing left the north pier at ten past eleven with thirty-one passengers, most of
+them shift workers from the cannery who had driven the long way round since November.</p>
+<p>The operator says the timetable will stay as it was until the summer, when a second boat
+joins the route.</p>
+<div id="banner"></div></article>
+<script>
+window.addEventListener("load", function () {
+  var img = document.createElement("img");
+  img.src = "/private/banner.png";
+  document.getElementById("banner").appendChild(img);
+});
+</script></body></html>
+"""
 _STALLS = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Pier survey | The Courier</title></head>
 <body><article><h1>Pier survey finds rot in six piles</h1>
@@ -214,12 +238,39 @@ end stay closed to the public until the spring.</p>
 """
 
 
+_FEED_STORIES = (
+    ("harbour-lights", "Harbour lights", "2024-06-03T07:30:00Z"),
+    ("market-day", "Market day", "2024-06-04T07:30:00Z"),
+    ("blocked", "Pier closed", "2024-06-05T07:30:00Z"),
+)
+
+
+def _photo_feed(base: str) -> str:
+    items = "".join(
+        f"<item><title>{title}</title><link>{base}/photo/{slug}.html</link>"
+        f'<guid isPermaLink="false">courier-photo-{slug}</guid>'
+        f"<pubDate>{format_datetime(datetime.fromisoformat(when), usegmt=True)}</pubDate></item>"
+        for slug, title, when in _FEED_STORIES
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+        f"<title>The Courier: photo stories</title><link>{base}/photo/</link>"
+        f"<description>Photo stories</description>{items}</channel></rss>\n"
+    )
+
+
 def photo_story(handler: MockHandler, rest: str) -> None:
+    if rest == "feed.xml":
+        handler._send(200, _photo_feed(handler.mock.base_url), "application/rss+xml")
+        return
     if rest == "blocked.html":
         handler._send(200, _BLOCKED)
         return
     if rest == "live-blog.html":
         handler._send(200, _LIVE_BLOG)
+        return
+    if rest == "tracked.html":
+        handler._send(200, _TRACKED)
         return
     if rest == "stalls.html":
         handler._send(200, _STALLS)

@@ -13,6 +13,12 @@ anywhere, so tests use them for a host that is gone.
 addresses a test chose, private and link-local ones included, without asking any DNS server: a
 test can then show that a crawl refuses them. Connecting to such an address stays blocked and
 logged like any other, so the test fails if the crawl tried.
+
+``NETGUARD_FAKE_PORTS`` (JSON, ``{"80": 41234, "443": 41235}``) sends a connection to one of
+these ports of the loopback address to the test's own server on the port given instead: with
+the fake DNS pointing a publisher's host names at 127.0.0.1, a crawl fetches
+``https://www.publisher.example/logo.png`` from a local server without binding a privileged
+port, and the URLs, ``Host`` headers and TLS server names stay the publisher's.
 """
 
 from __future__ import annotations
@@ -78,6 +84,30 @@ def _load_fake_dns() -> dict[str, str]:
 _FAKE_DNS = _load_fake_dns()
 
 
+def _load_fake_ports() -> dict[int, int]:
+    raw = os.environ.get("NETGUARD_FAKE_PORTS")
+    if not raw:
+        return {}
+    return {int(port): int(local) for port, local in json.loads(raw).items()}
+
+
+_FAKE_PORTS = _load_fake_ports()
+
+
+def _redirected(sock: socket.socket, address: Any) -> Any:
+    """``address``, or the test server's port for a faked port of the loopback address."""
+    if (
+        _FAKE_PORTS
+        and sock.family in (socket.AF_INET, socket.AF_INET6)
+        and isinstance(address, tuple)
+        and len(address) >= 2
+        and _is_local(address[0])
+        and address[1] in _FAKE_PORTS
+    ):
+        return (address[0], _FAKE_PORTS[address[1]], *address[2:])
+    return address
+
+
 def _fake_answer(name: str, port: Any, family: int, type: int, proto: int) -> Any:
     address = ipaddress.ip_address(_FAKE_DNS[name])
     want = socket.AF_INET if address.version == 4 else socket.AF_INET6
@@ -121,7 +151,7 @@ def _check_address(sock: socket.socket, address: Any) -> None:
 
 def _connect(self: socket.socket, address: Any) -> None:
     _check_address(self, address)
-    _real_connect(self, address)
+    _real_connect(self, _redirected(self, address))
 
 
 def _connect_ex(self: socket.socket, address: Any) -> int:
@@ -130,7 +160,7 @@ def _connect_ex(self: socket.socket, address: Any) -> int:
         _check_address(self, address)
     except ConnectionRefusedError:
         return errno.ECONNREFUSED
-    return int(_real_connect_ex(self, address))
+    return int(_real_connect_ex(self, _redirected(self, address)))
 
 
 socket.getaddrinfo = _getaddrinfo
