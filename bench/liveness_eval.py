@@ -219,6 +219,8 @@ def run(
         proc = subprocess.run(
             [sys.executable, "-m", "archive", "--data-dir", str(Path(tmp) / "data"), "archive",
              "--format", "json", "--no-recover", "-i", str(url_file),
+             # The corpus pages' images sit on their publishers' hosts: not fetched, offline.
+             "--no-requisites",
              "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
              "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "ROBOTSTXT_OBEY=False"],
             capture_output=True, text=True, check=False,

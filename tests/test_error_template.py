@@ -13,7 +13,7 @@ from lxml import html as lxml_html
 
 from archive.extraction.article import extract_page
 from archive.extraction.page_template import SKETCH_SIZE, template_similarity, template_sketch
-from archive.liveness.error_template import headline_names_url
+from archive.liveness.error_template import headline_names_url, own_text_chars
 from archive.liveness.judging import Fetch, judge_page
 from archive.liveness.soft404 import (
     PROBE_SAME_TEMPLATE,
@@ -112,6 +112,14 @@ def test_a_headline_names_its_slug_in_any_case_and_accent() -> None:
     # An id or one word is no slug: it says nothing either way.
     assert headline_names_url("https://paper.test/story/123456", ["Anything"]) is None
     assert headline_names_url("https://paper.test/p/removed-4.html", ["Anything"]) is None
+
+
+def test_a_page_owns_only_the_words_its_hosts_error_page_does_not_hold() -> None:
+    probe = "Latest news Mayor opens the new bridge Weather for the weekend Page not found"
+    page = "Latest news Mayor opens the new bridge Weather for the weekend The story was retired"
+    assert own_text_chars(page, probe) == len("the story was retired ")
+    assert own_text_chars(page, None) == len(page) + 1
+    assert own_text_chars(None, probe) == 0
 
 
 @pytest.mark.parametrize("index", range(4))

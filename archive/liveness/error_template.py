@@ -9,8 +9,11 @@ its markup: the same header, menus, footer and message block, element for elemen
 
 The rule fires only on a page that also shows no article of its own:
 
-- thin main text, no article markup and no other content declared (a video, a gallery, a
-  product: ``og:type`` or JSON-LD of another kind of work);
+- little text of its own: under the soft-404 rules' 600 characters in lines the probe page's
+  text does not hold (``own_text_chars``: an error template often keeps teasers or a byline
+  that the extractor takes in, on both pages alike);
+- no article markup and no other content declared (a video, a gallery, a product: ``og:type``
+  or JSON-LD of another kind of work);
 - not a script application's shell (``needs_browser``): such sites serve one shell for every
   URL, error or not;
 - a headline that does not name its URL: an article's slug (``/2024/05/mayor-resigns-after-
@@ -32,7 +35,13 @@ from urllib.parse import unquote, urlsplit
 from archive.extraction.page_facts import PageFacts
 from archive.extraction.page_template import template_similarity
 
-__all__ = ["SAME_TEMPLATE", "declares_other_content", "headline_names_url", "same_error_template"]
+__all__ = [
+    "SAME_TEMPLATE",
+    "declares_other_content",
+    "headline_names_url",
+    "own_text_chars",
+    "same_error_template",
+]
 
 SAME_TEMPLATE = 0.8
 # JSON-LD types a page of any kind carries (the site, its publisher, its menus): they say
@@ -101,14 +110,29 @@ def headline_names_url(url: str, headings: list[str]) -> bool | None:
     return bool(slug & said)
 
 
+def own_text_chars(text: str | None, probe_text: str | None, size: int = 4) -> int:
+    """Characters of ``text`` that the probe page's text does not hold: the words not covered
+    by a run of ``size`` words found in both. What the page says beyond what the host's error
+    page says (leftover teasers, bylines and menus are not its own)."""
+    words = [w.lower() for w in _WORD_RE.findall(text or "")]
+    probe = [w.lower() for w in _WORD_RE.findall(probe_text or "")]
+    known = {tuple(probe[i : i + size]) for i in range(len(probe) - size + 1)}
+    covered = [False] * len(words)
+    for i in range(len(words) - size + 1):
+        if tuple(words[i : i + size]) in known:
+            covered[i : i + size] = [True] * size
+    # A word and the space after it: close to the characters the thin-text rule counts.
+    return sum(len(w) + 1 for w, seen in zip(words, covered, strict=True) if not seen)
+
+
 def same_error_template(
     *, url: str, thin: bool, facts: PageFacts, probe_template: tuple[int, ...], browser: bool
 ) -> bool:
     """Whether a page served with 2xx is the host's error template showing another message.
 
-    ``probe_template``: the fingerprint of what the host served for a URL that cannot exist
-    (its probe, whatever the probe's status); ``browser``: the page looks like a script
-    application's shell.
+    ``thin``: the page says little of its own (``own_text_chars``); ``probe_template``: the
+    fingerprint of what the host served for a URL that cannot exist (its probe, whatever the
+    probe's status); ``browser``: the page looks like a script application's shell.
     """
     if not thin or facts.article_markup or browser or declares_other_content(facts):
         return False

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from archive.extraction.page_facts import PageFacts
 from archive.liveness.browser_hint import NEEDS_BROWSER, needs_browser
-from archive.liveness.error_template import same_error_template
+from archive.liveness.error_template import own_text_chars, same_error_template
 from archive.liveness.gone_wording import find_gone_phrase
 
 __all__ = [
@@ -418,7 +418,11 @@ def judge(
         baseline is not None
         and not is_front_page(url)
         and same_error_template(
-            url=url, thin=thin, facts=facts, probe_template=baseline.template, browser=browser
+            url=url,
+            thin=own_text_chars(text, baseline.text) < THIN_TEXT,
+            facts=facts,
+            probe_template=baseline.template,
+            browser=browser,
         )
     ):
         # The host's error page in markup, with a message no rule knows
