@@ -437,15 +437,4 @@ def choose_text(extracted: str | None, article_body: str | None) -> tuple[str | 
 
 def visible_text(tree: Any) -> str:
     """The text of the page's body without scripts and styles, all whitespace removed."""
-    body = tree.find("body")
-    if body is None:
-        return ""
-    parts: list[str] = []
-    for element in body.iter():
-        if element.tag in ("script", "style", "noscript"):
-            pass  # code, not text; only what follows the element counts
-        elif isinstance(element.tag, str) and element.text:
-            parts.append(element.text)
-        if element.tail and element is not body:
-            parts.append(element.tail)
-    return "".join("".join(parts).split())
+    return MarkupSignals(tree).visible
