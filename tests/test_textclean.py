@@ -7,6 +7,7 @@ from lxml import html as lxml_html
 
 from archive.extraction.boilerplate import (
     CUT_GUARD_SHARE,
+    GUARD_MIN_WORDS,
     RULE_SIGNALS,
     RULES,
     STRONG_REASONS,
@@ -214,17 +215,42 @@ def test_a_word_rule_alone_removes_nothing(line: str) -> None:
     assert clean_text(text) == text  # and without the page, nothing to go on
 
 
+# Short lines that fit word rules, each distinct (not repeated: weak evidence only).
+LABELS = [
+    "Share this article",
+    "Read more",
+    "Comments",
+    "Advertisement",
+    "Sign up for our morning newsletter",
+    "Follow us on Instagram",
+    "Copy link",
+    "Print",
+    "Skip advertisement",
+    "Subscribe now for full access",
+    "Already a subscriber? Log in",
+    "Join the conversation",
+]
+
+
 def test_the_guard_keeps_the_text_when_weak_rules_would_cut_too_much() -> None:
-    # A layout where the story's own short lines sit in <aside> elements and look like labels.
-    lines = ["Share this", "Read more", "Comments", "Advertisement"] * 2
-    page = "".join(f"<aside>{line}</aside>" for line in lines[:4]) + f"<p>{STORY[0]}</p>"
-    text = "\n".join([*lines[:4], STORY[0]])
-    cut = sum(len(line) for line in lines[:4]) / len(text.replace("\n", ""))
-    assert cut > CUT_GUARD_SHARE
+    # A layout the rules misread: a third or more of the text sits in <aside> elements.
+    page = "".join(f"<aside>{line}</aside>" for line in LABELS) + "".join(
+        f"<p>{line}</p>" for line in STORY
+    )
+    text = "\n".join([*LABELS, *STORY])
+    assert sum(map(len, LABELS)) > CUT_GUARD_SHARE * sum(map(len, text.split("\n")))
+    assert len(text.split()) >= GUARD_MIN_WORDS
     assert clean_text(text, signals=signals_of(page)) == text
-    # Two of the four: under the share, so they go.
-    text = "\n".join([*lines[:2], *STORY])
+    # Two of them: well under the share, so they go.
+    text = "\n".join([*LABELS[:2], *STORY])
     assert clean_text(text, signals=signals_of(page)) == "\n".join(STORY)
+
+
+def test_the_guard_leaves_a_text_without_a_story_to_the_rules() -> None:
+    # A script-written page whose only text is its <noscript> notice: nothing to protect.
+    notice = "Please enable JavaScript to read this story."
+    page = f"<div id='app'></div><noscript>{notice}</noscript>"
+    assert clean_lines(notice, signals=signals_of(page)) == [(notice, "embed_placeholder")]
 
 
 def test_the_guard_does_not_keep_lines_the_page_repeats() -> None:

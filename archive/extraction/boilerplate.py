@@ -20,6 +20,7 @@ from archive.extraction.markup_signals import MarkupSignals
 
 __all__ = [
     "CUT_GUARD_SHARE",
+    "GUARD_MIN_WORDS",
     "RULES",
     "RULE_SIGNALS",
     "STRONG_REASONS",
@@ -290,6 +291,9 @@ STRONG_REASONS = frozenset({"repeated", "duplicate", "headline", "byline", "auth
 #: rules that want a third of the article have misread the layout, and keeping some boilerplate
 #: costs less than losing the story. Chosen by that reasoning, not fitted to the corpus.
 CUT_GUARD_SHARE = 0.3
+#: The guard protects a story: a text shorter than this (in words), a paragraph or so, has none
+#: to protect, and is often nothing but a notice ("Please enable JavaScript") that must go.
+GUARD_MIN_WORDS = 50
 
 
 _SIGNAL_TESTS: dict[str, Callable[[MarkupSignals, str], bool]] = {
@@ -375,6 +379,8 @@ def _guard(lines: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
     total = sum(len(line) for line, _ in lines)
     weak = sum(len(line) for line, reason in lines if reason and reason not in STRONG_REASONS)
     if not weak or weak <= CUT_GUARD_SHARE * total:
+        return lines
+    if sum(_words(line) for line, _ in lines) < GUARD_MIN_WORDS:
         return lines
     return [(line, reason if reason in STRONG_REASONS else None) for line, reason in lines]
 
