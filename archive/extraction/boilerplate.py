@@ -6,6 +6,12 @@ of embedded content, newsletter and share prompts, the headline, byline and date
 at the top, lines repeated all over the page), and only short lines are ever candidates, so a
 paragraph of the story that happens to contain such words stays.
 
+Words are never enough: a line is removed because the page repeats it, because the page's own
+metadata names it (its headline, its authors), or because its words fit a rule *and* the page's
+markup marks it off (``RULE_SIGNALS``, read by ``archive.extraction.markup_signals``). Lines cut
+on that weaker evidence are put back when they would add up to more than ``CUT_GUARD_SHARE`` of
+the text. ``clean_lines`` gives the reason of each removal.
+
 ``choose_text`` decides between trafilatura's text and the page's JSON-LD ``articleBody``.
 """
 
