@@ -152,3 +152,15 @@ def test_the_publication_beside_people_is_dropped() -> None:
     ext = extract_article(_with_authors([{"@type": "Person", "name": "Ann Lee"}, GAZETTE]), URL)
     assert ext is not None
     assert ext.authors == ("Ann Lee",)
+
+
+def test_trafilatura_leaves_the_parsed_page_intact() -> None:
+    # The markup signals of the cleaning rules are read from the page after trafilatura ran.
+    from lxml import etree
+
+    from archive.extraction.article import _parse, _trafilatura
+
+    tree = _parse(news_page(), None)
+    before = etree.tostring(tree)
+    assert _trafilatura(tree, "https://gazette.example/2024/03/05/bridge")
+    assert etree.tostring(tree) == before

@@ -5,7 +5,19 @@ from __future__ import annotations
 import pytest
 from lxml import html as lxml_html
 
-from archive.extraction.boilerplate import RULES, add_lede, choose_text, clean_text, visible_text
+from archive.extraction.boilerplate import (
+    CUT_GUARD_SHARE,
+    GUARD_MIN_WORDS,
+    RULE_SIGNALS,
+    RULES,
+    STRONG_REASONS,
+    add_lede,
+    choose_text,
+    clean_lines,
+    clean_text,
+    visible_text,
+)
+from archive.extraction.markup_signals import MarkupSignals, markup_signals
 
 FIRES = {
     "ad_label": [
@@ -120,6 +132,19 @@ STORY = [
 ]
 
 
+def signals_of(body: str) -> MarkupSignals:
+    return markup_signals(lxml_html.document_fromstring(f"<html><body>{body}</body></html>"))
+
+
+# The same lines as boilerplate markup puts them: an advertising slot, a teaser link, a caption.
+BOILERPLATE_PAGE = (
+    "<article><p>{}</p><div class='ad-slot'>Advertisement</div>"
+    "<p>Read more: <a href='/ferry'>Ferry timetable changes</a></p><p>{}</p>"
+    "<figure><img src='a.jpg'><figcaption>Photo: Cy Dale/Getty Images</figcaption></figure>"
+    "<p>{}</p></article>"
+).format(*STORY)
+
+
 def test_clean_text_removes_boilerplate_lines_and_keeps_the_story() -> None:
     text = "\n".join(
         [
@@ -139,8 +164,100 @@ def test_clean_text_removes_boilerplate_lines_and_keeps_the_story() -> None:
         "Harbour bridge reopens",
         ["Ann Lee", "Bo Chen"],
         titles=["Harbour bridge reopens | Port Gazette"],
+        signals=signals_of(BOILERPLATE_PAGE),
     )
     assert cleaned.split("\n") == STORY
+
+
+def test_each_removed_line_names_its_reason() -> None:
+    text = "\n".join([STORY[0], "Advertisement", "Read more: Ferry timetable changes", STORY[1]])
+    reasons = dict(clean_lines(text, signals=signals_of(BOILERPLATE_PAGE)))
+    assert reasons["Advertisement"] == "ad_label"
+    assert reasons["Read more: Ferry timetable changes"] == "related_teaser"
+    assert reasons[STORY[0]] is None
+
+
+def test_every_word_rule_needs_a_markup_signal() -> None:
+    assert set(RULE_SIGNALS) == set(RULES)
+    assert all(RULE_SIGNALS.values())
+    assert not set(RULES) & STRONG_REASONS  # a word list is never strong evidence on its own
+
+
+@pytest.mark.parametrize(
+    ("line", "markup"),
+    [
+        # Lines that fit a word rule, in markup that says the page shows them as furniture.
+        ("Advertisement", "<div class='ad-slot'>Advertisement</div>"),
+        ("Read more: Ferry timetable changes", "<a href='/x'>Ferry timetable changes</a>"),
+        ("Photo: Cy Dale", "<figure><figcaption>Photo: Cy Dale</figcaption></figure>"),
+        ("Updated May 3, 2024", "<time datetime='2024-05-03'>Updated May 3, 2024</time>"),
+        ("Sign up for our morning newsletter", "<form>Sign up for our morning newsletter</form>"),
+        ("Share this article", "<aside>Share this article</aside>"),
+        ("Stand: 22.04.2024, 06:00 Uhr", "<p>Stand: 22.04.2024, 06:00 Uhr</p>"),  # on its own
+    ],
+)
+def test_a_word_rule_fires_with_its_markup_signal(line: str, markup: str) -> None:
+    page = f"<p>{STORY[0]}</p>{markup}<p>{STORY[1]}</p>"
+    assert clean_text(f"{STORY[0]}\n{line}\n{STORY[1]}", signals=signals_of(page)) == (
+        f"{STORY[0]}\n{STORY[1]}"
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Advertisement", "Read more: Ferry timetable changes", "Photo: Cy Dale", "Share this article"],
+)
+def test_a_word_rule_alone_removes_nothing(line: str) -> None:
+    # The words are inside a sentence of the story in the page: no markup marks them off.
+    page = f"<p>{STORY[0]} {line} is what the sign said. {STORY[1]}</p>"
+    text = f"{STORY[0]}\n{line}\n{STORY[1]}"
+    assert clean_text(text, signals=signals_of(page)) == text
+    assert clean_text(text) == text  # and without the page, nothing to go on
+
+
+# Short lines that fit word rules, each distinct (not repeated: weak evidence only).
+LABELS = [
+    "Share this article",
+    "Read more",
+    "Comments",
+    "Advertisement",
+    "Sign up for our morning newsletter",
+    "Follow us on Instagram",
+    "Copy link",
+    "Print",
+    "Skip advertisement",
+    "Subscribe now for full access",
+    "Already a subscriber? Log in",
+    "Join the conversation",
+]
+
+
+def test_the_guard_keeps_the_text_when_weak_rules_would_cut_too_much() -> None:
+    # A layout the rules misread: a third or more of the text sits in <aside> elements.
+    page = "".join(f"<aside>{line}</aside>" for line in LABELS) + "".join(
+        f"<p>{line}</p>" for line in STORY
+    )
+    text = "\n".join([*LABELS, *STORY])
+    assert sum(map(len, LABELS)) > CUT_GUARD_SHARE * sum(map(len, text.split("\n")))
+    assert len(text.split()) >= GUARD_MIN_WORDS
+    assert clean_text(text, signals=signals_of(page)) == text
+    # Two of them: well under the share, so they go.
+    text = "\n".join([*LABELS[:2], *STORY])
+    assert clean_text(text, signals=signals_of(page)) == "\n".join(STORY)
+
+
+def test_the_guard_leaves_a_text_without_a_story_to_the_rules() -> None:
+    # A script-written page whose only text is its <noscript> notice: nothing to protect.
+    notice = "Please enable JavaScript to read this story."
+    page = f"<div id='app'></div><noscript>{notice}</noscript>"
+    assert clean_lines(notice, signals=signals_of(page)) == [(notice, "embed_placeholder")]
+
+
+def test_the_guard_does_not_keep_lines_the_page_repeats() -> None:
+    # Half the text is one widget line repeated: strong evidence, cut however much it is.
+    widget = "Subscribe to the harbour newsletter for more news from the quay"
+    text = "\n".join([STORY[0], widget, STORY[1], widget, STORY[2], widget, widget])
+    assert clean_text(text) == "\n".join(STORY)
 
 
 def test_clean_text_repeated_widget_lines_and_duplicate_pull_quotes() -> None:

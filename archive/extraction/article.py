@@ -17,7 +17,8 @@ from typing import Any
 from lxml import html as lxml_html
 
 from archive.exceptions import ExtractError
-from archive.extraction.boilerplate import add_lede, choose_text, clean_text, visible_text
+from archive.extraction.boilerplate import add_lede, choose_text, clean_text
+from archive.extraction.markup_signals import MarkupSignals, markup_signals
 from archive.extraction.news_metadata import (
     NewsMeta,
     is_publication,
@@ -280,7 +281,11 @@ def _canonical_url(tree: Any, url: str) -> str | None:
 
 
 def _merge(
-    news: NewsMeta, data: dict[str, Any], page_lang: str | None, url: str, page_text: str
+    news: NewsMeta,
+    data: dict[str, Any],
+    page_lang: str | None,
+    url: str,
+    signals: MarkupSignals,
 ) -> Extraction:
     """The page's own metadata first, then trafilatura's, then the URL for the date."""
     sources = dict(news.sources)
@@ -308,10 +313,10 @@ def _merge(
     text, text_source = choose_text(data.get("text"), news.article_body)
     if text:
         sources["text"] = text_source
-        text = clean_text(text, title, authors, news.titles)
+        text = clean_text(text, title, authors, news.titles, signals)
     description = pick("description", news.description, data.get("description"))
     if text and text_source == "article":
-        with_lede = add_lede(text, description, page_text)
+        with_lede = add_lede(text, description, signals.visible)
         if with_lede != text:
             text, sources["text"] = with_lede, "article+description"
     language = news.language
@@ -342,11 +347,11 @@ def _extract_tree(tree: Any, url: str) -> Extraction:
     # trafilatura prunes the tree it is given, so read what the page says about itself first.
     page_lang = _html_lang(tree)
     news = _people_first(tree, url, read_news_meta(tree, url))
-    page_text = visible_text(tree) if news.description else ""
+    signals = markup_signals(tree)
     data = _fallback_metadata(tree, url, news)
     data["url"] = _canonical_url(tree, url)
     data.update((k, v) for k, v in (_trafilatura(tree, url) or {}).items() if k == "text")
-    return _merge(news, data, page_lang, url, page_text)
+    return _merge(news, data, page_lang, url, signals)
 
 
 def extract_article(body: bytes, url: str, content_type: str | None = None) -> Extraction | None:

@@ -6,6 +6,12 @@ of embedded content, newsletter and share prompts, the headline, byline and date
 at the top, lines repeated all over the page), and only short lines are ever candidates, so a
 paragraph of the story that happens to contain such words stays.
 
+Words are never enough: a line is removed because the page repeats it, because the page's own
+metadata names it (its headline, its authors), or because its words fit a rule *and* the page's
+markup marks it off (``RULE_SIGNALS``, read by ``archive.extraction.markup_signals``). Lines cut
+on that weaker evidence are put back when they would add up to more than ``CUT_GUARD_SHARE`` of
+the text. ``clean_lines`` gives the reason of each removal.
+
 ``choose_text`` decides between trafilatura's text and the page's JSON-LD ``articleBody``.
 """
 
@@ -16,7 +22,21 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-__all__ = ["RULES", "add_lede", "choose_text", "clean_text", "shingle_set", "visible_text"]
+from archive.extraction.markup_signals import MarkupSignals
+
+__all__ = [
+    "CUT_GUARD_SHARE",
+    "GUARD_MIN_WORDS",
+    "RULES",
+    "RULE_SIGNALS",
+    "STRONG_REASONS",
+    "add_lede",
+    "choose_text",
+    "clean_lines",
+    "clean_text",
+    "shingle_set",
+    "visible_text",
+]
 
 _TOKEN_RE = re.compile(r"\w+")
 _SPACE_RE = re.compile(r"\s+")
@@ -255,17 +275,69 @@ def _leading_nav(lines: list[str]) -> int:
     return count if count >= 3 else 0
 
 
-def clean_text(
+#: The markup each word rule needs as well: a line whose words fit a rule is removed only when
+#: the page's markup agrees that it is furniture (``archive.extraction.markup_signals``).
+RULE_SIGNALS: dict[str, tuple[str, ...]] = {
+    "ad_label": ("block", "link", "chrome"),
+    "related_teaser": ("block", "link", "chrome"),
+    "credit": ("block", "caption", "chrome"),
+    "embed_placeholder": ("block", "link", "embed", "chrome"),
+    "prompt": ("block", "link", "chrome"),
+    "dateline": ("block", "time", "caption", "chrome"),
+    "cjk_widget": ("block", "link", "chrome"),
+}
+
+#: Reasons that rest on the page repeating itself or on its own metadata: evidence strong
+#: enough to cut however much text it covers. Every other reason is markup evidence read by
+#: general rules, which a layout they were not written for can fool.
+STRONG_REASONS = frozenset({"repeated", "duplicate", "headline", "byline", "author", "label"})
+
+#: When the lines cut on weaker evidence add up to more than this share of the text (in
+#: characters), they are kept. Boilerplate that survives trafilatura is a few lines: general
+#: rules that want a third of the article have misread the layout, and keeping some boilerplate
+#: costs less than losing the story. Chosen by that reasoning, not fitted to the corpus.
+CUT_GUARD_SHARE = 0.3
+#: The guard protects a story: a text shorter than this (in words), a paragraph or so, has none
+#: to protect, and is often nothing but a notice ("Please enable JavaScript") that must go.
+GUARD_MIN_WORDS = 50
+
+
+_SIGNAL_TESTS: dict[str, Callable[[MarkupSignals, str], bool]] = {
+    "block": MarkupSignals.is_block,
+    "link": MarkupSignals.is_link,
+    "chrome": MarkupSignals.in_chrome,
+    "caption": MarkupSignals.in_caption,
+    "time": MarkupSignals.in_time,
+    "embed": MarkupSignals.in_embed,
+}
+
+
+def _word_rule(line: str, signals: MarkupSignals) -> str | None:
+    """The first word rule that fits the line and whose markup signal the line has.
+
+    The signals are tested in the order ``RULE_SIGNALS`` names them, cheapest first, and only
+    for lines that fit a rule: most pages never pay for reading their markup regions.
+    """
+    for name, rule in RULES.items():
+        if rule(line) and any(_SIGNAL_TESTS[sig](signals, line) for sig in RULE_SIGNALS[name]):
+            return name
+    return None
+
+
+def clean_lines(
     text: str,
     title: str | None = None,
     authors: Iterable[str] = (),
     titles: Iterable[str] = (),
-) -> str:
-    """``text`` without the boilerplate lines the rules recognise; blank lines collapsed.
+    signals: MarkupSignals | None = None,
+) -> list[tuple[str, str | None]]:
+    """Every non-blank line of ``text`` with the reason it is removed (None: it stays).
 
     ``title`` and ``titles`` (the other headlines the page gives: Open Graph, JSON-LD, ``<h1>``)
-    recognise the headline repeated at the top of the body; ``authors`` the byline.
+    recognise the headline repeated at the top of the body; ``authors`` the byline; ``signals``
+    where each line sat in the page's markup (without it no word rule removes anything).
     """
+    signals = signals or MarkupSignals()
     lines = [line.strip() for line in text.split("\n")]
     lines = [line for line in lines if line]
     counts = Counter(_norm(line) for line in lines)
@@ -273,29 +345,63 @@ def clean_text(
     title_words = {w.casefold() for t in (title or "", *titles) for w in _TOKEN_RE.findall(t or "")}
     names = {a.casefold() for a in authors}
     authors = tuple(authors)
-    kept: list[str] = []
+    result: list[tuple[str, str | None]] = []
+    kept = 0
     seen: set[str] = set()
-    lines = lines[_leading_nav(lines) :]
+    nav = _leading_nav(lines)
     for index, line in enumerate(lines):
         key = _norm(line)
         bare = _strip_list_marker(line)
-        if counts[key] >= 3 and _words(line) <= 30:
-            continue  # the same short line all over the page: a widget, not the story
-        if key in seen and _words(line) <= 30:
-            continue  # a pull quote or a caption repeated: keep the first
-        if index < 4 and len(kept) < 2 and _is_headline(line, title_words):
-            continue  # the headline (with its kicker) repeated at the top of the body
-        if index < 6 and len(kept) < 3 and _is_byline(line, authors):
-            continue
-        if _BYLINE_NAME_RE.sub("", key).strip(" .") in names:
-            continue  # an author's name alone on a line, above or below the story
-        if (label := _label(line)) and labels[label] >= 2:
-            continue  # "MORE NEWS | <headline>" teasers
-        if any(rule(bare) for rule in RULES.values()):
-            continue
-        seen.add(key)
-        kept.append(line)
-    return "\n".join(kept)
+        reason: str | None = None
+        if index < nav:
+            reason = "leading_nav"
+        elif counts[key] >= 3 and _words(line) <= 30:
+            reason = "repeated"  # the same short line all over the page: a widget
+        elif key in seen and _words(line) <= 30:
+            reason = "duplicate"  # a pull quote or a caption repeated: keep the first
+        elif index - nav < 4 and kept < 2 and _is_headline(line, title_words):
+            reason = "headline"  # the headline (with its kicker) repeated at the top
+        elif index - nav < 6 and kept < 3 and _is_byline(line, authors):
+            reason = "byline"
+        elif _BYLINE_NAME_RE.sub("", key).strip(" .") in names:
+            reason = "author"  # an author's name alone on a line, above or below the story
+        elif (label := _label(line)) and labels[label] >= 2:
+            reason = "label"  # "MORE NEWS | <headline>" teasers
+        elif rule := _word_rule(bare, signals):
+            reason = rule
+        if reason is None:
+            seen.add(key)
+            kept += 1
+        result.append((line, reason))
+    return _guard(result)
+
+
+def _guard(lines: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    """Put back the lines cut on weaker evidence when they add up to too much of the text.
+
+    Lines cut for a strong reason (the page repeats them, its metadata names them) are not
+    counted: a page can hold half its text in repeated widgets and lose them rightly.
+    """
+    total = sum(len(line) for line, _ in lines)
+    weak = sum(len(line) for line, reason in lines if reason and reason not in STRONG_REASONS)
+    if not weak or weak <= CUT_GUARD_SHARE * total:
+        return lines
+    if sum(_words(line) for line, _ in lines) < GUARD_MIN_WORDS:
+        return lines
+    return [(line, reason if reason in STRONG_REASONS else None) for line, reason in lines]
+
+
+def clean_text(
+    text: str,
+    title: str | None = None,
+    authors: Iterable[str] = (),
+    titles: Iterable[str] = (),
+    signals: MarkupSignals | None = None,
+) -> str:
+    """``text`` without the boilerplate lines (see ``clean_lines``); blank lines collapsed."""
+    return "\n".join(
+        line for line, reason in clean_lines(text, title, authors, titles, signals) if not reason
+    )
 
 
 def add_lede(text: str, lede: str | None, page_text: str) -> str:
@@ -343,15 +449,4 @@ def choose_text(extracted: str | None, article_body: str | None) -> tuple[str | 
 
 def visible_text(tree: Any) -> str:
     """The text of the page's body without scripts and styles, all whitespace removed."""
-    body = tree.find("body")
-    if body is None:
-        return ""
-    parts: list[str] = []
-    for element in body.iter():
-        if element.tag in ("script", "style", "noscript"):
-            pass  # code, not text; only what follows the element counts
-        elif isinstance(element.tag, str) and element.text:
-            parts.append(element.text)
-        if element.tail and element is not body:
-            parts.append(element.tail)
-    return "".join("".join(parts).split())
+    return MarkupSignals(tree).visible
