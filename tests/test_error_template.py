@@ -187,6 +187,15 @@ def test_a_front_page_and_a_page_of_another_template_are_left_alone() -> None:
     assert _judge(body, stranger)[0] == "ok"
 
 
+def test_a_thin_page_at_a_url_no_article_has_is_left_alone() -> None:
+    # A site's search, query or contact page is built on its error template too.
+    body, baseline = _notice_with("")
+    for url in ("http://news.test/query?id=7", "http://news.test/search", "http://news.test/p/7"):
+        assert _judge(body, baseline, url)[0] == "ok", url
+    for url in ("http://news.test/2024/05/x.html", "http://news.test/story/A2026012914320"):
+        assert _judge(body, baseline, url)[:2] == ("soft_404", "probe_match"), url
+
+
 def test_a_script_application_shell_is_left_alone() -> None:
     shell = (
         b"<html><head><title>Paper</title></head><body><div id='app'></div>"

@@ -7,7 +7,9 @@ The notice's words may be in no list and its text is not the 404 page's text, so
 its markup: the same header, menus, footer and message block, element for element
 (``archive.extraction.page_template``).
 
-The rule fires only on a page that also shows no article of its own:
+The rule fires only on a page at an article's URL (a slug, an id or a date in its path: a
+site's other thin pages, its search or contact page, use the same template) that also shows no
+article of its own:
 
 - little text of its own: under the soft-404 rules' 600 characters in lines the probe page's
   text does not hold (``own_text_chars``: an error template often keeps teasers or a byline
@@ -37,6 +39,7 @@ from archive.extraction.page_template import template_similarity
 
 __all__ = [
     "SAME_TEMPLATE",
+    "article_url",
     "declares_other_content",
     "headline_names_url",
     "own_text_chars",
@@ -75,6 +78,8 @@ _NEUTRAL_TYPES = frozenset(
 _SLUG_SPLIT_RE = re.compile(r"[-_+.\s]+")
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 _LETTERS_RE = re.compile(r"^[^\W\d_]{3,}$", re.UNICODE)
+_ID_RE = re.compile(r"\d{5,}")
+_DATE_RE = re.compile(r"(?:^|/)(?:19|20)\d\d[/-](?:0?[1-9]|1[0-2])(?:[/-]|$)")
 
 
 def declares_other_content(facts: PageFacts) -> bool:
@@ -98,6 +103,15 @@ def _slug_words(url: str) -> set[str]:
     slug = max(segments, key=len).rsplit(".", 1)[0]
     words = {_fold(w) for w in _SLUG_SPLIT_RE.split(slug) if _LETTERS_RE.match(w)}
     return words if len(words) >= 2 else set()
+
+
+def article_url(url: str) -> bool:
+    """Whether the URL has the shape of an article's: a slug of two words or more, an id of five
+    digits or more, or a date (``/2024/05/``, ``2024-05-03``) in its path. A site's other thin
+    pages (``/search``, ``/query?id=7``, ``/p/contact``) share its error template too; they
+    are not articles that went."""
+    path = unquote(urlsplit(url).path)
+    return bool(_slug_words(url) or _ID_RE.search(path) or _DATE_RE.search(path))
 
 
 def headline_names_url(url: str, headings: list[str]) -> bool | None:
@@ -135,6 +149,8 @@ def same_error_template(
     probe's status); ``browser``: the page looks like a script application's shell.
     """
     if not thin or facts.article_markup or browser or declares_other_content(facts):
+        return False
+    if not article_url(url):
         return False
     if headline_names_url(url, facts.headings()):
         return False
