@@ -15,7 +15,7 @@ import pytest
 
 from tests.mockserver import MockServer
 
-pytest_plugins = ["tests.dbfixtures"]
+pytest_plugins = ["tests.dbfixtures", "tests.workers_fixture"]
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -253,7 +253,12 @@ def test_redis_restarted_under_a_worker(tmp_path: Path, postgres_url: str) -> No
         wait_for(lambda: message in worker.logs(), 60, "the worker to notice Redis is gone")
         assert worker.proc.poll() is None, "the worker must wait for Redis, not exit"
         redis_server.start()
-        wait_for(lambda: count_captures(postgres_url) >= pages, 240, f"{pages} pages stored")
+        wait_for(
+            lambda: count_captures(postgres_url) >= pages,
+            240,
+            f"{pages} pages stored",
+            worker.log_tail,
+        )
         wait_for(lambda: "answers again" in worker.logs(), 60, "the worker to resume")
         summary = worker.stop()
     logs = worker.logs()

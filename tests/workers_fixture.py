@@ -8,6 +8,7 @@ then a missing server fails them (``.ci/run`` starts one).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -121,15 +122,36 @@ class RedisServer:
         self.stop()
 
 
-def wait_for(check: Callable[[], Any], seconds: float, what: str) -> Any:
-    """Poll ``check`` until it gives something true; fail naming ``what`` after ``seconds``."""
+_STARTED: list[Worker] = []
+
+
+@pytest.fixture(autouse=True)
+def _reap_workers() -> Iterator[None]:
+    """A test that fails half-way leaves no worker running (and eating the CPU) behind it."""
+    yield
+    while _STARTED:
+        worker = _STARTED.pop()
+        with contextlib.suppress(ProcessLookupError):  # its crawl may outlive it: the group
+            os.killpg(worker.proc.pid, signal.SIGKILL)
+        worker.proc.wait(timeout=30)
+
+
+def wait_for(
+    check: Callable[[], Any],
+    seconds: float,
+    what: str,
+    explain: Callable[[], str] | None = None,
+) -> Any:
+    """Poll ``check`` until it gives something true; fail naming ``what`` after ``seconds``,
+    with what ``explain`` tells (a worker's log, say)."""
     deadline = time.monotonic() + seconds
     while True:
         result = check()
         if result:
             return result
         if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what} after {seconds:.0f} s")
+            detail = f"\n{explain()}" if explain is not None else ""
+            pytest.fail(f"gave up waiting for {what} after {seconds:.0f} s{detail}")
         time.sleep(0.25)
 
 
@@ -162,6 +184,7 @@ class Worker:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        _STARTED.append(self)
 
     def kill(self) -> None:
         """SIGKILL to the worker and every process it started: nothing is flushed or closed."""
@@ -182,6 +205,16 @@ class Worker:
             path.read_text(encoding="utf-8", errors="replace")
             for path in sorted((self.data_dir / "logs").glob("run-*.log"))
         )
+
+    def log_tail(self, lines: int = 60) -> str:
+        """The end of the worker's logs and of its output, for a failure's message."""
+        out = (
+            self.output.read_text(encoding="utf-8", errors="replace")
+            if self.output.exists()
+            else ""
+        )
+        tail = (self.logs() + "\n" + out).splitlines()[-lines:]
+        return f"--- worker {self.worker_id}, last {len(tail)} lines ---\n" + "\n".join(tail)
 
 
 def frontier(redis_url: str, prefix: str) -> dict[str, Any]:
