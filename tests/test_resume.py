@@ -300,7 +300,7 @@ def test_kill_9_of_the_crawl_child_mid_site_crawl_of_real_pages(tmp_path: Path) 
     """Real-size pages (records inflating past 64 KiB), the crawl process killed with SIGKILL
     half-way: the next crawl finishes, indexes what the dead one wrote and never stored (no
     page fetched twice, no revisit of a record without a row), and every file is valid."""
-    count = 50
+    count = 30
     # Each article takes 0.3 s and two are fetched at a time: the kill falls well before the end
     # even when a loaded machine lets the store commit many pages at once (30 pages were once
     # all stored before the count of 8 was seen).
