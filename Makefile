@@ -13,7 +13,7 @@ REPLAYWEB := .replayweb
 REPLAYWEB_VERSION := 2.5.3
 REPLAYWEB_STAMP := $(REPLAYWEB)/.installed-$(REPLAYWEB_VERSION)
 
-.PHONY: install demo test lint typecheck pytest bench clean
+.PHONY: install demo test test-full lint typecheck pytest bench clean
 
 install: $(STAMP) $(PYWB_STAMP) $(REPLAYWEB_STAMP)
 
@@ -58,11 +58,19 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# Two test processes per core: most tests wait on crawls in child processes.
+# Two test processes per core: most tests wait on crawls in child processes; work stealing keeps
+# a long test from holding up a batch. The tests start morgue hundreds of times: its modules are
+# compiled once here, which matters where PYTHONDONTWRITEBYTECODE is set.
 pytest: install
-	$(BIN)/pytest -n 4
+	$(BIN)/python -m compileall -q archive crawler pipelines tests >/dev/null
+	$(BIN)/pytest -n 4 --dist worksteal
 
 test: lint typecheck pytest
+
+# The same, with the corpus sweeps over every page instead of every third (tests/tier.py).
+test-full: lint typecheck
+	$(BIN)/python -m compileall -q archive crawler pipelines tests >/dev/null
+	MORGUE_TEST_FULL=1 $(BIN)/pytest -n 4 --dist worksteal
 
 clean:
 	rm -rf $(VENV) $(PYWB_VENV) $(REPLAYWEB) morgue-data .mypy_cache .pytest_cache .ruff_cache
