@@ -142,6 +142,21 @@ def test_release_hands_back_without_a_try(queue: WorkQueue) -> None:
     assert member is not None and decode_entry(member).tries == 0
 
 
+def test_a_lease_whose_pop_answer_was_lost_is_handed_back(queue: WorkQueue) -> None:
+    for url in ("http://a.example/1", "http://a.example/2", "http://b.example/1"):
+        queue.push_new(encode_entry("c1", request={"url": url}, tries=1), "c1", url)
+    known = _pop(queue, "w1")
+    lost = _pop(queue, "w1")  # popped in Redis; its answer never reached the worker
+    other = _pop(queue, "w2")
+    assert known and lost and other
+    assert queue.hand_back_unknown("w1", {known}) == 1
+    assert queue.client.zrange(queue.keys.leases("w1"), 0, -1) == [known]
+    assert queue.client.zrange(queue.keys.leases("w2"), 0, -1) == [other]  # not w1's to touch
+    assert queue.queued() == 1
+    assert _pop(queue, "w3") == lost  # back at its host's head, its tries as they were
+    assert queue.hand_back_unknown("w1", {known}) == 0
+
+
 # -- the commands ------------------------------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any
 
 from archive.distributed.leases import QueueKeys, deadline_ms, entry_host_of
@@ -152,6 +152,26 @@ return {requeued, dead}
 """
 )
 
+# Leases a worker holds without knowing it (ARGV[3:]; a pop whose answer was lost), handed back
+# to the head of their host's queue with their tries unchanged: nobody fetched them.
+_HAND_BACK = (
+    _QUEUE_ENTRY
+    + """
+local now = tonumber(ARGV[2])
+local handed = 0
+for i = 3, #ARGV do
+  local m = ARGV[i]
+  if redis.call('ZREM', KEYS[1], m) == 1 then
+    local rest = string.sub(m, string.find(m, ' ', 1, true) + 1)
+    local host = string.sub(rest, 1, string.find(rest, ' ', 1, true) - 1)
+    queue_entry(ARGV[1], KEYS[2], KEYS[3], KEYS[4], host, m, now, true)
+    handed = handed + 1
+  end
+end
+return handed
+"""
+)
+
 #: 1 queued, 0 seen before, -1 the crawl's seen set is full, -2 the crawl has its max_pages
 PushResult = int
 
@@ -196,6 +216,7 @@ class WorkQueue:
         self._pop = client.register_script(_POP)
         self._renew = client.register_script(_RENEW)
         self._requeue = client.register_script(_REQUEUE)
+        self._hand_back = client.register_script(_HAND_BACK)
 
     def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
         self.round_trips += 1
@@ -263,6 +284,24 @@ class WorkQueue:
     def release(self, worker: str, *, count_try: bool) -> tuple[int, int]:
         """Hand back every lease of ``worker`` (stopping, or starting again after a crash)."""
         return self._requeue_call(_ms(None), worker, 1 if count_try else 0)
+
+    def hand_back_unknown(
+        self, worker: str, held: Collection[str], now: float | None = None
+    ) -> int:
+        """Hand back the leases of ``worker`` that are not among those it ``held``; how many.
+
+        A pop runs in Redis even when its answer never reaches the worker (a timeout, Redis
+        stopping mid-reply): the entry is then leased to a worker that does not fetch it, and
+        that worker's own heartbeat would renew the lease for as long as it lives.
+        """
+        self.round_trips += 1
+        members = self.client.zrange(self.keys.leases(worker), 0, -1)
+        unknown = [member for member in members if member not in held]
+        if not unknown:
+            return 0
+        keys = [self.keys.leases(worker), *self._queue_keys()]
+        args = [self.keys.host_queue_prefix, _ms(now), *unknown]
+        return int(self._call(self._hand_back, keys, args))
 
     def _requeue_call(self, now_ms: int, worker: str, add: int) -> tuple[int, int]:
         keys = [self.keys.workers, self.keys.dead, *self._queue_keys()]

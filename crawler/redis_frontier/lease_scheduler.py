@@ -92,6 +92,9 @@ class LeaseScheduler(Scheduler):  # type: ignore[misc]
         self._beats: LoopingCall | None = None
         self._wake: Any = None  # a pending reactor.callLater that wakes the engine
         self._specs: dict[str, dict[str, Any]] = {}
+        # The leases this worker knows it holds: popped, not yet acknowledged or replaced.
+        self.held: set[str] = set()
+        self._outages_checked = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -168,6 +171,7 @@ class LeaseScheduler(Scheduler):  # type: ignore[misc]
         if replaced:
             tries = decode_entry(replaced).tries
             entry = queue.encode(request, crawl, tries)
+            self.held.discard(replaced)
             self.link.write(lambda: self.link.queue.push_follow_up(self.worker, replaced, entry))
             self._inc("follow_ups")
             return True
@@ -210,6 +214,7 @@ class LeaseScheduler(Scheduler):  # type: ignore[misc]
         queue: LeaseQueue = self.queue
         request: Request | None = queue.pop()
         if request is not None:
+            self.held.add(request.meta[META_LEASE])
             self._inc("dequeued")
         elif queue.wait_s > 0:
             # Work is queued, but no host's turn has come: ask again when the first one's does,
@@ -249,6 +254,7 @@ class LeaseScheduler(Scheduler):  # type: ignore[misc]
     def done(self, request: Request) -> None:
         member = request.meta.get(META_LEASE)
         if member:
+            self.held.discard(member)
             self.queue.ack(member)
             self._inc("acked")
 
@@ -279,6 +285,19 @@ class LeaseScheduler(Scheduler):  # type: ignore[misc]
         if not self.link.reconnect():
             return
         queue = self.link.queue
+        if self.link.outages != self._outages_checked:
+            # A call failed since the last check: a pop may have leased an entry to this worker
+            # without its answer arriving. The renewal below would keep such a lease for ever.
+            handed = self.link.call(lambda: queue.hand_back_unknown(self.worker, self.held))
+            if handed is not None:
+                self._outages_checked = self.link.outages
+                if handed:
+                    logger.warning(
+                        "Handed back %d requests leased to this worker by a call whose answer "
+                        "was lost",
+                        handed,
+                    )
+                    self._inc("handed_back_unknown", handed)
         self.link.call(lambda: queue.renew(self.worker, self._status("running")))
         moved = self.link.call(queue.requeue_expired)
         if moved:
