@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
 from archive.extraction.article import WORKER_PRELOAD, extract_page
@@ -146,6 +147,28 @@ def _events_channel() -> None:
     sys.stdout = open(events, "w", buffering=1, encoding="utf-8")  # noqa: SIM115 - for life
 
 
+class _JobLine:
+    """The job, the first line of stdin (the caller keeps stdin open after it:
+    crawler.lifeline), read beside the imports. A caller that gives up before it sends one (bad
+    usage, found once this process was started) closes stdin: the process ends at once instead
+    of finishing two seconds of imports that nothing will use."""
+
+    def __init__(self) -> None:
+        self._line = ""
+        self._read = threading.Event()
+        threading.Thread(target=self._read_line, name="job-line", daemon=True).start()
+
+    def _read_line(self) -> None:
+        self._line = sys.stdin.readline()
+        if not self._line.strip():
+            os._exit(0)  # nothing was started that needs closing: no file, no crawl
+        self._read.set()
+
+    def wait(self) -> str:
+        self._read.wait()
+        return self._line
+
+
 def _import_crawl() -> None:
     # Scrapy and the crawl's components import (~0.5 s) while the caller prepares the job,
     # without garbage collection (it finds nothing among new modules); frozen afterwards, so
@@ -167,15 +190,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.raiseExceptions = False
     argv = sys.argv[1:] if argv is None else argv
     _events_channel()
+    job_line = _JobLine()
     if "--no-extract" not in argv:
         # The extraction workers' imports and warm-up (~0.7 s) run beside Scrapy's and the
         # caller's: for one URL they were the longest wait.
         start_forkserver(extract_page, WORKER_PRELOAD)
     _import_crawl()
-    # The job is the first line: the caller keeps stdin open after it (crawler.lifeline).
-    line = sys.stdin.readline()
-    if not line.strip():
-        return 0  # the caller gave up before it sent a job
+    line = job_line.wait()
     job = json.loads(line)
     stats = run_crawl(job["spider"], job.get("spider_args", {}), job.get("settings", {}))
     from crawler.faults import STAT_ERROR

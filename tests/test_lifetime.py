@@ -391,3 +391,33 @@ def test_two_identical_crawls_started_together_archive_each_page_once(
     assert sum(run.stats["summary"]["skipped_claimed"] for run in runs if run.stats) > 0
     assert any("left to another crawl" in err for _, err in results)
     _assert_valid_warcs(warc_dir)
+
+
+def test_a_crawl_process_whose_caller_gives_up_before_the_job_leaves_nothing() -> None:
+    # `morgue archive` starts its crawl process before it reads its arguments; on bad usage it
+    # closes the pipe without a job, and the process (its extraction forkserver too) ends.
+    child = subprocess.Popen(
+        [sys.executable, "-m", "crawler.run"],
+        cwd=ROOT,
+        env=_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    child.stdin.close()
+    assert child.stdout.read() == b""
+    assert child.wait(timeout=60) == 0
+    child.stdout.close()
+
+    def group_alive() -> bool:
+        try:
+            os.killpg(child.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    deadline = time.monotonic() + 30
+    while group_alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not group_alive(), "a process of the crawl's group outlived it"
