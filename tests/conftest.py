@@ -102,3 +102,19 @@ def run_morgue(
 
 def json_lines(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def judge_again(data: Path, columns: str) -> list[tuple[Any, ...]]:
+    """Every capture of the SQLite archive in ``data`` set back to ``ok`` and judged again from
+    its WARC record by ``morgue extract --all``; then ``columns`` of each, in id order."""
+    import sqlite3
+
+    with sqlite3.connect(data / "morgue.sqlite3") as db:
+        db.execute("UPDATE captures SET verdict = 'ok', reason = 'http_200', evidence = NULL")
+    db.close()
+    proc = run_morgue("--data-dir", str(data), "extract", "--all", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    with sqlite3.connect(data / "morgue.sqlite3") as db:
+        rows = db.execute(f"SELECT {columns} FROM captures ORDER BY id").fetchall()
+    db.close()
+    return rows

@@ -23,18 +23,17 @@ from archive.db.engine import open_database
 from archive.db.models import Capture, Discovery, Page, Source
 from tests.conftest import FAST, json_lines, run_morgue
 from tests.mockserver import MockServer
+from tests.mockserver.news import FEED_PATHS, NEWS
 from tests.readers import reader, reader_env
 from tests.verified import assert_archive_verified
 
 pytestmark = pytest.mark.slow
 
-FERRY = "/news/2026/11/ferry-returns.html"
-LIBRARY = "/news/2026/11/library-hours.html"
-LIGHTS = "/news/2026/11/market-lights.html"
-FROST = "/news/2026/10/orchard-frost.html"
-BUDGET = "/news/2026/11/budget-live.html"
-HISTORY = "/news/2026/11/ferry-history.html"
-FEED_PATHS = {FERRY, LIBRARY, LIGHTS, FROST, BUDGET}
+FERRY, LIBRARY, LIGHTS, FROST, BUDGET = (
+    NEWS[slug].path
+    for slug in ("ferry-returns", "library-hours", "market-lights", "orchard-frost", "budget-live")
+)
+HISTORY = NEWS["ferry-history"].path
 
 
 def ok(proc: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:

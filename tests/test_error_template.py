@@ -5,7 +5,6 @@ item 2), in the crawl and in ``morgue extract``; and every case where it must no
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from archive.liveness.soft404 import (
     Baseline,
     similarity,
 )
-from tests.conftest import FAST, json_lines, run_morgue
+from tests.conftest import FAST, json_lines, judge_again, run_morgue
 from tests.corpus import CorpusPage, corpus_pages
 from tests.retired_pages import error_page
 from tests.static_site import Route, StaticSite
@@ -249,14 +248,6 @@ def test_the_crawl_and_morgue_extract_catch_it_through_the_stored_probe(tmp_path
     shown = run_morgue("--data-dir", str(data), "show", url, "--json")
     assert PROBE_SAME_TEMPLATE in json.loads(shown.stdout)["evidence"], shown.stderr
     # morgue extract judges the record again with the probe as the DB kept it.
-    db = sqlite3.connect(data / "morgue.sqlite3")
-    db.execute("UPDATE captures SET verdict = 'ok', reason = 'http_200', evidence = NULL")
-    db.commit()
-    db.close()
-    proc = run_morgue("--data-dir", str(data), "extract", "--all", "--format", "json")
-    assert proc.returncode == 0, proc.stderr
-    db = sqlite3.connect(data / "morgue.sqlite3")
-    rows = db.execute("SELECT verdict, reason, evidence FROM captures").fetchall()
-    db.close()
+    rows = judge_again(data, "verdict, reason, evidence")
     assert [(v, r) for v, r, _ in rows] == [("soft_404", "probe_match")]
     assert PROBE_SAME_TEMPLATE in rows[0][2]

@@ -269,7 +269,8 @@ def _job(tmp_path: Path, feed: str, run_id: int, parent_pid: int) -> str:
     return json.dumps({"spider": "sources", "spider_args": {"feeds": [feed]}, "settings": settings})
 
 
-def _crawl_process(job: str) -> subprocess.Popen[bytes]:
+def _crawl_process(job: str | None) -> subprocess.Popen[bytes]:
+    """``python -m crawler.run`` given ``job``; given None, its stdin closed without one."""
     child = subprocess.Popen(
         [sys.executable, "-m", "crawler.run"],
         cwd=ROOT,
@@ -279,8 +280,11 @@ def _crawl_process(job: str) -> subprocess.Popen[bytes]:
         start_new_session=True,
     )
     assert child.stdin is not None
-    child.stdin.write(job.encode() + b"\n")
-    child.stdin.flush()
+    if job is None:
+        child.stdin.close()
+    else:
+        child.stdin.write(job.encode() + b"\n")
+        child.stdin.flush()
     return child
 
 
@@ -396,16 +400,8 @@ def test_two_identical_crawls_started_together_archive_each_page_once(
 def test_a_crawl_process_whose_caller_gives_up_before_the_job_leaves_nothing() -> None:
     # `morgue archive` starts its crawl process before it reads its arguments; on bad usage it
     # closes the pipe without a job, and the process (its extraction forkserver too) ends.
-    child = subprocess.Popen(
-        [sys.executable, "-m", "crawler.run"],
-        cwd=ROOT,
-        env=_env(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        start_new_session=True,
-    )
-    assert child.stdin is not None and child.stdout is not None
-    child.stdin.close()
+    child = _crawl_process(None)
+    assert child.stdout is not None
     assert child.stdout.read() == b""
     assert child.wait(timeout=60) == 0
     child.stdout.close()

@@ -4,7 +4,6 @@ its wording (archive.liveness.lost_article, issue 17 item 2), in the crawl and i
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from archive.extraction.article import extract_page
 from archive.liveness.judging import HELD_ARTICLE, Fetch, judge_page
 from archive.liveness.lost_article import PRIOR_ARTICLE_CHARS
-from tests.conftest import FAST, json_lines, run_morgue
+from tests.conftest import FAST, json_lines, judge_again, run_morgue
 from tests.corpus import CorpusPage, corpus_pages
 from tests.static_site import Route, StaticSite
 
@@ -106,15 +105,7 @@ def test_a_retired_article_is_caught_on_recheck_and_by_morgue_extract(tmp_path: 
     state = run_morgue("--data-dir", str(data), "history", url, "--format", "json")
     assert [r["verdict"] for r in json_lines(state.stdout)] == ["ok", "soft_404"]
     # morgue extract judges the archived records again through the same path.
-    db = sqlite3.connect(data / "morgue.sqlite3")
-    db.execute("UPDATE captures SET verdict = 'ok', reason = 'http_200'")
-    db.commit()
-    db.close()
-    proc = run_morgue("--data-dir", str(data), "extract", "--all", "--format", "json")
-    assert proc.returncode == 0, proc.stderr
-    db = sqlite3.connect(data / "morgue.sqlite3")
-    rows = db.execute("SELECT url, verdict, reason FROM captures ORDER BY id").fetchall()
-    db.close()
+    rows = judge_again(data, "url, verdict, reason")
     assert rows == [
         (url, "ok", "http_200"),
         (brief, "ok", "http_200"),

@@ -19,16 +19,15 @@ from archive.distributed.work_queue import WorkQueue, connect
 from archive.warc.scan import ScannedRecord, scan
 from tests.conftest import json_lines, run_morgue
 from tests.mockserver import MockServer
+from tests.mockserver.news import FEED_PATHS, NEWS
 from tests.verified import assert_archive_verified
 from tests.workers_fixture import REDIS_URL, Worker, captures, count_captures, frontier, wait_for
 from tests.workers_fixture import redis_prefix as _redis_prefix
 
-FERRY = "/news/2026/11/ferry-returns.html"
-LIBRARY = "/news/2026/11/library-hours.html"
-LIGHTS = "/news/2026/11/market-lights.html"
-FROST = "/news/2026/10/orchard-frost.html"
-BUDGET = "/news/2026/11/budget-live.html"
-FEED_PATHS = {FERRY, LIBRARY, LIGHTS, FROST, BUDGET}
+FERRY, LIBRARY, LIGHTS, FROST, BUDGET = (
+    NEWS[slug].path
+    for slug in ("ferry-returns", "library-hours", "market-lights", "orchard-frost", "budget-live")
+)
 
 
 @pytest.fixture

@@ -154,6 +154,9 @@ _NEWS_SITEMAP_SLUGS = ("market-lights", "library-hours", "ferry-returns")
 _ARCHIVE_SITEMAP_SLUGS = ("orchard-frost",)
 _LAST_MODIFIED = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
+#: The paths of the articles the feeds list, for the tests that crawl them.
+FEED_PATHS = frozenset(NEWS[slug].path for slug in _FEED_SLUGS)
+
 
 def _edition_paragraph(edition: int) -> str:
     if edition <= 1:
