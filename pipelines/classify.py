@@ -5,8 +5,9 @@ gathers the evidence a crawl has about the page's host: its probe (a sibling URL
 see ``crawler.host_probes``), and the other URLs of the host redirected to the same page
 (``archive.liveness.redirects``), noted as each response arrives and added to what the database
 held, and, for a page that now shows no article, whether an earlier capture of it was one
-(``archive.liveness.lost_article``). A "page not available" stub appended to a live article
-comes back cut from its text.
+(``archive.liveness.lost_article``), or whether it is its site's article page without an
+article (the site's live articles archived near it, ``archive.liveness.site_template``). A "page
+not available" stub appended to a live article comes back cut from its text.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from archive.liveness.judging import (
 )
 from archive.liveness.lost_article import prior_article
 from archive.liveness.redirects import RedirectTargets, TargetKey, stored_redirects, target_key
+from archive.liveness.site_samples import site_samples
+from archive.liveness.site_template import SiteSample, may_lack_site_article
 from crawler.extraction_workers import find_pool
 from crawler.host_probes import HostProbes
 from crawler.items import FetchedPage
@@ -63,8 +66,10 @@ class ClassifyPipeline:
         stats: StatsCollector,
         probes: HostProbes | None,
         db: Database | None,
+        sample_window: timedelta,
     ) -> None:
         self.crawler = crawler
+        self.sample_window = sample_window
         self.stats = stats
         self.probes = probes
         self.db = db
@@ -77,15 +82,13 @@ class ClassifyPipeline:
         db_url = settings.get("LIVENESS_DB_URL")
         db = open_database(db_url) if db_url else None
         probes = None
+        # Evidence about the host is of its time: probes and the site's article samples alike.
+        max_age = timedelta(days=settings.getfloat("LIVENESS_PROBE_MAX_AGE"))
         if settings.getbool("LIVENESS_PROBE_ENABLED"):
             probes = HostProbes(
-                cls._downloader(crawler),
-                find_pool(crawler),
-                db,
-                crawler.stats,
-                timedelta(days=settings.getfloat("LIVENESS_PROBE_MAX_AGE")),
+                cls._downloader(crawler), find_pool(crawler), db, crawler.stats, max_age
             )
-        pipeline = cls(crawler, crawler.stats, probes, db)
+        pipeline = cls(crawler, crawler.stats, probes, db, max_age)
         crawler.signals.connect(pipeline.response_received, signal=signals.response_received)
         return pipeline
 
@@ -142,6 +145,24 @@ class ClassifyPipeline:
                 shared_target=shared,
                 held_article=True,
             )
+        elif (
+            judgement.verdict == "ok"
+            and item.facts is not None
+            and item.recovered_from is None
+            and may_lack_site_article(item.final_url or item.url, item.facts, judgement.evidence)
+        ):
+            samples = await self._site_samples(item)
+            if samples:
+                judgement = judge_page(
+                    fetch,
+                    item.extraction,
+                    item.facts,
+                    baseline=baseline,
+                    shared_target=shared,
+                    site_samples=samples,
+                )
+                if judgement.verdict != "ok":
+                    self.stats.inc_value("liveness/lacks_site_article")
         item.verdict, item.reason = judgement.verdict, judgement.reason
         item.confidence, item.evidence = judgement.confidence, list(judgement.evidence)
         item.extraction = judgement.extraction
@@ -168,6 +189,23 @@ class ClassifyPipeline:
         except (ArchiveError, SQLAlchemyError, OSError) as exc:
             logger.info("Cannot read the earlier captures of %s: %s", item.url, exc)
             return False
+
+    async def _site_samples(self, item: FetchedPage) -> list[SiteSample]:
+        """The templates of the live articles of the page's site archived near its fetch."""
+        if self.db is None or item.recovered_from is not None:
+            return []
+        db, url, near = self.db, item.final_url or item.url, item.fetched_at
+        within = self.sample_window
+
+        def look_up() -> list[SiteSample]:
+            with db.session(readonly=True) as session:
+                return site_samples(session, url, item.url, near, within)
+
+        try:
+            return await asyncio.to_thread(look_up)
+        except (ArchiveError, SQLAlchemyError, OSError) as exc:
+            logger.info("Cannot read the site's articles for %s: %s", url, exc)
+            return []
 
     async def _load_targets(self, key: TargetKey) -> None:
         """Add the archive's earlier captures redirected to ``key``'s page, once per crawl."""

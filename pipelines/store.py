@@ -34,6 +34,7 @@ from archive.db.engine import Database, error_line, open_database
 from archive.exceptions import DatabaseError, WarcError
 from archive.liveness.judging import metadata_record
 from archive.liveness.page_state import DEFAULT_RULE, StateRule
+from archive.liveness.site_template import is_site_sample
 from crawler.faults import STORE_FAILED, stop_crawl
 from crawler.items import FetchedPage
 from crawler.warc_capture import WarcCapture, find_capture
@@ -260,7 +261,17 @@ class StorePipeline:
             evidence=list(item.evidence),
             links=[(link.url, link.text) for link in item.links],
             screenshot=item.screenshot,
+            site_template=self._site_template(item),
         )
+
+    @staticmethod
+    def _site_template(item: FetchedPage) -> tuple[int, ...]:
+        """The page's template, when the page is a live article of its site."""
+        if item.facts is None or item.extraction is None:
+            return ()
+        chars = len(item.extraction.text or "")
+        sample = is_site_sample(item.verdict or "", item.evidence, chars, item.recovered_from)
+        return item.facts.template if sample else ()
 
     def close_spider(self) -> None:
         self._batcher.close()

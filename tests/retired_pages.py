@@ -2,7 +2,9 @@
 
 ``error_page`` keeps a page's chrome and replaces its article with an error message, the way a
 CMS renders its error or removal template; ``stub_page`` appends a "not available" stub inside
-the article. The pages come from the corpus at run time; only the transformation lives here.
+the article; ``sibling_page`` is another article of the same site: the same template and chrome
+around another story's paragraphs. The pages come from the corpus at run time; only the
+transformation lives here.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections import defaultdict
 from lxml import etree
 from lxml import html as lxml_html
 
-__all__ = ["error_page", "stub_page"]
+__all__ = ["error_page", "sibling_page", "stub_page"]
 
 
 def _main_container(tree: etree._Element) -> etree._Element | None:
@@ -95,4 +97,23 @@ def stub_page(body: bytes, title: str, message: str, live_text: str | None) -> b
         p = lxml_html.Element("p")
         p.text = text
         parent.insert(index + offset, p)
+    return bytes(lxml_html.tostring(tree, encoding="utf-8", doctype="<!DOCTYPE html>"))
+
+
+def sibling_page(body: bytes, title: str, paragraphs: list[str]) -> bytes:
+    """Another article of the page's site: its chrome, article markup and article block, with
+    another headline and the paragraphs of another story in place of its own."""
+    tree = _parse(body)
+    for h1 in tree.xpath("//h1"):
+        h1.text, h1[:] = title, []
+    container = _main_container(tree)
+    assert container is not None, "no article block to put a sibling's story in"
+    spots = list(container.iter("p"))
+    for spot, text in zip(spots, paragraphs, strict=False):
+        spot[:] = []
+        spot.text = text
+    for spot in spots[len(paragraphs) :]:
+        spot.drop_tree()
+    for text in paragraphs[len(spots) :]:
+        etree.SubElement(container, "p").text = text
     return bytes(lxml_html.tostring(tree, encoding="utf-8", doctype="<!DOCTYPE html>"))

@@ -47,6 +47,8 @@ from archive.liveness.lost_article import prior_article
 from archive.liveness.page_state import DEFAULT_RULE, StateRule
 from archive.liveness.probe_store import StoredProbes
 from archive.liveness.redirects import RedirectTargets, stored_redirects, target_key
+from archive.liveness.site_samples import drop_site_sample, keep_site_samples, site_samples
+from archive.liveness.site_template import is_site_sample, may_lack_site_article
 from archive.liveness.verdicts import check_verdicts
 from archive.warc.records import RecordLocation, WarcWriter, read_record
 
@@ -163,6 +165,8 @@ class _Evidence:
 
     probes: StoredProbes
     targets: RedirectTargets
+    #: How far from a capture's fetch the site's article samples may be (the probes' age).
+    window: timedelta
 
 
 def _judge(
@@ -203,7 +207,39 @@ def _judge(
             shared_target=shared,
             held_article=True,
         )
+    elif (
+        judgement.verdict == "ok"
+        and result is not None
+        and result.facts is not None
+        and fetch.recovered_from is None
+        and may_lack_site_article(fetch.final_url or fetch.url, result.facts, judgement.evidence)
+    ):
+        near = site_samples(
+            session, fetch.final_url or fetch.url, fetch.url, capture.fetched_at, evidence.window
+        )
+        if near:
+            judgement = judge_page(
+                fetch,
+                result.extraction,
+                result.facts,
+                baseline=baseline,
+                shared_target=shared,
+                site_samples=near,
+            )
     return judgement
+
+
+def _keep_sample(session: Session, capture: Capture, result: ExtractResult | None) -> None:
+    """Keep the capture as a sample of its site's article template, or forget it as one."""
+    facts = result.facts if result is not None else None
+    sample = facts is not None and is_site_sample(
+        capture.verdict, capture.evidence or (), capture.text_chars, capture.recovered_from
+    )
+    if sample and facts is not None:
+        url = capture.final_url or capture.url
+        keep_site_samples(session, [(capture.id, url, capture.fetched_at, facts.template)])
+    else:
+        drop_site_sample(session, capture.id)
 
 
 def _apply(capture: Capture, judgement: PageJudgement) -> None:
@@ -249,6 +285,7 @@ def extract_archived(
     rule: StateRule = DEFAULT_RULE,
     probe_max_age: timedelta = timedelta(days=defaults.LIVENESS_PROBE_MAX_AGE),
     on_done: Callable[[ExtractOutcome], None] | None = None,
+    only_changed: bool = False,
 ) -> Iterator[ExtractOutcome]:
     """Extract the given captures from their WARC records, judge them, store the results.
 
@@ -257,12 +294,14 @@ def extract_archived(
     does not exist). A page whose extraction runs past ``timeout`` seconds has its worker
     killed and is recorded with an extraction error, as in a crawl; the pass goes on. Each
     capture is judged as its crawl judged it (``archive.liveness.judging``), with the probes stored
-    within ``probe_max_age`` of its fetch and the redirects stored up to it.
+    within ``probe_max_age`` of its fetch and the redirects stored up to it. With
+    ``only_changed``, a capture whose verdict and reason come out as stored is left as it was
+    (no new metadata record): a second look, not a new extraction.
     """
     jobs = _jobs(db, warc_dir, capture_ids)
     if not jobs:
         return
-    evidence = _Evidence(StoredProbes(db, probe_max_age), RedirectTargets())
+    evidence = _Evidence(StoredProbes(db, probe_max_age), RedirectTargets(), probe_max_age)
     pool = KillablePool(_extract_job, workers=workers, timeout=timeout, preload=WORKER_PRELOAD)
     with pool:
         futures = {pool.submit(job): job.capture_id for job in jobs}
@@ -271,7 +310,7 @@ def extract_archived(
                 capture_id, result, error = future.result()
             except ExtractError as exc:  # a timeout (the worker was killed) or a dead worker
                 capture_id, result, error = futures[future], None, str(exc)
-            outcome = _store(db, capture_id, result, error, writer, evidence, rule)
+            outcome = _store(db, capture_id, result, error, writer, evidence, rule, only_changed)
             if on_done is not None:
                 on_done(outcome)
             yield outcome
@@ -332,6 +371,7 @@ def _store(
     writer: WarcWriter | None,
     evidence: _Evidence,
     rule: StateRule,
+    only_changed: bool = False,
 ) -> ExtractOutcome:
     with db.session() as session:
         capture = session.get(Capture, capture_id)
@@ -347,6 +387,11 @@ def _store(
                 capture.text_chars, capture.extract_error, unreadable=True,
             )  # fmt: skip
         judgement = _judge(session, capture, result, evidence)
+        if only_changed and (judgement.verdict, judgement.reason) == (before, capture.reason):
+            return ExtractOutcome(
+                capture_id, capture.url, before, capture.verdict, capture.reason,
+                capture.text_chars, capture.extract_error,
+            )  # fmt: skip
         capture.extract_error = error
         _apply(capture, judgement)
         if writer is not None:
@@ -363,6 +408,7 @@ def _store(
                 session.add(
                     Link(capture_id=capture_id, position=i, url=anchor.url, text=anchor.text)
                 )
+        _keep_sample(session, capture, result)
         session.flush()
         update_page_state(session, capture.page_id, rule)
         return ExtractOutcome(

@@ -82,3 +82,6 @@ class CaptureRecord:
     links: list[tuple[str, str | None]] = field(default_factory=list)  # (url, anchor text)
     requisites: list[RequisiteRecord] = field(default_factory=list)
     screenshot: RecordLocation | None = None  # a resource record, for a page a browser rendered
+    #: The page's template, kept as a sample of its site's (``archive.liveness.site_template``)
+    #: when the capture is a live article.
+    site_template: tuple[int, ...] = ()

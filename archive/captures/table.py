@@ -37,6 +37,7 @@ from archive.db.models import RUN_STATUSES, Capture, Link, Page, Requisite, Run
 from archive.exceptions import DatabaseError, InvalidURL
 from archive.extraction.article import Extraction
 from archive.liveness.page_state import DEFAULT_RULE, Observation, StateRule, derive_state
+from archive.liveness.site_samples import keep_site_samples
 from archive.urls import normalise_url, url_host
 from archive.warc.records import RecordLocation
 
@@ -317,6 +318,14 @@ def _save_batch(session: Session, batch: list[CaptureRecord], rule: StateRule) -
         rows.append(row)
     session.add_all(rows)
     session.flush()  # one multi-row INSERT per table
+    keep_site_samples(
+        session,
+        [
+            (row.id, rec.final_url or rec.url, rec.fetched_at, rec.site_template)
+            for rec, row in zip(batch, rows, strict=True)
+            if rec.site_template
+        ],
+    )
     latest: dict[int, datetime] = {}
     for row in rows:
         if row.page_id not in latest or latest[row.page_id] < row.fetched_at:

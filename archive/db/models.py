@@ -45,6 +45,7 @@ __all__ = [
     "Run",
     "Schedule",
     "ScheduleRun",
+    "SiteArticle",
     "Source",
     "UTCDateTime",
 ]
@@ -333,6 +334,25 @@ class Probe(Base):
 
     def __repr__(self) -> str:
         return f"Probe(id={self.id!r}, host={self.host!r}, prefix={self.prefix!r})"
+
+
+class SiteArticle(Base):
+    """A live article of a site, kept as a sample of the site's article template: its markup's
+    fingerprint (``archive.liveness.site_template``). The newest of each host are kept."""
+
+    __tablename__ = "site_articles"
+    __table_args__ = (Index("ix_site_articles_host_fetched_at", "host", "fetched_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    capture_id: Mapped[int] = mapped_column(
+        ForeignKey("captures.id", ondelete="CASCADE"), unique=True
+    )
+    host: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime]
+    template: Mapped[list[int]] = mapped_column(JSONType)
+
+    def __repr__(self) -> str:
+        return f"SiteArticle(id={self.id!r}, host={self.host!r}, capture_id={self.capture_id!r})"
 
 
 class Source(Base):

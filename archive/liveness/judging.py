@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from archive.extraction.article import Extraction
 from archive.extraction.page_facts import PageFacts
 from archive.liveness.browser_hint import NEEDS_BROWSER
+from archive.liveness.site_template import LACKS_SITE_ARTICLE, SiteSample, lacks_site_article
 from archive.liveness.soft404 import (
     Baseline,
     is_front_page,
@@ -164,13 +165,15 @@ def judge_page(
     baseline: Baseline | None = None,
     shared_target: bool = False,
     held_article: bool = False,
+    site_samples: Sequence[SiteSample] = (),
 ) -> PageJudgement:
     """The verdict of one fetch (design.md section 4, docs/liveness.md for the order).
 
     ``baseline``: the host's probe, used only where ``wants_probe``; ``shared_target``: the page
     it was redirected to is where many URLs of its host go (``archive.liveness.redirects``);
     ``held_article``: an earlier capture of the page was a live article
-    (``archive.liveness.lost_article``).
+    (``archive.liveness.lost_article``); ``site_samples``: the templates of the site's live
+    articles archived near the fetch (``archive.liveness.site_template``).
     """
     if fetch.status is None or fetch.failure is not None:
         # No usable answer; a body that came but overflowed when decoded (a decompression
@@ -204,6 +207,22 @@ def judge_page(
         # It was an article when archived before; now thin, declaring none, and not a page
         # whose scripts write it: the article is gone, whatever the words around it say.
         return PageJudgement("soft_404", "article_lost", 0.8, (*evidence, HELD_ARTICLE), extraction)
+    if (
+        site_samples
+        and facts is not None
+        and fetch.recovered_from is None
+        and lacks_site_article(
+            url=fetch.final_url or fetch.url,
+            text=extraction.text if extraction else None,
+            facts=facts,
+            evidence=evidence,
+            samples=site_samples,
+        )
+    ):
+        # The site's own article page with the article gone: the page a retired story leaves.
+        return PageJudgement(
+            "soft_404", "article_lost", 0.7, (*evidence, LACKS_SITE_ARTICLE), extraction
+        )
     if extraction is not None:
         known = known_stub_paragraphs([baseline]) if baseline is not None else []
         text, cut = strip_appended_stub(extraction.text, known)

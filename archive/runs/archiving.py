@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archive.captures.second_look import after_run
 from archive.captures.table import capture_to_json, captures_for_run, finish_run, start_run
 from archive.db.engine import open_database
 from archive.db.heartbeat import beat
@@ -133,6 +134,8 @@ def _archive_in(
         job = run_job("urls", {"urls": urls}, paths, run_id, settings)
         result = child.run(job, on_event)
         failure = result.failure(job.log_file)
+        if failure is None:
+            after_run(db, Path(settings.get("WARC_DIR") or paths.warc_dir), run_id, settings)
         try:
             finish_run(db, run_id, result.status, result.stats)
             stored = captures_for_run(db, run_id)

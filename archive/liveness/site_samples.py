@@ -1,0 +1,99 @@
+"""The samples of each site's article template, kept in the database: the live articles the
+rule of ``archive.liveness.site_template`` compares a page with (``site_articles`` table).
+
+Every live article stored (``is_site_sample``) is kept, the newest ``KEPT_SAMPLES`` of each host;
+a page is compared with the newest ``SAMPLES`` of its site fetched near it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from archive.db.models import Capture, Page, SiteArticle
+from archive.exceptions import InvalidURL
+from archive.liveness.site_template import SiteSample, site_host
+from archive.urls import normalise_url
+
+__all__ = ["KEPT_SAMPLES", "SAMPLES", "drop_site_sample", "keep_site_samples", "site_samples"]
+
+#: Samples compared with a page: the newest of those near its fetch.
+SAMPLES = 8
+#: Samples kept per host: the newest, so that a capture judged again later still finds the
+#: samples of its time when the site was archived often since.
+KEPT_SAMPLES = 40
+
+
+def keep_site_samples(
+    session: Session, samples: Sequence[tuple[int, str, datetime, Sequence[int]]]
+) -> None:
+    """Keep captures' templates as samples of their sites' (``(capture_id, url, fetched_at,
+    template)``, each checked with ``is_site_sample`` by the caller), dropping each host's
+    oldest past ``KEPT_SAMPLES``."""
+    rows = [
+        SiteArticle(capture_id=capture_id, host=host, fetched_at=at, template=list(template))
+        for capture_id, url, at, template in samples
+        if template and (host := site_host(url)) is not None
+    ]
+    if not rows:
+        return
+    session.execute(
+        delete(SiteArticle).where(SiteArticle.capture_id.in_([row.capture_id for row in rows]))
+    )
+    session.add_all(rows)
+    session.flush()
+    for host in sorted({row.host for row in rows}):
+        stale = (
+            select(SiteArticle.id)
+            .where(SiteArticle.host == host)
+            .order_by(SiteArticle.fetched_at.desc(), SiteArticle.id.desc())
+            .offset(KEPT_SAMPLES)
+        )
+        old = list(session.scalars(stale))
+        if old:
+            session.execute(delete(SiteArticle).where(SiteArticle.id.in_(old)))
+
+
+def drop_site_sample(session: Session, capture_id: int) -> None:
+    """Forget a capture as a sample (judged again, it is no live article any more)."""
+    session.execute(delete(SiteArticle).where(SiteArticle.capture_id == capture_id))
+
+
+def site_samples(
+    session: Session, fetch_url: str, requested: str, near: datetime, within: timedelta
+) -> list[SiteSample]:
+    """The site's newest ``SAMPLES`` live articles fetched within ``within`` of ``near``
+    (before or after it), other than captures of the page judged: an earlier capture of the
+    same article holds its text, which would leave the page no text of its own.
+
+    ``fetch_url``: where the page was served from (its site); ``requested``: the URL asked for.
+    """
+    host = site_host(fetch_url)
+    if host is None:
+        return []
+    urls = {fetch_url, requested}
+    with contextlib.suppress(InvalidURL):  # an unparsable URL has no page row to leave out
+        urls.add(normalise_url(requested))
+    query = (
+        select(SiteArticle.template, Capture.text)
+        .join(Capture, Capture.id == SiteArticle.capture_id)
+        .join(Page, Page.id == Capture.page_id)
+        .where(
+            SiteArticle.host == host,
+            SiteArticle.fetched_at >= near - within,
+            SiteArticle.fetched_at <= near + within,
+            Page.url.not_in(urls),
+            Capture.url.not_in(urls),
+            or_(Capture.final_url.is_(None), Capture.final_url.not_in(urls)),
+        )
+        .order_by(SiteArticle.fetched_at.desc(), SiteArticle.id.desc())
+        .limit(SAMPLES)
+    )
+    return [
+        SiteSample(tuple(int(v) for v in template), text or "")
+        for template, text in session.execute(query)
+    ]

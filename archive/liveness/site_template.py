@@ -1,0 +1,155 @@
+"""The site's article template, learnt from its live captures: a soft 404 that needs neither
+wording nor a probe.
+
+A site that retires a story often keeps its URL answering 200 with the site's own article page
+around a short notice: the header, menus, sidebars and footer of every article, with the article
+block (headline, byline, body, article metadata) gone. Its host's probe may not help: the host
+can answer unknown URLs with a bare 404 built from another template. The site's other articles
+can: the archive holds live captures of them, and each is kept here as a sample of the site's
+article template (its markup's fingerprint, ``archive.extraction.page_template``; kept by
+``archive.liveness.site_samples``).
+
+A page is ``soft_404``/``article_lost`` (evidence ``lacks_site_article``,
+``archive.liveness.judging``) when it is built from the site's template and lacks everything the
+site's articles carry:
+
+- made of the site's article pages: at least ``OF_THE_SITE`` of its element pairs are found in
+  the sampled articles of its host (at least ``MIN_SAMPLES`` of them, fetched within the probe
+  age of it, either way);
+- no article block: no article markup (every sample has it), not a script application's shell,
+  and under the soft-404 rules' 600 characters of text of its own, in lines the site's sampled
+  articles do not hold (``own_text_chars``: a site's chrome keeps its teasers, "most read" boxes
+  and bylines around the notice, which the extractor takes in on every page alike);
+- at an article's URL, with a headline that does not name the URL's slug, and declaring no other
+  kind of work (``archive.liveness.error_template``: a gallery, a video, the site's search page).
+
+``OF_THE_SITE`` is 0.9, chosen with these figures of the dev articles in view: the error pages
+the tests build from them (their chrome, the article replaced) share 0.94 to 1.00 of their pairs
+with their own article; an article compared with two articles of other sites shares a median
+0.01 of its pairs with them, and at most 0.85 (sites built on one publishing system).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from archive.exceptions import InvalidURL
+from archive.extraction.page_facts import PageFacts
+from archive.extraction.page_template import SKETCH_SIZE
+from archive.liveness.browser_hint import NEEDS_BROWSER
+from archive.liveness.error_template import (
+    article_url,
+    declares_other_content,
+    headline_names_url,
+    own_text_chars,
+)
+from archive.liveness.soft404 import THIN_TEXT
+from archive.urls import url_host
+
+__all__ = [
+    "ARTICLE_CHARS",
+    "LACKS_SITE_ARTICLE",
+    "MIN_SAMPLES",
+    "OF_THE_SITE",
+    "SiteSample",
+    "is_site_sample",
+    "lacks_site_article",
+    "may_lack_site_article",
+    "share_of_site",
+    "site_host",
+]
+
+#: Evidence: the page is the site's article template without an article.
+LACKS_SITE_ARTICLE = "lacks_site_article"
+#: Share of the page's element pairs that the site's sampled articles hold.
+OF_THE_SITE = 0.9
+#: The fewest samples that count: two articles agreeing on the site's template, where one could
+#: be a page of another kind.
+MIN_SAMPLES = 2
+#: Text that makes a live capture an article (as ``archive.liveness.lost_article`` counts one).
+ARTICLE_CHARS = 1500
+# The evidence an ``ok`` capture records when it shows no article.
+_NOT_AN_ARTICLE = frozenset({"thin_text", "no_article_markup", NEEDS_BROWSER})
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSample:
+    """A live article of the site: its markup's fingerprint and its extracted text."""
+
+    template: tuple[int, ...]
+    text: str
+
+
+def site_host(url: str) -> str | None:
+    """The site a URL belongs to, for its samples: its host without ``www.``."""
+    try:
+        host = url_host(url)
+    except InvalidURL:
+        return None
+    return host.removeprefix("www.") or None
+
+
+def is_site_sample(
+    verdict: str, evidence: Sequence[str], text_chars: int, recovered_from: str | None
+) -> bool:
+    """Whether a capture is a live article worth keeping as a sample of its site's template:
+    judged ``ok`` on the live site, with article markup and an article's length of text."""
+    return (
+        verdict == "ok"
+        and recovered_from is None
+        and text_chars >= ARTICLE_CHARS
+        and not _NOT_AN_ARTICLE & set(evidence)
+    )
+
+
+def share_of_site(template: Sequence[int], samples: Sequence[Sequence[int]]) -> float:
+    """The share of the page's element pairs that the samples hold.
+
+    Sketches keep only their ``SKETCH_SIZE`` smallest hashes: pairs are compared below the
+    largest hash every full sketch (the page's and the samples') still holds, where each
+    sketch is exact.
+    """
+    cut = math.inf
+    for sketch in (template, *samples):
+        if len(sketch) >= SKETCH_SIZE:
+            cut = min(cut, max(sketch))
+    own = {h for h in template if h <= cut}
+    if not own:
+        return 0.0
+    site = {h for sketch in samples for h in sketch if h <= cut}
+    return len(own & site) / len(own)
+
+
+def may_lack_site_article(url: str, facts: PageFacts, evidence: Sequence[str]) -> bool:
+    """Whether a page judged ``ok`` is worth comparing with its site's articles: it shows no
+    article markup, no script shell, no other kind of work, sits at an article's URL and has
+    a headline that does not name it. The samples are looked up only for such a page."""
+    return (
+        "no_article_markup" in evidence
+        and NEEDS_BROWSER not in evidence
+        and bool(facts.template)
+        and not facts.article_markup
+        and not declares_other_content(facts)
+        and article_url(url)
+        and not headline_names_url(url, facts.headings())
+    )
+
+
+def lacks_site_article(
+    *,
+    url: str,
+    text: str | None,
+    facts: PageFacts,
+    evidence: Sequence[str],
+    samples: Sequence[SiteSample],
+) -> bool:
+    """Whether a page judged ``ok`` is its site's article page with the article gone (see the
+    module docstring)."""
+    if len(samples) < MIN_SAMPLES or not may_lack_site_article(url, facts, evidence):
+        return False
+    if share_of_site(facts.template, [s.template for s in samples]) < OF_THE_SITE:
+        return False
+    site_text = "\n".join(s.text for s in samples)
+    return own_text_chars(text, site_text) < THIN_TEXT

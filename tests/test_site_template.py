@@ -1,0 +1,281 @@
+"""A retired article left on its site's own article page, the article block gone: dead by the
+site's article template learnt from its live captures (archive.liveness.site_template, issue 17
+item 2), with no wording and no probe to help; and every case where it must not fire."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from lxml import html as lxml_html
+from sqlalchemy import delete, func, select
+
+from archive.db.engine import Database
+from archive.db.models import Capture, Page, SiteArticle
+from archive.extraction.article import ExtractResult, extract_page
+from archive.liveness.judging import Fetch, PageJudgement, judge_page
+from archive.liveness.site_samples import KEPT_SAMPLES, keep_site_samples, site_samples
+from archive.liveness.site_template import LACKS_SITE_ARTICLE, SiteSample
+from tests.conftest import FAST, json_lines, judge_again, run_morgue
+from tests.corpus import CorpusPage, corpus_pages
+from tests.retired_pages import error_page, sibling_page
+from tests.static_site import Route, StaticSite
+from tests.tier import sweep
+
+BASE = "http://paper.test/news/2025/06/"
+# A notice in wording no rule and no catalogue holds: only the site's template can tell.
+NOTICE = ("Well then", "Whatever used to live at this address has packed its bags and left town.")
+
+
+@functools.cache
+def _stories(page: CorpusPage) -> list[tuple[str, list[str]]]:
+    """The headline and paragraphs of two real-size stories of other dev articles: what the
+    site's other articles say (an article sample has 1,500 characters of text or more)."""
+    stories = []
+    for other in corpus_pages(min_size=40_000):
+        if other.id == page.id or not other.title:
+            continue
+        text = _extract(other.html, f"{BASE}x.html").extraction.text or ""  # type: ignore[union-attr]
+        paragraphs = [p for p in text.split("\n") if len(p) > 80]
+        if sum(map(len, paragraphs)) >= 3000:
+            stories.append((other.title, paragraphs))
+        if len(stories) == 2:
+            return stories
+    raise AssertionError("too few long corpus articles")
+
+
+def _extract(body: bytes, url: str) -> ExtractResult:
+    result = extract_page(body, url, "text/html")
+    assert result is not None and result.facts is not None and result.extraction is not None
+    return result
+
+
+def _sample(body: bytes, url: str) -> SiteSample:
+    result = _extract(body, url)
+    assert result.facts is not None and result.extraction is not None
+    return SiteSample(result.facts.template, result.extraction.text or "")
+
+
+@functools.cache
+def _siblings(page: CorpusPage) -> list[SiteSample]:
+    """Two other articles of the page's site, as the archive keeps them."""
+    return [
+        _sample(sibling_page(page.html, title, paragraphs), f"{BASE}sibling-story-{i}.html")
+        for i, (title, paragraphs) in enumerate(_stories(page))
+    ]
+
+
+def _judge(body: bytes, url: str, samples: list[SiteSample]) -> PageJudgement:
+    result = _extract(body, url)
+    fetch = Fetch(url=url, final_url=url, status=200)
+    return judge_page(fetch, result.extraction, result.facts, site_samples=samples)
+
+
+def _notice(page: CorpusPage) -> bytes:
+    return error_page(page.html, *NOTICE, with_404=False)
+
+
+@functools.cache
+def _with_markup() -> list[CorpusPage]:
+    """Real-size dev articles that declare themselves articles (the site's samples must)."""
+    return [
+        page
+        for page in corpus_pages(min_size=40_000)
+        if _extract(page.html, f"{BASE}x.html").facts.article_markup  # type: ignore[union-attr]
+    ]
+
+
+@pytest.fixture(scope="module")
+def page() -> CorpusPage:
+    """One such article whose error page this rule alone tells from a live one."""
+    for candidate in _with_markup():
+        if _judge(_notice(candidate), f"{BASE}retired-story.html", _siblings(candidate)).reason == (
+            "article_lost"
+        ):
+            return candidate
+    raise AssertionError("no corpus article gives an error page this rule catches")
+
+
+def test_the_sites_article_page_without_its_article_is_dead(page: CorpusPage) -> None:
+    url = f"{BASE}retired-story.html"
+    alone = _judge(_notice(page), url, [])
+    assert alone.verdict == "ok"  # no wording, no probe, no history: nothing else tells
+    judged = _judge(_notice(page), url, _siblings(page))
+    assert (judged.verdict, judged.reason) == ("soft_404", "article_lost")
+    assert LACKS_SITE_ARTICLE in judged.evidence
+    # The live article and its siblings, judged against the same samples, stay live.
+    for body in (page.html, sibling_page(page.html, *_stories(page)[0])):
+        assert _judge(body, f"{BASE}live-story.html", _siblings(page)).verdict == "ok"
+
+
+def test_most_error_pages_of_real_sites_are_caught_and_no_live_article() -> None:
+    """Every third dev article with article markup (every one with MORGUE_TEST_FULL=1)."""
+    pages = sweep(_with_markup())
+    caught = 0
+    for i, page in enumerate(pages):
+        samples = _siblings(page)
+        assert _judge(page.html, f"{BASE}story-{i}.html", samples).verdict == "ok", page.id
+        caught += _judge(_notice(page), f"{BASE}retired-{i}.html", samples).reason == (
+            "article_lost"
+        )
+    # What is left is chrome keeping more than 600 characters of teasers that the siblings
+    # do not share (built from one page, they share its chrome but not its article's text).
+    assert caught >= 0.6 * len(pages), f"{caught}/{len(pages)}"
+
+
+def test_one_sample_is_not_a_site_template(page: CorpusPage) -> None:
+    judged = _judge(_notice(page), f"{BASE}retired-story.html", _siblings(page)[:1])
+    assert judged.verdict == "ok"
+
+
+def test_another_sites_articles_say_nothing(page: CorpusPage) -> None:
+    others = [p for p in _with_markup() if p.id != page.id][:2]
+    samples = [_sample(p.html, f"{BASE}other-{i}.html") for i, p in enumerate(others)]
+    assert _judge(_notice(page), f"{BASE}retired-story.html", samples).verdict == "ok"
+
+
+def test_a_page_at_a_url_no_article_has_is_left_alone(page: CorpusPage) -> None:
+    for url in ("http://paper.test/contact", "http://paper.test/search?q=ferry"):
+        assert _judge(_notice(page), url, _siblings(page)).verdict == "ok"
+
+
+def test_a_headline_that_names_its_url_is_an_article(page: CorpusPage) -> None:
+    url = f"{BASE}well-then.html"  # the notice's heading is "Well then"
+    assert _judge(_notice(page), url, _siblings(page)).verdict == "ok"
+
+
+def test_a_page_that_declares_a_video_is_left_alone(page: CorpusPage) -> None:
+    tree = lxml_html.document_fromstring(_notice(page))
+    for meta in tree.xpath("//meta[@property='og:type']"):
+        meta.getparent().remove(meta)
+    tree.find("head").append(lxml_html.Element("meta", property="og:type", content="video.other"))
+    video = lxml_html.tostring(tree, encoding="utf-8")
+    assert _judge(video, f"{BASE}retired-story.html", _siblings(page)).verdict == "ok"
+
+
+def _capture(db: Database, url: str, at: datetime, text: str = "story") -> int:
+    with db.session() as session:
+        page = Page(url=url, original_url=url, host="paper.test", first_seen_at=at)
+        session.add(page)
+        session.flush()
+        capture = Capture(page_id=page.id, url=url, fetched_at=at, verdict="ok", reason="http_200",
+                          text=text, text_chars=len(text))  # fmt: skip
+        session.add(capture)
+        session.flush()
+        return capture.id
+
+
+def test_samples_are_the_sites_newest_near_the_fetch_and_never_the_page_itself(
+    database: Database,
+) -> None:
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    ids = [
+        _capture(database, f"{BASE}story-{i}.html", start + timedelta(hours=i), f"text {i}")
+        for i in range(KEPT_SAMPLES + 5)
+    ]
+    with database.session() as session:
+        keep_site_samples(
+            session,
+            [
+                (cid, f"https://www.paper.test/news/2025/06/story-{i}.html",
+                 start + timedelta(hours=i), (i, 100 + i))
+                for i, cid in enumerate(ids)
+            ],
+        )  # fmt: skip
+    with database.session(readonly=True) as session:
+        kept = session.scalars(select(SiteArticle.capture_id).order_by(SiteArticle.id)).all()
+        assert sorted(kept) == ids[5:]  # the host's oldest are dropped
+        last = start + timedelta(hours=KEPT_SAMPLES + 4)
+        near = site_samples(session, f"{BASE}story-new.html", "x", last, timedelta(hours=2))
+        assert [s.text for s in near] == [f"text {KEPT_SAMPLES + 4 - k}" for k in range(3)]
+        # A capture of the page judged is no sample of it, by either URL.
+        own = f"{BASE}story-{KEPT_SAMPLES + 4}.html"
+        near = site_samples(session, own, own, last, timedelta(hours=2))
+        assert [s.text for s in near] == [f"text {KEPT_SAMPLES + 4 - k}" for k in (1, 2)]
+        assert site_samples(session, "http://elsewhere.test/a/b-c.html", "x", last,
+                            timedelta(days=9)) == []  # fmt: skip
+    with database.session() as session:  # deleting a capture deletes its sample
+        session.execute(delete(Capture).where(Capture.id == ids[-1]))
+    with database.session(readonly=True) as session:
+        assert session.scalar(select(func.count()).select_from(SiteArticle)) == KEPT_SAMPLES - 1
+
+
+def test_the_crawl_and_morgue_extract_learn_the_site_from_its_live_articles(
+    page: CorpusPage, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    live = {
+        f"/news/2025/06/story-{i}.html": Route(body=sibling_page(page.html, title, paragraphs))
+        for i, (title, paragraphs) in enumerate(_stories(page))
+    }
+    retired = "/news/2025/06/retired-story.html"
+    # A host whose 404 page is bare: its probe cannot tell the notice from an article.
+    site = StaticSite(
+        routes={**live, retired: Route(body=_notice(page))},
+        fallback=Route(404, b"<html><body>Not found</body></html>"),
+    )
+    with site:
+        first = run_morgue("--data-dir", str(data), "archive", "--format", "json", "--no-recover",
+                           "--no-requisites", *FAST, *(site.url(p) for p in live))  # fmt: skip
+        assert first.returncode == 0, first.stderr
+        assert {r["verdict"] for r in json_lines(first.stdout)} == {"ok"}
+        proc = run_morgue("--data-dir", str(data), "archive", "--format", "json", "--no-recover",
+                          "--no-requisites", *FAST, site.url(retired))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    (row,) = json_lines(proc.stdout)
+    assert (row["verdict"], row["reason"]) == ("soft_404", "article_lost")
+    shown = run_morgue("--data-dir", str(data), "show", site.url(retired), "--json")
+    assert LACKS_SITE_ARTICLE in json.loads(shown.stdout)["evidence"], shown.stderr
+    with sqlite3.connect(data / "morgue.sqlite3") as db:
+        kept = db.execute(
+            "SELECT c.url FROM site_articles s JOIN captures c ON c.id = s.capture_id"
+        ).fetchall()
+    assert sorted(u.rsplit("/", 1)[1] for (u,) in kept) == ["story-0.html", "story-1.html"]
+    # morgue extract judges every record again from the samples the DB kept: the same verdicts.
+    rows = judge_again(data, "url, verdict, reason")
+    assert sorted((u.rsplit("/", 1)[1], v, r) for u, v, r in rows) == [
+        ("retired-story.html", "soft_404", "article_lost"),
+        ("story-0.html", "ok", "http_200"),
+        ("story-1.html", "ok", "http_200"),
+    ]
+
+
+def test_a_page_judged_before_its_sites_articles_were_stored_gets_a_second_look(
+    page: CorpusPage, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    live = {
+        f"/news/2025/06/story-{i}.html": Route(body=sibling_page(page.html, title, paragraphs))
+        for i, (title, paragraphs) in enumerate(_stories(page))
+    }
+    retired = "/news/2025/06/retired-story.html"
+    site = StaticSite(
+        routes={**live, retired: Route(body=_notice(page))},
+        fallback=Route(404, b"<html><body>Not found</body></html>"),
+    )
+    with site:
+        # One request at a time, the retired page first: judged when no article of its site
+        # was stored yet.
+        proc = run_morgue("--data-dir", str(data), "archive", "--format", "json", "--no-recover",
+                          "--no-requisites", *FAST, "-s", "CONCURRENT_REQUESTS=1",
+                          site.url(retired), *(site.url(p) for p in live))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    rows = json_lines(proc.stdout)
+    assert [(r["verdict"], r["reason"]) for r in rows] == [
+        ("soft_404", "article_lost"),
+        ("ok", "http_200"),
+        ("ok", "http_200"),
+    ]
+    with sqlite3.connect(data / "morgue.sqlite3") as db:
+        ((evidence, metadata_file),) = db.execute(
+            "SELECT evidence, metadata_warc_file FROM captures WHERE url LIKE '%retired%'"
+        ).fetchall()
+    assert LACKS_SITE_ARTICLE in json.loads(evidence)
+    # The new verdict has its own metadata record, in the pass's WARC file.
+    assert metadata_file.startswith("morgue-extract")
+    shown = run_morgue("--data-dir", str(data), "show", site.url(retired), "--json")
+    assert json.loads(shown.stdout)["verdict"] == "soft_404", shown.stderr
