@@ -39,6 +39,11 @@ meets for the first time; it prints the sites with a miss and the recall over al
 ``--withhold-language`` withholds, for each site, the wording of the languages its messages are
 in as well: a site never seen, in a language the rules do not know.
 
+``--no-probe`` archives without host probes, and ``--live-first`` archives the live pages in a
+crawl of their own before the other cases, as an archive that has crawled the site before: with
+``--leave-one-site-out --withhold-language``, what the rules that need neither wording nor a
+probe give (the site's article template learnt from its live captures, above all).
+
 ``--dated`` files each case of a page in a date directory of its own (``/pN/2026/11/DD/``), as
 news sites do, so that the probes of a page's directories are shared
 (archive.liveness.probe_sharing): the same figures must come out, with fewer probes (printed from
@@ -208,33 +213,52 @@ def _unknown(errors: dict[str, bytes], status: int):  # type: ignore[no-untyped-
     return answer
 
 
+# How every crawl of the evaluation runs: ``--no-probe`` and ``--live-first`` set these.
+OPTIONS = {"no_probe": False, "live_first": False}
+
+
 def run(
     cases: list[Case], soft: StaticSite, hard: StaticSite, withhold: str = ""
 ) -> dict[str, dict]:
     urls = [(soft.base if c.url[0] == "S" else hard.base) + c.url[1:] for c in cases]
+    # With --live-first, the live pages are archived in a crawl of their own first, as by an
+    # archive that has crawled the site before: the site's articles are then in the archive.
+    batches = [urls]
+    if OPTIONS["live_first"]:
+        live = {u for c, u in zip(cases, urls, strict=True) if c.kind == "live"}
+        batches = [[u for u in urls if u in live], [u for u in urls if u not in live]]
+    settings = ["-s", "LIVENESS_PROBE_ENABLED=False"] if OPTIONS["no_probe"] else []
+    rows: list[dict] = []
+    elapsed = 0.0
+    stats: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
-        url_file = Path(tmp) / "urls.txt"
-        url_file.write_text("\n".join(urls))
-        started = time.perf_counter()
-        proc = subprocess.run(
-            [sys.executable, "-m", "archive", "--data-dir", str(Path(tmp) / "data"), "archive",
-             "--format", "json", "--no-recover", "-i", str(url_file),
-             # The corpus pages' images sit on their publishers' hosts: not fetched, offline.
-             "--no-requisites",
-             "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
-             "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "ROBOTSTXT_OBEY=False"],
-            capture_output=True, text=True, check=False,
-            env={**os.environ, WITHHOLD_ENV: withhold},
-        )  # fmt: skip
-        elapsed = time.perf_counter() - started
-        if proc.returncode != 0:
-            sys.exit(f"morgue archive failed ({proc.returncode}): {proc.stderr[-2000:]}")
-        rows = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+        for number, batch in enumerate(b for b in batches if b):
+            url_file = Path(tmp) / f"urls-{number}.txt"
+            url_file.write_text("\n".join(batch))
+            started = time.perf_counter()
+            proc = subprocess.run(
+                [sys.executable, "-m", "archive", "--data-dir", str(Path(tmp) / "data"), "archive",
+                 "--format", "json", "--no-recover", "-i", str(url_file),
+                 # The corpus pages' images sit on their publishers' hosts: not fetched, offline.
+                 "--no-requisites",
+                 "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
+                 "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "ROBOTSTXT_OBEY=False",
+                 *settings],
+                capture_output=True, text=True, check=False,
+                env={**os.environ, WITHHOLD_ENV: withhold},
+            )  # fmt: skip
+            elapsed += time.perf_counter() - started
+            if proc.returncode != 0:
+                sys.exit(f"morgue archive failed ({proc.returncode}): {proc.stderr[-2000:]}")
+            rows += [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
         import sqlite3
 
         db = sqlite3.connect(Path(tmp) / "data" / "morgue.sqlite3")
         texts = dict(db.execute("SELECT id, text FROM captures").fetchall())
-        stats = json.loads(db.execute("SELECT stats FROM runs").fetchone()[0] or "{}")
+        for (run_stats,) in db.execute("SELECT stats FROM runs"):
+            for key, value in json.loads(run_stats or "{}").items():
+                if isinstance(value, int | float):
+                    stats[key] = stats.get(key, 0) + value
         db.close()
     shared = stats.get("liveness/probe_shared", 0)
     print(f"probes: {stats.get('liveness/probes', 0)} fetched, "
@@ -348,6 +372,9 @@ def leave_one_site_out(
         counts = Counter[str]()
         for case in mine:
             counts[case.kind] += 1
+            if case.url not in results:  # morgue stored no capture of it: counted wrong
+                print(f"  no capture of {case.url} ({site})", file=sys.stderr)
+                continue
             counts[f"{case.kind}/right"] += _right(case, results[case.url])
         rows.append((site, counts))
         totals.update(counts)
@@ -403,11 +430,22 @@ def main() -> None:
         help="with --leave-one-site-out: withhold the wording of each site's languages too",
     )
     parser.add_argument(
+        "--no-probe",
+        action="store_true",
+        help="no host probes: the rules that need none (wording, history, the site's template)",
+    )
+    parser.add_argument(
+        "--live-first",
+        action="store_true",
+        help="archive the live pages in a crawl before the other cases",
+    )
+    parser.add_argument(
         "--with-acceptance",
         action="store_true",
         help="add the acceptance pages as live pages (false alarms only)",
     )
     args = parser.parse_args()
+    OPTIONS.update(no_probe=args.no_probe, live_first=args.live_first)
     if not (CORPUS / "manifest.jsonl").is_file():
         sys.exit(f"no corpus at {CORPUS}")
     dev, extra = load_pages(args.with_acceptance, args.limit)
