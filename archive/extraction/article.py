@@ -316,7 +316,7 @@ def _merge(
         text = clean_text(text, title, authors, news.titles, signals)
     description = pick("description", news.description, data.get("description"))
     if text and text_source == "article":
-        with_lede = add_lede(text, description, signals.visible)
+        with_lede = add_lede(text, description, lambda: signals.visible)
         if with_lede != text:
             text, sources["text"] = with_lede, "article+description"
     language = news.language

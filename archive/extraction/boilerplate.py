@@ -231,6 +231,12 @@ RULES: dict[str, Callable[[str], bool]] = {
 }
 
 
+#: The most words a line may have for any rule but ``embed_placeholder`` to fit it (its own
+#: consent-notice test stops at 40 words too; its embed labels are tested at any length).
+_LONGEST_RULE_LINE = 40
+_LONG_LINE_RULES = (("embed_placeholder", _is_embed_placeholder),)
+
+
 def _norm(text: str) -> str:
     return _SPACE_RE.sub(" ", text).strip().casefold()
 
@@ -318,7 +324,10 @@ def _word_rule(line: str, signals: MarkupSignals) -> str | None:
     The signals are tested in the order ``RULE_SIGNALS`` names them, cheapest first, and only
     for lines that fit a rule: most pages never pay for reading their markup regions.
     """
-    for name, rule in RULES.items():
+    # Every rule but the embed placeholder's wants a short line: a paragraph of prose is only
+    # tried against that one (most lines of an article are such paragraphs).
+    rules = RULES.items() if _words(line) <= _LONGEST_RULE_LINE else _LONG_LINE_RULES
+    for name, rule in rules:
         if rule(line) and any(_SIGNAL_TESTS[sig](signals, line) for sig in RULE_SIGNALS[name]):
             return name
     return None
@@ -404,20 +413,22 @@ def clean_text(
     )
 
 
-def add_lede(text: str, lede: str | None, page_text: str) -> str:
+def add_lede(text: str, lede: str | None, page_text: str | Callable[[], str]) -> str:
     """``text`` with the page's standfirst in front when extraction dropped it.
 
     ``lede`` is the description the page gives in its metadata; it is added only when it is a
     complete sentence or two that is shown in the page itself (``page_text``: the visible text
-    of the body) and that the text does not already hold.
+    of the body without whitespace, or a function that reads it) and that the text does not
+    already hold. The text is compared first: reading the page's visible text costs more, and
+    most texts hold their lede.
     """
     if not lede or _words(lede) < 8 or lede.rstrip().endswith(("...", "\u2026")):
         return text
-    squeezed = _SPACE_RE.sub("", lede)
-    if squeezed[:120] not in page_text:
-        return text
     mine = shingle_set(lede)
     if len(mine & shingle_set(text)) >= 0.5 * len(mine):
+        return text
+    shown = page_text() if callable(page_text) else page_text
+    if _SPACE_RE.sub("", lede)[:120] not in shown:
         return text
     return f"{lede.strip()}\n{text}" if text else lede.strip()
 
