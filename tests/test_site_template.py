@@ -16,7 +16,8 @@ from sqlalchemy import delete, func, select
 
 from archive.db.engine import Database
 from archive.db.models import Capture, Page, SiteArticle
-from archive.extraction.article import ExtractResult, extract_page
+from archive.extraction.article import ExtractResult, decode_html, extract_page
+from archive.extraction.page_facts import page_facts
 from archive.liveness.judging import Fetch, PageJudgement, judge_page
 from archive.liveness.site_samples import KEPT_SAMPLES, keep_site_samples, site_samples
 from archive.liveness.site_template import LACKS_SITE_ARTICLE, SiteSample
@@ -31,23 +32,6 @@ BASE = "http://paper.test/news/2025/06/"
 NOTICE = ("Well then", "Whatever used to live at this address has packed its bags and left town.")
 
 
-@functools.cache
-def _stories(page: CorpusPage) -> list[tuple[str, list[str]]]:
-    """The headline and paragraphs of two real-size stories of other dev articles: what the
-    site's other articles say (an article sample has 1,500 characters of text or more)."""
-    stories = []
-    for other in corpus_pages(min_size=40_000):
-        if other.id == page.id or not other.title:
-            continue
-        text = _extract(other.html, f"{BASE}x.html").extraction.text or ""  # type: ignore[union-attr]
-        paragraphs = [p for p in text.split("\n") if len(p) > 80]
-        if sum(map(len, paragraphs)) >= 3000:
-            stories.append((other.title, paragraphs))
-        if len(stories) == 2:
-            return stories
-    raise AssertionError("too few long corpus articles")
-
-
 def _extract(body: bytes, url: str) -> ExtractResult:
     result = extract_page(body, url, "text/html")
     assert result is not None and result.facts is not None and result.extraction is not None
@@ -58,6 +42,28 @@ def _sample(body: bytes, url: str) -> SiteSample:
     result = _extract(body, url)
     assert result.facts is not None and result.extraction is not None
     return SiteSample(result.facts.template, result.extraction.text or "")
+
+
+@functools.cache
+def _long_stories() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """Three real-size stories of dev articles: (page id, headline, paragraphs)."""
+    stories = []
+    for other in corpus_pages(min_size=40_000):
+        if not other.title:
+            continue
+        text = _extract(other.html, f"{BASE}x.html").extraction.text or ""  # type: ignore[union-attr]
+        paragraphs = tuple(p for p in text.split("\n") if len(p) > 80)
+        if sum(map(len, paragraphs)) >= 3000:
+            stories.append((other.id, other.title, paragraphs))
+        if len(stories) == 3:
+            return tuple(stories)
+    raise AssertionError("too few long corpus articles")
+
+
+def _stories(page: CorpusPage) -> list[tuple[str, list[str]]]:
+    """The headline and paragraphs of two stories of other dev articles: what the site's other
+    articles say (an article sample has 1,500 characters of text or more)."""
+    return [(title, list(paras)) for id_, title, paras in _long_stories() if id_ != page.id][:2]
 
 
 @functools.cache
@@ -82,10 +88,11 @@ def _notice(page: CorpusPage) -> bytes:
 @functools.cache
 def _with_markup() -> list[CorpusPage]:
     """Real-size dev articles that declare themselves articles (the site's samples must)."""
+    # The page's facts alone (no extraction): what the liveness rules read of its markup.
     return [
         page
         for page in corpus_pages(min_size=40_000)
-        if _extract(page.html, f"{BASE}x.html").facts.article_markup  # type: ignore[union-attr]
+        if page_facts(lxml_html.document_fromstring(decode_html(page.html)), BASE).article_markup
     ]
 
 
