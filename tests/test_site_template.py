@@ -14,13 +14,16 @@ import pytest
 from lxml import html as lxml_html
 from sqlalchemy import delete, func, select
 
-from archive.db.engine import Database
+from archive.captures.second_look import after_run, second_look_candidates
+from archive.db.engine import Database, open_database
 from archive.db.models import Capture, Page, SiteArticle
+from archive.exceptions import WarcError
 from archive.extraction.article import ExtractResult, decode_html, extract_page
 from archive.extraction.page_facts import page_facts
 from archive.liveness.judging import Fetch, PageJudgement, judge_page
 from archive.liveness.site_samples import KEPT_SAMPLES, keep_site_samples, site_samples
 from archive.liveness.site_template import LACKS_SITE_ARTICLE, SiteSample
+from archive.warc.records import WarcWriter
 from tests.conftest import FAST, json_lines, judge_again, run_morgue
 from tests.corpus import CorpusPage, corpus_pages
 from tests.retired_pages import error_page, sibling_page
@@ -286,3 +289,54 @@ def test_a_page_judged_before_its_sites_articles_were_stored_gets_a_second_look(
     assert metadata_file.startswith("morgue-extract")
     shown = run_morgue("--data-dir", str(data), "show", site.url(retired), "--json")
     assert json.loads(shown.stdout)["verdict"] == "soft_404", shown.stderr
+
+
+def test_the_second_look_on_its_own_and_a_fault_in_it(
+    page: CorpusPage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    routes = {
+        f"/news/2025/06/story-{i}.html": Route(body=sibling_page(page.html, title, paragraphs))
+        for i, (title, paragraphs) in enumerate(_stories(page))
+    }
+    retired = "/news/2025/06/retired-story.html"
+    routes[retired] = Route(body=_notice(page))
+    with StaticSite(routes=routes, fallback=Route(404, b"<html><body>gone</body></html>")) as site:
+        proc = run_morgue("--data-dir", str(data), "archive", "--format", "json", "--no-recover",
+                          "--no-requisites", *FAST, *(site.url(p) for p in routes))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    row = next(r for r in json_lines(proc.stdout) if r["url"].endswith(retired))
+    assert (row["verdict"], row["reason"]) == ("soft_404", "article_lost")
+    # Set back to what a crawl that judged it before its site's articles were stored gave.
+    with sqlite3.connect(data / "morgue.sqlite3") as db:
+        db.execute(
+            "UPDATE captures SET verdict = 'ok', reason = 'http_200', evidence = ? WHERE id = ?",
+            (json.dumps(["thin_text", "no_article_markup"]), row["capture_id"]),
+        )
+        (run_id,) = db.execute(
+            "SELECT run_id FROM captures WHERE id = ?", (row["capture_id"],)
+        ).fetchone()
+    database = open_database(f"sqlite:///{data / 'morgue.sqlite3'}")
+    try:
+        # A disk that fills up as the pass writes its metadata record: logged, not raised, and
+        # the crawl's verdict stays.
+        def full(*args: object, **kwargs: object) -> None:
+            raise WarcError("No space left on device")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(WarcWriter, "write_metadata", full)
+            assert after_run(database, data / "warcs", run_id, {}) == 0
+        with database.session(readonly=True) as session:
+            assert session.get(Capture, row["capture_id"]).verdict == "ok"  # type: ignore[union-attr]
+        # Run on its own, it finds the page, and the page only.
+        assert second_look_candidates(database, run_id) == [row["capture_id"]]
+        assert after_run(database, data / "warcs", run_id, {}) == 1
+        with database.session(readonly=True) as session:
+            capture = session.get(Capture, row["capture_id"])
+            assert capture is not None and capture.verdict == "soft_404"
+            assert LACKS_SITE_ARTICLE in (capture.evidence or [])
+        assert second_look_candidates(database, run_id) == []  # judged: no third look
+        # --extract later: nothing was judged by its content, nothing to look at again.
+        assert after_run(database, data / "warcs", run_id, {"EXTRACT_ENABLED": False}) == 0
+    finally:
+        database.close()
