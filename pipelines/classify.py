@@ -6,8 +6,10 @@ see ``crawler.host_probes``), and the other URLs of the host redirected to the s
 (``archive.liveness.redirects``), noted as each response arrives and added to what the database
 held, and, for a page that now shows no article, whether an earlier capture of it was one
 (``archive.liveness.lost_article``), or whether it is its site's article page without an
-article (the site's live articles archived near it, ``archive.liveness.site_template``). A "page
-not available" stub appended to a live article comes back cut from its text.
+article (``archive.liveness.site_template``: the site's live articles archived near it, and those
+this crawl judged before it, ``crawler.recent_articles``). A "page not available" stub appended
+to a live article comes back cut from its text: the host's error text, or a paragraph that
+closes another article of the site.
 """
 
 from __future__ import annotations
@@ -35,11 +37,17 @@ from archive.liveness.judging import (
 )
 from archive.liveness.lost_article import prior_article
 from archive.liveness.redirects import RedirectTargets, TargetKey, stored_redirects, target_key
-from archive.liveness.site_samples import site_samples
-from archive.liveness.site_template import SiteSample, may_lack_site_article
+from archive.liveness.site_samples import site_closings, site_samples
+from archive.liveness.site_template import (
+    SiteSample,
+    is_site_sample,
+    may_lack_site_article,
+    site_stubs,
+)
 from crawler.extraction_workers import find_pool
 from crawler.host_probes import HostProbes
 from crawler.items import FetchedPage
+from crawler.recent_articles import RecentArticles, merged
 from crawler.ticket import PageTicket
 
 __all__ = ["ClassifyPipeline", "page_fetch"]
@@ -74,6 +82,7 @@ class ClassifyPipeline:
         self.probes = probes
         self.db = db
         self.targets = RedirectTargets()
+        self.recent = RecentArticles()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -132,8 +141,14 @@ class ClassifyPipeline:
         if key is not None:
             await self._load_targets(key)
             shared = self.targets.shared(key, item.url, item.fetched_at)
+        closings = await self._site_closings(item)
         judgement = judge_page(
-            fetch, item.extraction, item.facts, baseline=baseline, shared_target=shared
+            fetch,
+            item.extraction,
+            item.facts,
+            baseline=baseline,
+            shared_target=shared,
+            site_closings=closings,
         )
         lost = judgement.verdict == "ok" and lost_its_article(judgement.evidence)
         if lost and await self._held_article(item):
@@ -144,6 +159,7 @@ class ClassifyPipeline:
                 baseline=baseline,
                 shared_target=shared,
                 held_article=True,
+                site_closings=closings,
             )
         elif (
             judgement.verdict == "ok"
@@ -160,12 +176,14 @@ class ClassifyPipeline:
                     baseline=baseline,
                     shared_target=shared,
                     site_samples=samples,
+                    site_closings=closings,
                 )
                 if judgement.verdict != "ok":
                     self.stats.inc_value("liveness/lacks_site_article")
         item.verdict, item.reason = judgement.verdict, judgement.reason
         item.confidence, item.evidence = judgement.confidence, list(judgement.evidence)
         item.extraction = judgement.extraction
+        self._note_article(item)
         self.stats.inc_value(f"liveness/verdict/{judgement.verdict}")
         if NEEDS_BROWSER in judgement.evidence:
             self.stats.inc_value(f"liveness/{NEEDS_BROWSER}")
@@ -173,6 +191,14 @@ class ClassifyPipeline:
             self.stats.inc_value("liveness/stub_stripped")
             logger.debug("Cut an appended stub from %s", item.url)
         return item
+
+    def _note_article(self, item: FetchedPage) -> None:
+        """Keep a live article in memory as a sample of its site's until the store commits it."""
+        text = item.extraction.text if item.extraction else None
+        if item.facts is None or not text:
+            return
+        if is_site_sample(item.verdict or "", item.evidence, len(text), item.recovered_from):
+            self.recent.add(SiteSample(item.facts.template, text, item.url), item.final_url)
 
     async def _held_article(self, item: FetchedPage) -> bool:
         """Whether the archive holds an earlier capture of the page that was a live article."""
@@ -202,10 +228,34 @@ class ClassifyPipeline:
                 return site_samples(session, url, item.url, near, within)
 
         try:
-            return await asyncio.to_thread(look_up)
+            stored = await asyncio.to_thread(look_up)
         except (ArchiveError, SQLAlchemyError, OSError) as exc:
             logger.info("Cannot read the site's articles for %s: %s", url, exc)
+            stored = []
+        return merged(self.recent.near(url, item.url), stored)
+
+    async def _site_closings(self, item: FetchedPage) -> list[str]:
+        """The closing paragraphs of the live articles of the page's site archived near its
+        fetch: cut from the end of its text like its host's error text."""
+        fetch = page_fetch(item)
+        if self.db is None or not fetch.served or item.recovered_from is not None:
             return []
+        if item.extraction is None or not item.extraction.text:
+            return []
+        db, url, near = self.db, item.final_url or item.url, item.fetched_at
+        within = self.sample_window
+
+        def look_up() -> dict[str, list[str]]:
+            with db.session(readonly=True) as session:
+                return site_closings(session, url, item.url, near, within)
+
+        try:
+            stored = await asyncio.to_thread(look_up)
+        except (ArchiveError, SQLAlchemyError, OSError) as exc:
+            logger.info("Cannot read the site's articles for %s: %s", url, exc)
+            stored = {}
+        found = {**stored, **self.recent.closings(url, item.url)}
+        return site_stubs(found.values(), item.extraction.text)
 
     async def _load_targets(self, key: TargetKey) -> None:
         """Add the archive's earlier captures redirected to ``key``'s page, once per crawl."""

@@ -21,12 +21,23 @@ from archive.exceptions import WarcError
 from archive.extraction.article import ExtractResult, decode_html, extract_page
 from archive.extraction.page_facts import page_facts
 from archive.liveness.judging import Fetch, PageJudgement, judge_page
-from archive.liveness.site_samples import KEPT_SAMPLES, keep_site_samples, site_samples
-from archive.liveness.site_template import LACKS_SITE_ARTICLE, SiteSample
-from archive.warc.records import WarcWriter
+from archive.liveness.site_samples import (
+    KEPT_SAMPLES,
+    keep_site_samples,
+    site_closings,
+    site_samples,
+)
+from archive.liveness.site_template import (
+    LACKS_SITE_ARTICLE,
+    SiteSample,
+    closing_paragraphs,
+    site_stubs,
+)
+from archive.warc.records import WarcWriter, read_record
+from crawler.recent_articles import RecentArticles, merged
 from tests.conftest import FAST, json_lines, judge_again, run_morgue
 from tests.corpus import CorpusPage, corpus_pages
-from tests.retired_pages import error_page, sibling_page
+from tests.retired_pages import error_page, sibling_page, stub_page
 from tests.static_site import Route, StaticSite
 from tests.tier import sweep
 
@@ -192,7 +203,7 @@ def test_samples_are_the_sites_newest_near_the_fetch_and_never_the_page_itself(
             session,
             [
                 (cid, f"https://www.paper.test/news/2025/06/story-{i}.html",
-                 start + timedelta(hours=i), (i, 100 + i))
+                 start + timedelta(hours=i), (i, 100 + i), f"Story {i}.\nThe end of story {i}.")
                 for i, cid in enumerate(ids)
             ],
         )  # fmt: skip
@@ -206,6 +217,12 @@ def test_samples_are_the_sites_newest_near_the_fetch_and_never_the_page_itself(
         own = f"{BASE}story-{KEPT_SAMPLES + 4}.html"
         near = site_samples(session, own, own, last, timedelta(hours=2))
         assert [s.text for s in near] == [f"text {KEPT_SAMPLES + 4 - k}" for k in (1, 2)]
+        # Their closing paragraphs, kept with them, by the URL each was fetched at.
+        closings = site_closings(session, own, own, last, timedelta(hours=2))
+        assert closings == {
+            f"{BASE}story-{i}.html": [f"Story {i}.", f"The end of story {i}."]
+            for i in (KEPT_SAMPLES + 3, KEPT_SAMPLES + 2)
+        }
         assert site_samples(session, "http://elsewhere.test/a/b-c.html", "x", last,
                             timedelta(days=9)) == []  # fmt: skip
     with database.session() as session:  # deleting a capture deletes its sample
@@ -254,7 +271,7 @@ def test_the_crawl_and_morgue_extract_learn_the_site_from_its_live_articles(
     ]
 
 
-def test_a_page_judged_before_its_sites_articles_were_stored_gets_a_second_look(
+def test_a_retired_page_fetched_before_its_sites_articles_is_caught(
     page: CorpusPage, tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
@@ -268,10 +285,12 @@ def test_a_page_judged_before_its_sites_articles_were_stored_gets_a_second_look(
         fallback=Route(404, b"<html><body>Not found</body></html>"),
     )
     with site:
-        # One request at a time, the retired page first: judged when no article of its site
-        # was stored yet.
+        # One request a second, the retired page first: most often judged before any article
+        # of its site, and then caught by the run's second look; else by the articles the
+        # crawl holds in memory. Either way the run reports it dead.
         proc = run_morgue("--data-dir", str(data), "archive", "--format", "json", "--no-recover",
                           "--no-requisites", *FAST, "-s", "CONCURRENT_REQUESTS=1",
+                          "-s", "DOWNLOAD_DELAY=1", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False",
                           site.url(retired), *(site.url(p) for p in live))  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     rows = json_lines(proc.stdout)
@@ -281,12 +300,14 @@ def test_a_page_judged_before_its_sites_articles_were_stored_gets_a_second_look(
         ("ok", "http_200"),
     ]
     with sqlite3.connect(data / "morgue.sqlite3") as db:
-        ((evidence, metadata_file),) = db.execute(
-            "SELECT evidence, metadata_warc_file FROM captures WHERE url LIKE '%retired%'"
+        ((evidence, metadata_file, offset),) = db.execute(
+            "SELECT evidence, metadata_warc_file, metadata_warc_offset FROM captures "
+            "WHERE url LIKE '%retired%'"
         ).fetchall()
     assert LACKS_SITE_ARTICLE in json.loads(evidence)
-    # The new verdict has its own metadata record, in the pass's WARC file.
-    assert metadata_file.startswith("morgue-extract")
+    # The capture points at a metadata record that holds the verdict the run reported.
+    record = json.loads(read_record(data / "warcs", (metadata_file, offset)).payload)
+    assert (record["verdict"], record["reason"]) == ("soft_404", "article_lost")
     shown = run_morgue("--data-dir", str(data), "show", site.url(retired), "--json")
     assert json.loads(shown.stdout)["verdict"] == "soft_404", shown.stderr
 
@@ -340,3 +361,73 @@ def test_the_second_look_on_its_own_and_a_fault_in_it(
         assert after_run(database, data / "warcs", run_id, {"EXTRACT_ENABLED": False}) == 0
     finally:
         database.close()
+
+
+STUB = ("So long", "Whatever used to be written here has been taken off this website for good.")
+
+
+def _stubbed(page: CorpusPage, story: int) -> bytes:
+    """Another article of the page's site with the site's stub appended after its story."""
+    title, paragraphs = _stories(page)[story]
+    return stub_page(sibling_page(page.html, title, paragraphs), *STUB, "\n".join(paragraphs))
+
+
+def test_a_stub_the_site_appends_is_cut_once_another_article_of_the_site_ends_with_it(
+    page: CorpusPage,
+) -> None:
+    url = f"{BASE}stubbed-story.html"
+    other = _extract(_stubbed(page, 1), f"{BASE}other-story.html").extraction
+    assert other is not None and STUB[1] in (other.text or "")  # unseen wording: not cut alone
+    closings = closing_paragraphs(other.text)
+    result = _extract(_stubbed(page, 0), url)
+    fetch = Fetch(url=url, final_url=url, status=200)
+    alone = judge_page(fetch, result.extraction, result.facts)
+    assert alone.extraction is not None and STUB[1] in (alone.extraction.text or "")
+    judged = judge_page(fetch, result.extraction, result.facts, site_closings=closings)
+    assert judged.verdict == "ok" and "stub_stripped" in judged.evidence
+    assert judged.extraction is not None and STUB[1] not in (judged.extraction.text or "")
+    assert _stories(page)[0][1][-1][:60] in (judged.extraction.text or "")  # the story stays
+    # The same story under another URL ends as the page does: its closing is the story's.
+    assert alone.extraction is not None
+    assert site_stubs([closing_paragraphs(alone.extraction.text)], alone.extraction.text) == []
+    assert site_stubs([closings], alone.extraction.text) == closings
+    # An article that does not end with it keeps its text whole.
+    live = _extract(sibling_page(page.html, *_stories(page)[0]), url)
+    kept = judge_page(fetch, live.extraction, live.facts, site_closings=closings)
+    assert kept.extraction == live.extraction and "stub_stripped" not in kept.evidence
+
+
+def test_the_crawl_cuts_the_sites_stub_from_its_second_article_on(
+    page: CorpusPage, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    routes = {f"/news/2025/06/stubbed-{i}.html": Route(body=_stubbed(page, i)) for i in (0, 1)}
+    with StaticSite(routes=routes, fallback=Route(404, b"<html><body>gone</body></html>")) as site:
+        proc = run_morgue("--data-dir", str(data), "archive", "--format", "json", "--no-recover",
+                          "--no-requisites", *FAST, "-s", "CONCURRENT_REQUESTS=1",
+                          *(site.url(p) for p in routes))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    with sqlite3.connect(data / "morgue.sqlite3") as db:
+        rows = db.execute("SELECT url, verdict, text, evidence FROM captures ORDER BY id")
+        rows = rows.fetchall()
+    assert [v for _, v, _, _ in rows] == ["ok", "ok"]
+    first, second = rows
+    assert STUB[1] in first[2]  # the first of its kind: nothing in the archive ends with it yet
+    assert STUB[1] not in second[2] and "stub_stripped" in json.loads(second[3])
+
+
+def test_the_crawls_own_articles_count_once_and_never_for_themselves() -> None:
+    recent = RecentArticles(keep=2)
+    for i in range(3):
+        recent.add(SiteSample((i,), f"Story {i}.\nIts end {i}.", f"https://www.paper.test/a/s-{i}"))
+    recent.add(SiteSample((9,), "Elsewhere.", "https://other.test/a/s-9"))
+    # The newest two of the site, the page judged left out, whatever its host's www.
+    assert [s.url for s in recent.near("https://paper.test/a/s-9", "x")] == [
+        "https://www.paper.test/a/s-2",
+        "https://www.paper.test/a/s-1",
+    ]
+    own = "https://www.paper.test/a/s-2"
+    assert recent.closings(own, own) == {"https://www.paper.test/a/s-1": ["Story 1.", "Its end 1."]}
+    stored = [SiteSample((1,), "Story 1.", "https://www.paper.test/a/s-1"),
+              SiteSample((0,), "Story 0.", "https://www.paper.test/a/s-0")]  # fmt: skip
+    assert [s.url[-3:] for s in merged(recent.near(own, own), stored)] == ["s-1", "s-0"]

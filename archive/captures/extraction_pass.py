@@ -47,8 +47,13 @@ from archive.liveness.lost_article import prior_article
 from archive.liveness.page_state import DEFAULT_RULE, StateRule
 from archive.liveness.probe_store import StoredProbes
 from archive.liveness.redirects import RedirectTargets, stored_redirects, target_key
-from archive.liveness.site_samples import drop_site_sample, keep_site_samples, site_samples
-from archive.liveness.site_template import is_site_sample, may_lack_site_article
+from archive.liveness.site_samples import (
+    drop_site_sample,
+    keep_site_samples,
+    site_closings,
+    site_samples,
+)
+from archive.liveness.site_template import is_site_sample, may_lack_site_article, site_stubs
 from archive.liveness.verdicts import check_verdicts
 from archive.warc.records import RecordLocation, WarcWriter, read_record
 
@@ -186,12 +191,19 @@ def _judge(
         if not evidence.targets.loaded(key):
             evidence.targets.load(key, stored_redirects(session, key[1]))
         shared = evidence.targets.shared(key, fetch.url, capture.fetched_at)
+    closings: list[str] = []
+    if fetch.served and fetch.recovered_from is None and result and result.extraction:
+        by_url = site_closings(
+            session, fetch.final_url or fetch.url, fetch.url, capture.fetched_at, evidence.window
+        )
+        closings = site_stubs(by_url.values(), result.extraction.text)
     judgement = judge_page(
         fetch,
         result.extraction if result else None,
         result.facts if result else None,
         baseline=baseline,
         shared_target=shared,
+        site_closings=closings,
     )
     if (
         judgement.verdict == "ok"
@@ -206,6 +218,7 @@ def _judge(
             baseline=baseline,
             shared_target=shared,
             held_article=True,
+            site_closings=closings,
         )
     elif (
         judgement.verdict == "ok"
@@ -225,6 +238,7 @@ def _judge(
                 baseline=baseline,
                 shared_target=shared,
                 site_samples=near,
+                site_closings=closings,
             )
     return judgement
 
@@ -232,12 +246,13 @@ def _judge(
 def _keep_sample(session: Session, capture: Capture, result: ExtractResult | None) -> None:
     """Keep the capture as a sample of its site's article template, or forget it as one."""
     facts = result.facts if result is not None else None
-    sample = facts is not None and is_site_sample(
+    live = facts is not None and is_site_sample(
         capture.verdict, capture.evidence or (), capture.text_chars, capture.recovered_from
     )
-    if sample and facts is not None:
+    if live and facts is not None:
         url = capture.final_url or capture.url
-        keep_site_samples(session, [(capture.id, url, capture.fetched_at, facts.template)])
+        keep_site_samples(session, [(capture.id, url, capture.fetched_at, facts.template,
+                                     capture.text)])  # fmt: skip
     else:
         drop_site_sample(session, capture.id)
 

@@ -350,6 +350,8 @@ class SiteArticle(Base):
     host: Mapped[str] = mapped_column(Text)
     fetched_at: Mapped[datetime]
     template: Mapped[list[int]] = mapped_column(JSONType)
+    #: The last paragraphs of its text: where a site appends its stubs and its furniture.
+    closing: Mapped[list[str] | None] = mapped_column(JSONType)
 
     def __repr__(self) -> str:
         return f"SiteArticle(id={self.id!r}, host={self.host!r}, capture_id={self.capture_id!r})"

@@ -166,6 +166,7 @@ def judge_page(
     shared_target: bool = False,
     held_article: bool = False,
     site_samples: Sequence[SiteSample] = (),
+    site_closings: Sequence[str] = (),
 ) -> PageJudgement:
     """The verdict of one fetch (design.md section 4, docs/liveness.md for the order).
 
@@ -173,7 +174,9 @@ def judge_page(
     it was redirected to is where many URLs of its host go (``archive.liveness.redirects``);
     ``held_article``: an earlier capture of the page was a live article
     (``archive.liveness.lost_article``); ``site_samples``: the templates of the site's live
-    articles archived near the fetch (``archive.liveness.site_template``).
+    articles archived near the fetch (``archive.liveness.site_template``); ``site_closings``:
+    the closing paragraphs of those articles, cut from the page's end like its host's error
+    text (``archive.liveness.site_template.closing_paragraphs``).
     """
     if fetch.status is None or fetch.failure is not None:
         # No usable answer; a body that came but overflowed when decoded (a decompression
@@ -225,6 +228,7 @@ def judge_page(
         )
     if extraction is not None:
         known = known_stub_paragraphs([baseline]) if baseline is not None else []
+        known += site_closings
         text, cut = strip_appended_stub(extraction.text, known)
         if cut:
             extraction = dataclasses.replace(extraction, text=text)

@@ -10,16 +10,24 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Select, delete, or_, select
 from sqlalchemy.orm import Session
 
 from archive.db.models import Capture, Page, SiteArticle
 from archive.exceptions import InvalidURL
-from archive.liveness.site_template import SiteSample, site_host
+from archive.liveness.site_template import SiteSample, closing_paragraphs, site_host
 from archive.urls import normalise_url
 
-__all__ = ["KEPT_SAMPLES", "SAMPLES", "drop_site_sample", "keep_site_samples", "site_samples"]
+__all__ = [
+    "KEPT_SAMPLES",
+    "SAMPLES",
+    "drop_site_sample",
+    "keep_site_samples",
+    "site_closings",
+    "site_samples",
+]
 
 #: Samples compared with a page: the newest of those near its fetch.
 SAMPLES = 8
@@ -29,14 +37,21 @@ KEPT_SAMPLES = 40
 
 
 def keep_site_samples(
-    session: Session, samples: Sequence[tuple[int, str, datetime, Sequence[int]]]
+    session: Session,
+    samples: Sequence[tuple[int, str, datetime, Sequence[int], str | None]],
 ) -> None:
-    """Keep captures' templates as samples of their sites' (``(capture_id, url, fetched_at,
-    template)``, each checked with ``is_site_sample`` by the caller), dropping each host's
-    oldest past ``KEPT_SAMPLES``."""
+    """Keep captures as samples of their sites' articles (``(capture_id, url, fetched_at,
+    template, text)``, each checked with ``is_site_sample`` by the caller): the template and
+    the text's closing paragraphs. Each host's oldest past ``KEPT_SAMPLES`` are dropped."""
     rows = [
-        SiteArticle(capture_id=capture_id, host=host, fetched_at=at, template=list(template))
-        for capture_id, url, at, template in samples
+        SiteArticle(
+            capture_id=capture_id,
+            host=host,
+            fetched_at=at,
+            template=list(template),
+            closing=closing_paragraphs(text) or None,
+        )
+        for capture_id, url, at, template, text in samples
         if template and (host := site_host(url)) is not None
     ]
     if not rows:
@@ -63,23 +78,20 @@ def drop_site_sample(session: Session, capture_id: int) -> None:
     session.execute(delete(SiteArticle).where(SiteArticle.capture_id == capture_id))
 
 
-def site_samples(
-    session: Session, fetch_url: str, requested: str, near: datetime, within: timedelta
-) -> list[SiteSample]:
-    """The site's newest ``SAMPLES`` live articles fetched within ``within`` of ``near``
-    (before or after it), other than captures of the page judged: an earlier capture of the
-    same article holds its text, which would leave the page no text of its own.
-
-    ``fetch_url``: where the page was served from (its site); ``requested``: the URL asked for.
-    """
+def _near(
+    columns: Sequence[Any], fetch_url: str, requested: str, near: datetime, within: timedelta
+) -> Select[Any] | None:
+    """The query of the site's newest ``SAMPLES`` live articles fetched within ``within`` of
+    ``near`` (before or after it), other than captures of the page judged; None for a URL
+    without a host."""
     host = site_host(fetch_url)
     if host is None:
-        return []
+        return None
     urls = {fetch_url, requested}
     with contextlib.suppress(InvalidURL):  # an unparsable URL has no page row to leave out
         urls.add(normalise_url(requested))
-    query = (
-        select(SiteArticle.template, Capture.text)
+    return (
+        select(*columns)
         .join(Capture, Capture.id == SiteArticle.capture_id)
         .join(Page, Page.id == Capture.page_id)
         .where(
@@ -93,7 +105,34 @@ def site_samples(
         .order_by(SiteArticle.fetched_at.desc(), SiteArticle.id.desc())
         .limit(SAMPLES)
     )
+
+
+def site_samples(
+    session: Session, fetch_url: str, requested: str, near: datetime, within: timedelta
+) -> list[SiteSample]:
+    """The site's live articles near the fetch (``_near``), captures of the page judged left
+    out: an earlier capture of the same article holds its text, which would leave the page no
+    text of its own.
+
+    ``fetch_url``: where the page was served from (its site); ``requested``: the URL asked for.
+    """
+    columns = (SiteArticle.template, Capture.text, Capture.url)
+    query = _near(columns, fetch_url, requested, near, within)
+    if query is None:
+        return []
     return [
-        SiteSample(tuple(int(v) for v in template), text or "")
-        for template, text in session.execute(query)
+        SiteSample(tuple(int(v) for v in template), text or "", url)
+        for template, text, url in session.execute(query)
     ]
+
+
+def site_closings(
+    session: Session, fetch_url: str, requested: str, near: datetime, within: timedelta
+) -> dict[str, list[str]]:
+    """The closing paragraphs of the site's live articles near the fetch (``_near``), by the
+    URL each was fetched at; captures of the page judged left out (its own earlier capture
+    ends as it does)."""
+    query = _near((Capture.url, SiteArticle.closing), fetch_url, requested, near, within)
+    if query is None:
+        return {}
+    return {url: list(closing or ()) for url, closing in session.execute(query)}

@@ -32,7 +32,7 @@ with their own article; an article compared with two articles of other sites sha
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from archive.exceptions import InvalidURL
@@ -50,15 +50,18 @@ from archive.urls import url_host
 
 __all__ = [
     "ARTICLE_CHARS",
+    "CLOSING_PARAGRAPHS",
     "LACKS_SITE_ARTICLE",
     "MIN_SAMPLES",
     "OF_THE_SITE",
     "SiteSample",
+    "closing_paragraphs",
     "is_site_sample",
     "lacks_site_article",
     "may_lack_site_article",
     "share_of_site",
     "site_host",
+    "site_stubs",
 ]
 
 #: Evidence: the page is the site's article template without an article.
@@ -70,6 +73,10 @@ OF_THE_SITE = 0.9
 MIN_SAMPLES = 2
 #: Text that makes a live capture an article (as ``archive.liveness.lost_article`` counts one).
 ARTICLE_CHARS = 1500
+#: The paragraphs at the end of an article kept as its closing: as many as the appended-stub
+#: rule searches (``archive.liveness.soft404.strip_appended_stub``), and as long as it cuts.
+CLOSING_PARAGRAPHS = 6
+CLOSING_CHARS = 400
 # The evidence an ``ok`` capture records when it shows no article.
 _NOT_AN_ARTICLE = frozenset({"thin_text", "no_article_markup", NEEDS_BROWSER})
 
@@ -80,6 +87,7 @@ class SiteSample:
 
     template: tuple[int, ...]
     text: str
+    url: str = ""  # where it was fetched (one article is one sample, however it was found)
 
 
 def site_host(url: str) -> str | None:
@@ -102,6 +110,32 @@ def is_site_sample(
         and text_chars >= ARTICLE_CHARS
         and not _NOT_AN_ARTICLE & set(evidence)
     )
+
+
+def closing_paragraphs(text: str | None) -> list[str]:
+    """The last paragraphs of an article's text, those short enough to be a stub or furniture.
+
+    A paragraph that closes another article of the site word for word is the site's, not the
+    story's: a stub the site appends to retired articles, or a standard footer. The appended-stub
+    rule cuts it from the end of a page like any text of the host's error page.
+    """
+    paragraphs = [p.strip() for p in (text or "").split("\n") if p.strip()]
+    return [p for p in paragraphs[-CLOSING_PARAGRAPHS:] if len(p) <= CLOSING_CHARS]
+
+
+def site_stubs(closings: Iterable[Sequence[str]], text: str | None) -> list[str]:
+    """The closing paragraphs of the site's other articles that may be cut from this page's end.
+
+    An article whose closing paragraphs are all in the page's text is the page's own story under
+    another URL (a copy, a redirect to the same page): its closing is the story's, not the
+    site's, and counts for nothing.
+    """
+    own = " ".join((text or "").split())
+    found: list[str] = []
+    for closing in closings:
+        if closing and not all(" ".join(p.split()) in own for p in closing):
+            found.extend(closing)
+    return found
 
 
 def share_of_site(template: Sequence[int], samples: Sequence[Sequence[int]]) -> float:

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("host", sa.Text(), nullable=False),
         sa.Column("fetched_at", _TS, nullable=False),
         sa.Column("template", _JSON, nullable=False),
+        sa.Column("closing", _JSON, nullable=True),
         sa.ForeignKeyConstraint(
             ["capture_id"],
             ["captures.id"],
