@@ -14,7 +14,7 @@ from collections import defaultdict
 from lxml import etree
 from lxml import html as lxml_html
 
-__all__ = ["error_page", "sibling_page", "stub_page"]
+__all__ = ["error_page", "has_article_block", "sibling_page", "stub_page"]
 
 
 def _main_container(tree: etree._Element) -> etree._Element | None:
@@ -98,6 +98,12 @@ def stub_page(body: bytes, title: str, message: str, live_text: str | None) -> b
         p.text = text
         parent.insert(index + offset, p)
     return bytes(lxml_html.tostring(tree, encoding="utf-8", doctype="<!DOCTYPE html>"))
+
+
+def has_article_block(body: bytes) -> bool:
+    """Whether the page has an element whose paragraphs hold its text (``sibling_page`` puts
+    another story there)."""
+    return _main_container(_parse(body)) is not None
 
 
 def sibling_page(body: bytes, title: str, paragraphs: list[str]) -> bytes:

@@ -37,7 +37,7 @@ from archive.warc.records import WarcWriter, read_record
 from crawler.recent_articles import RecentArticles, merged
 from tests.conftest import FAST, json_lines, judge_again, run_morgue
 from tests.corpus import CorpusPage, corpus_pages
-from tests.retired_pages import error_page, sibling_page, stub_page
+from tests.retired_pages import error_page, has_article_block, sibling_page, stub_page
 from tests.static_site import Route, StaticSite
 from tests.tier import sweep
 
@@ -101,12 +101,14 @@ def _notice(page: CorpusPage) -> bytes:
 
 @functools.cache
 def _with_markup() -> list[CorpusPage]:
-    """Real-size dev articles that declare themselves articles (the site's samples must)."""
+    """Real-size dev articles that declare themselves articles (the site's samples must) and
+    have an article block to put another story in."""
     # The page's facts alone (no extraction): what the liveness rules read of its markup.
     return [
         page
         for page in corpus_pages(min_size=40_000)
         if page_facts(lxml_html.document_fromstring(decode_html(page.html)), BASE).article_markup
+        and has_article_block(page.html)
     ]
 
 
