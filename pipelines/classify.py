@@ -37,11 +37,12 @@ from archive.liveness.judging import (
 )
 from archive.liveness.lost_article import prior_article
 from archive.liveness.redirects import RedirectTargets, TargetKey, stored_redirects, target_key
-from archive.liveness.site_samples import site_closings, site_samples
+from archive.liveness.site_samples import own_closings, site_samples, stored_closings
 from archive.liveness.site_template import (
     SiteSample,
     is_site_sample,
     may_lack_site_article,
+    site_host,
     site_stubs,
 )
 from crawler.extraction_workers import find_pool
@@ -83,6 +84,9 @@ class ClassifyPipeline:
         self.db = db
         self.targets = RedirectTargets()
         self.recent = RecentArticles()
+        # The stored closing paragraphs of each site, read once per crawl (``stored_closings``):
+        # what the crawl adds is in ``recent``.
+        self.closings: dict[str, list[tuple[frozenset[str], str, list[str]]]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -236,7 +240,8 @@ class ClassifyPipeline:
 
     async def _site_closings(self, item: FetchedPage) -> list[str]:
         """The closing paragraphs of the live articles of the page's site archived near its
-        fetch: cut from the end of its text like its host's error text."""
+        fetch (read once per site and crawl) and of those this crawl judged: cut from the end
+        of its text like its host's error text."""
         fetch = page_fetch(item)
         if self.db is None or not fetch.served or item.recovered_from is not None:
             return []
@@ -244,16 +249,21 @@ class ClassifyPipeline:
             return []
         db, url, near = self.db, item.final_url or item.url, item.fetched_at
         within = self.sample_window
+        site = site_host(url)
+        if site is None:
+            return []
+        if site not in self.closings:
 
-        def look_up() -> dict[str, list[str]]:
-            with db.session(readonly=True) as session:
-                return site_closings(session, url, item.url, near, within)
+            def look_up() -> list[tuple[frozenset[str], str, list[str]]]:
+                with db.session(readonly=True) as session:
+                    return stored_closings(session, url, near, within)
 
-        try:
-            stored = await asyncio.to_thread(look_up)
-        except (ArchiveError, SQLAlchemyError, OSError) as exc:
-            logger.info("Cannot read the site's articles for %s: %s", url, exc)
-            stored = {}
+            try:
+                self.closings[site] = await asyncio.to_thread(look_up)
+            except (ArchiveError, SQLAlchemyError, OSError) as exc:
+                logger.info("Cannot read the site's articles for %s: %s", url, exc)
+                self.closings[site] = []
+        stored = own_closings(self.closings[site], url, item.url)
         found = {**stored, **self.recent.closings(url, item.url)}
         return site_stubs(found.values(), item.extraction.text)
 

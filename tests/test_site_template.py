@@ -24,8 +24,10 @@ from archive.liveness.judging import Fetch, PageJudgement, judge_page
 from archive.liveness.site_samples import (
     KEPT_SAMPLES,
     keep_site_samples,
+    own_closings,
     site_closings,
     site_samples,
+    stored_closings,
 )
 from archive.liveness.site_template import (
     LACKS_SITE_ARTICLE,
@@ -225,6 +227,11 @@ def test_samples_are_the_sites_newest_near_the_fetch_and_never_the_page_itself(
             f"{BASE}story-{i}.html": [f"Story {i}.", f"The end of story {i}."]
             for i in (KEPT_SAMPLES + 3, KEPT_SAMPLES + 2)
         }
+        # A crawl reads them once per site and picks each page's: the same answer.
+        rows = stored_closings(session, own, last, timedelta(hours=2))
+        assert own_closings(rows, own, own) == closings
+        wide = stored_closings(session, own, last, timedelta(days=9))
+        assert len(own_closings(wide, own, own)) == 8  # the newest eight, the page's left out
         assert site_samples(session, "http://elsewhere.test/a/b-c.html", "x", last,
                             timedelta(days=9)) == []  # fmt: skip
     with database.session() as session:  # deleting a capture deletes its sample

@@ -25,8 +25,10 @@ __all__ = [
     "SAMPLES",
     "drop_site_sample",
     "keep_site_samples",
+    "own_closings",
     "site_closings",
     "site_samples",
+    "stored_closings",
 ]
 
 #: Samples compared with a page: the newest of those near its fetch.
@@ -124,6 +126,48 @@ def site_samples(
         SiteSample(tuple(int(v) for v in template), text or "", url)
         for template, text, url in session.execute(query)
     ]
+
+
+def stored_closings(
+    session: Session, fetch_url: str, near: datetime, within: timedelta
+) -> list[tuple[frozenset[str], str, list[str]]]:
+    """The closing paragraphs of the site's newest live articles near the fetch, twice
+    ``SAMPLES`` of them, each with the URLs its capture goes by (asked for, served from, its
+    page's): what a crawl reads once per site (``own_closings`` picks a page's from it)."""
+    host = site_host(fetch_url)
+    if host is None:
+        return []
+    query = (
+        select(Capture.url, Capture.final_url, Page.url, SiteArticle.closing)
+        .join(Capture, Capture.id == SiteArticle.capture_id)
+        .join(Page, Page.id == Capture.page_id)
+        .where(
+            SiteArticle.host == host,
+            SiteArticle.fetched_at >= near - within,
+            SiteArticle.fetched_at <= near + within,
+        )
+        .order_by(SiteArticle.fetched_at.desc(), SiteArticle.id.desc())
+        .limit(2 * SAMPLES)
+    )
+    return [
+        (frozenset(u for u in (url, final, page) if u), url, list(closing or ()))
+        for url, final, page, closing in session.execute(query)
+    ]
+
+
+def own_closings(
+    rows: Sequence[tuple[frozenset[str], str, list[str]]], fetch_url: str, requested: str
+) -> dict[str, list[str]]:
+    """Of ``stored_closings``, the newest ``SAMPLES`` that are not captures of the page judged
+    (as ``site_closings`` reads them)."""
+    own = {fetch_url, requested}
+    with contextlib.suppress(InvalidURL):
+        own.add(normalise_url(requested))
+    found: dict[str, list[str]] = {}
+    for urls, url, closing in rows:
+        if not urls & own and len(found) < SAMPLES:
+            found[url] = closing
+    return found
 
 
 def site_closings(
