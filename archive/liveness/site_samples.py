@@ -80,18 +80,11 @@ def drop_site_sample(session: Session, capture_id: int) -> None:
     session.execute(delete(SiteArticle).where(SiteArticle.capture_id == capture_id))
 
 
-def _near(
-    columns: Sequence[Any], fetch_url: str, requested: str, near: datetime, within: timedelta
-) -> Select[Any] | None:
-    """The query of the site's newest ``SAMPLES`` live articles fetched within ``within`` of
-    ``near`` (before or after it), other than captures of the page judged; None for a URL
-    without a host."""
-    host = site_host(fetch_url)
-    if host is None:
-        return None
-    urls = {fetch_url, requested}
-    with contextlib.suppress(InvalidURL):  # an unparsable URL has no page row to leave out
-        urls.add(normalise_url(requested))
+def _site_query(
+    columns: Sequence[Any], host: str, near: datetime, within: timedelta
+) -> Select[Any]:
+    """The site's live articles fetched within ``within`` of ``near`` (before or after it),
+    newest first, with their captures and pages joined."""
     return (
         select(*columns)
         .join(Capture, Capture.id == SiteArticle.capture_id)
@@ -100,11 +93,35 @@ def _near(
             SiteArticle.host == host,
             SiteArticle.fetched_at >= near - within,
             SiteArticle.fetched_at <= near + within,
+        )
+        .order_by(SiteArticle.fetched_at.desc(), SiteArticle.id.desc())
+    )
+
+
+def _own_urls(fetch_url: str, requested: str) -> set[str]:
+    """The URLs the page judged goes by: served from, asked for, and its page's."""
+    urls = {fetch_url, requested}
+    with contextlib.suppress(InvalidURL):  # an unparsable URL has no page row to leave out
+        urls.add(normalise_url(requested))
+    return urls
+
+
+def _near(
+    columns: Sequence[Any], fetch_url: str, requested: str, near: datetime, within: timedelta
+) -> Select[Any] | None:
+    """The query of the site's newest ``SAMPLES`` live articles near the fetch, other than
+    captures of the page judged; None for a URL without a host."""
+    host = site_host(fetch_url)
+    if host is None:
+        return None
+    urls = _own_urls(fetch_url, requested)
+    return (
+        _site_query(columns, host, near, within)
+        .where(
             Page.url.not_in(urls),
             Capture.url.not_in(urls),
             or_(Capture.final_url.is_(None), Capture.final_url.not_in(urls)),
         )
-        .order_by(SiteArticle.fetched_at.desc(), SiteArticle.id.desc())
         .limit(SAMPLES)
     )
 
@@ -137,18 +154,8 @@ def stored_closings(
     host = site_host(fetch_url)
     if host is None:
         return []
-    query = (
-        select(Capture.url, Capture.final_url, Page.url, SiteArticle.closing)
-        .join(Capture, Capture.id == SiteArticle.capture_id)
-        .join(Page, Page.id == Capture.page_id)
-        .where(
-            SiteArticle.host == host,
-            SiteArticle.fetched_at >= near - within,
-            SiteArticle.fetched_at <= near + within,
-        )
-        .order_by(SiteArticle.fetched_at.desc(), SiteArticle.id.desc())
-        .limit(2 * SAMPLES)
-    )
+    columns = (Capture.url, Capture.final_url, Page.url, SiteArticle.closing)
+    query = _site_query(columns, host, near, within).limit(2 * SAMPLES)
     return [
         (frozenset(u for u in (url, final, page) if u), url, list(closing or ()))
         for url, final, page, closing in session.execute(query)
@@ -160,9 +167,7 @@ def own_closings(
 ) -> dict[str, list[str]]:
     """Of ``stored_closings``, the newest ``SAMPLES`` that are not captures of the page judged
     (as ``site_closings`` reads them)."""
-    own = {fetch_url, requested}
-    with contextlib.suppress(InvalidURL):
-        own.add(normalise_url(requested))
+    own = _own_urls(fetch_url, requested)
     found: dict[str, list[str]] = {}
     for urls, url, closing in rows:
         if not urls & own and len(found) < SAMPLES:
