@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Self
+from typing import Any, Self
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -31,6 +31,7 @@ from archive.liveness.browser_hint import NEEDS_BROWSER
 from archive.liveness.judging import (
     STUB_STRIPPED,
     Fetch,
+    PageJudgement,
     judge_page,
     lost_its_article,
     wants_probe,
@@ -146,25 +147,23 @@ class ClassifyPipeline:
             await self._load_targets(key)
             shared = self.targets.shared(key, item.url, item.fetched_at)
         closings = await self._site_closings(item)
-        judgement = judge_page(
-            fetch,
-            item.extraction,
-            item.facts,
-            baseline=baseline,
-            shared_target=shared,
-            site_closings=closings,
-        )
-        lost = judgement.verdict == "ok" and lost_its_article(judgement.evidence)
-        if lost and await self._held_article(item):
-            judgement = judge_page(
+
+        def judged(**history: Any) -> PageJudgement:
+            # Every judgement of this page reads the same evidence; only the history differs.
+            return judge_page(
                 fetch,
                 item.extraction,
                 item.facts,
                 baseline=baseline,
                 shared_target=shared,
-                held_article=True,
                 site_closings=closings,
+                **history,
             )
+
+        judgement = judged()
+        lost = judgement.verdict == "ok" and lost_its_article(judgement.evidence)
+        if lost and await self._held_article(item):
+            judgement = judged(held_article=True)
         elif (
             judgement.verdict == "ok"
             and item.facts is not None
@@ -173,15 +172,7 @@ class ClassifyPipeline:
         ):
             samples = await self._site_samples(item)
             if samples:
-                judgement = judge_page(
-                    fetch,
-                    item.extraction,
-                    item.facts,
-                    baseline=baseline,
-                    shared_target=shared,
-                    site_samples=samples,
-                    site_closings=closings,
-                )
+                judgement = judged(site_samples=samples)
                 if judgement.verdict != "ok":
                     self.stats.inc_value("liveness/lacks_site_article")
         item.verdict, item.reason = judgement.verdict, judgement.reason

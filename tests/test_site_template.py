@@ -240,20 +240,28 @@ def test_samples_are_the_sites_newest_near_the_fetch_and_never_the_page_itself(
         assert session.scalar(select(func.count()).select_from(SiteArticle)) == KEPT_SAMPLES - 1
 
 
+RETIRED = "/news/2025/06/retired-story.html"
+
+
+def _retired_site(page: CorpusPage) -> tuple[list[str], str, StaticSite]:
+    """Two live articles of the page's site and its retired page (the page's chrome around a
+    notice), on a host whose 404 page is bare: its probe cannot tell the notice from an
+    article. Returns the live paths, the retired path and the site."""
+    routes = {
+        f"/news/2025/06/story-{i}.html": Route(body=sibling_page(page.html, title, paragraphs))
+        for i, (title, paragraphs) in enumerate(_stories(page))
+    }
+    live = list(routes)
+    routes[RETIRED] = Route(body=_notice(page))
+    site = StaticSite(routes=routes, fallback=Route(404, b"<html><body>Not found</body></html>"))
+    return live, RETIRED, site
+
+
 def test_the_crawl_and_morgue_extract_learn_the_site_from_its_live_articles(
     page: CorpusPage, tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
-    live = {
-        f"/news/2025/06/story-{i}.html": Route(body=sibling_page(page.html, title, paragraphs))
-        for i, (title, paragraphs) in enumerate(_stories(page))
-    }
-    retired = "/news/2025/06/retired-story.html"
-    # A host whose 404 page is bare: its probe cannot tell the notice from an article.
-    site = StaticSite(
-        routes={**live, retired: Route(body=_notice(page))},
-        fallback=Route(404, b"<html><body>Not found</body></html>"),
-    )
+    live, retired, site = _retired_site(page)
     with site:
         first = run_morgue("--data-dir", str(data), "archive", "--format", "json", "--no-recover",
                            "--no-requisites", *FAST, *(site.url(p) for p in live))  # fmt: skip
@@ -284,15 +292,7 @@ def test_a_retired_page_fetched_before_its_sites_articles_is_caught(
     page: CorpusPage, tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
-    live = {
-        f"/news/2025/06/story-{i}.html": Route(body=sibling_page(page.html, title, paragraphs))
-        for i, (title, paragraphs) in enumerate(_stories(page))
-    }
-    retired = "/news/2025/06/retired-story.html"
-    site = StaticSite(
-        routes={**live, retired: Route(body=_notice(page))},
-        fallback=Route(404, b"<html><body>Not found</body></html>"),
-    )
+    live, retired, site = _retired_site(page)
     with site:
         # One request a second, the retired page first: most often judged before any article
         # of its site, and then caught by the run's second look; else by the articles the
