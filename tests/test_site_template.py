@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -42,6 +43,14 @@ from tests.corpus import CorpusPage, corpus_pages
 from tests.retired_pages import error_page, has_article_block, sibling_page, stub_page
 from tests.static_site import Route, StaticSite
 from tests.tier import sweep
+from tests.workers_fixture import (
+    REDIS_URL,
+    Worker,
+    captures,
+    count_captures,
+    redis_prefix,
+    wait_for,
+)
 
 BASE = "http://paper.test/news/2025/06/"
 # A notice in wording no rule and no catalogue holds: only the site's template can tell.
@@ -319,6 +328,40 @@ def test_a_retired_page_fetched_before_its_sites_articles_is_caught(
     assert (record["verdict"], record["reason"]) == ("soft_404", "article_lost")
     shown = run_morgue("--data-dir", str(data), "show", site.url(retired), "--json")
     assert json.loads(shown.stdout)["verdict"] == "soft_404", shown.stderr
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    """A key prefix of the test's own on the Redis at 127.0.0.1:6379."""
+    yield from redis_prefix()
+
+
+@pytest.mark.postgres
+def test_a_worker_that_stops_gives_its_pages_the_second_look(
+    page: CorpusPage, tmp_path: Path, postgres_url: str, prefix: str
+) -> None:
+    """A distributed crawl: the worker judges the retired page while its site has no samples,
+    then stores two live articles; stopped, it judges the retired page again against them."""
+    data = tmp_path / "data"
+    live, retired, site = _retired_site(page)
+    with site:
+        worker = Worker(data, postgres_url, REDIS_URL, prefix, "w1")
+
+        def stored(n: int) -> Callable[[], bool]:
+            return lambda: count_captures(postgres_url) >= n
+
+        for batch, total in (([retired], 1), (live, 3)):
+            queued = run_morgue("archive", "--redis", REDIS_URL, "--redis-prefix", prefix,
+                                "--format", "json", *(site.url(p) for p in batch))  # fmt: skip
+            assert queued.returncode == 0, queued.stderr
+            wait_for(stored(total), 120, f"{total} page(s) stored", worker.log_tail)
+        first = {r["url"]: r["verdict"] for r in captures(data, postgres_url)}
+        assert first[site.url(retired)] == "ok"  # no samples yet when it was judged
+        summary = worker.stop()
+    assert summary["status"] in {"finished", "interrupted"}, summary
+    verdicts = {r["url"]: (r["verdict"], r["reason"]) for r in captures(data, postgres_url)}
+    assert verdicts[site.url(retired)] == ("soft_404", "article_lost"), worker.log_tail()
+    assert {verdicts[site.url(p)] for p in live} == {("ok", "http_200")}
 
 
 def test_the_second_look_on_its_own_and_a_fault_in_it(

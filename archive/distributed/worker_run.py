@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from archive.captures.second_look import after_run
 from archive.captures.table import finish_run, run_tally, start_run
 from archive.db.engine import open_database
 from archive.db.heartbeat import beat
@@ -96,7 +97,8 @@ def run_worker(
     on_event: EventHandler | None = None,
 ) -> WorkerSummary:
     """Work for the shared crawl until stopped (SIGTERM, Ctrl-C): in-flight pages finish, the
-    WARC files close, the leases still held go back to the queue."""
+    WARC files close, the leases still held go back to the queue; then the run's pages that
+    showed no article are judged again against their sites' samples (the second look)."""
     worker = worker or default_worker_id()
     check_redis(redis_url)
     check_writable(Path(paths.warc_dir))
@@ -115,6 +117,10 @@ def run_worker(
         settings = {**worker_settings(redis_url, worker, prefix), **dict(overrides or {})}
         job = run_job("worker", {}, paths, run_id, settings)
         result: CrawlResult = run_crawl_process(job, on_event)
+        if result.failure(job.log_file) is None:
+            # Stopped as asked: its pages judged before their site had samples (which other
+            # workers may have stored since) get the look a crawl's pages get when it ends.
+            after_run(db, Path(settings.get("WARC_DIR") or paths.warc_dir), run_id, settings)
         link_discoveries(db)
         pages = run_tally(db, run_id).pages
         finish_run(db, run_id, result.status, dict(result.stats))
