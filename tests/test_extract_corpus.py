@@ -64,6 +64,8 @@ def _tokens(text: str) -> str:
         ("fundus-jp-ChunichiShimbun_2025_01_13", "cjk_widget"),
         ("fundus-de-Tagesspiegel_2024_04_29", "embed_placeholder"),
         ("fundus-jp-Nikkei_2025_01_27", "dateline"),
+        ("fundus-tw-TaipeiTimes_2024_10_15", "teaser"),
+        ("fundus-uk-TechRadar_2026_05_21", "author_bio"),
     ],
 )
 def test_a_rule_fires_on_a_real_page_and_spares_the_story(
@@ -76,6 +78,8 @@ def test_a_rule_fires_on_a_real_page_and_spares_the_story(
     gold = _tokens(_gold()[page_id]["body"])
     wrong = [(line, r) for line, r in removed if r not in STRONG_REASONS and _tokens(line) in gold]
     assert not wrong
+    # The rule itself, strong or not, takes no line of the story.
+    assert not [line for line, r in removed if r == reason and _tokens(line) in gold]
 
 
 def _f1(gold: str, text: str) -> float:
@@ -105,3 +109,44 @@ def test_no_dev_page_scores_below_plain_trafilatura() -> None:
             worse.append((page_id, round(margin, 3)))
     assert len(_gold()) >= 100 and len(pages) >= len(_gold()) // 3
     assert not worse
+
+
+def test_ruby_reads_as_the_page_spells_it_and_keeps_the_sentence_whole() -> None:
+    """A real Japanese article whose names carry ruby readings with ``<rp>`` parentheses: each
+    sentence is one line of the text, with the reading in the page's own parentheses, as the
+    gold text has it; plain trafilatura breaks the sentence in three and drops the reading."""
+    row = _gold()["fundus-jp-YomiuriShimbun_2024_12_03"]
+    html = _html(row)
+    assert b"<rp>" in html and b"<ruby>" in html
+    extraction = article.extract_article(html, row["url"])
+    assert extraction is not None and extraction.text is not None
+    gold = [line for line in row["body"].splitlines() if "\uff08ユンソンニョル\uff09" in line]
+    assert gold, "the gold text no longer holds the reading"
+    lines = extraction.text.splitlines()
+    assert any(" ".join(gold[0].split()) == " ".join(line.split()) for line in lines), lines
+    assert "尹錫悦" not in lines  # the base is not a line of its own
+
+
+@pytest.mark.parametrize(
+    ("markup", "text"),
+    [
+        # The page spells the reading out: base and parenthesised reading.
+        ("<ruby><rb>東京</rb><rp>(</rp><rt>とうきょう</rt><rp>)</rp></ruby>", "東京(とうきょう)"),
+        # No rp: the reading is a pronunciation aid above the text, not words of the sentence.
+        ("<ruby>漢<rt>かん</rt>字<rt>じ</rt></ruby>", "漢字"),
+        ("<ruby><b>北京</b><rt>Běijīng</rt></ruby>", "北京"),
+        (
+            "<ruby>明<!-- a note -->日<rp>\uff08</rp><rt>あした</rt><rp>\uff09</rp></ruby>",
+            "明日\uff08あした\uff09",
+        ),
+    ],
+)
+def test_ruby_text(markup: str, text: str) -> None:
+    from lxml import html as lxml_html
+
+    from archive.extraction.ruby import flatten_ruby
+
+    tree = lxml_html.document_fromstring(f"<html><body><p>前 {markup} 後</p></body></html>")
+    assert flatten_ruby(tree) == 1
+    assert tree.xpath("//ruby") == []
+    assert tree.findtext(".//p") == f"前 {text} 後"

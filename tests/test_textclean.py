@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from lxml import html as lxml_html
 
@@ -330,3 +332,94 @@ def test_choose_text_prefers_extraction_unless_article_body_holds_much_more() ->
     assert choose_text(full, " ".join(STORY)) == (full, "article")
     assert choose_text(None, longer) == (longer, "json-ld")
     assert choose_text(full, None) == (full, "article")
+
+
+# -- teaser cards after the story, author profiles ------------------------------------------
+
+PAGE_URL = "https://www.gazette.example/news/2024/05/harbour-bridge-reopens"
+CARD = "FERRY DELAYS: Crews expect the morning boats to run late for another week"
+
+
+def _card_page(href: str, after: str = "") -> str:
+    story = "".join(f"<p>{line}</p>" for line in STORY)
+    card = f"<a href='{href}'><h3>Ferry delays</h3><p>{CARD}</p></a>"
+    return f"<article>{story}</article><section>{card}</section>{after}"
+
+
+def _cleaned(page: str, text: str) -> list[tuple[str, str | None]]:
+    tree = lxml_html.document_fromstring(f"<html><body>{page}</body></html>")
+    return clean_lines(text, signals=markup_signals(tree, PAGE_URL))
+
+
+def test_a_teaser_card_of_the_site_after_the_story_is_cut() -> None:
+    text = "\n".join([*STORY, CARD])
+    for href in ("/news/2024/05/ferry-delays", "https://gazette.example/news/ferry-delays"):
+        assert _cleaned(_card_page(href), text)[-1] == (CARD, "teaser"), href
+    # A card as long as the story goes too: its link says it is another page, and that is
+    # evidence enough whatever its share (the guard does not put it back).
+    long_card = " ".join([CARD] * 6)
+    page = _card_page("/news/ferry-delays").replace(CARD, long_card)
+    assert [r for _l, r in _cleaned(page, "\n".join([*STORY, long_card]))] == [
+        None,
+        None,
+        None,
+        "teaser",
+    ]
+
+
+def test_a_link_that_is_not_a_teaser_of_the_site_stays() -> None:
+    text = "\n".join([*STORY, CARD])
+    for href in (
+        "https://other-paper.example/news/ferry-delays",  # another site's story: a citation
+        "http://gazette.example/news/2024/05/harbour-bridge-reopens/",  # the page itself
+        "#comments",
+    ):
+        assert _cleaned(_card_page(href), text)[-1] == (CARD, None), href
+    # Story after the card: the card is inside the story, not after it.
+    assert _cleaned(_card_page("/news/ferry"), "\n".join([CARD, *STORY]))[0] == (CARD, None)
+    # A card layout that wraps the whole story in a link: nothing would be left, all stays.
+    story = "".join(f"<p>{line}</p>" for line in STORY)
+    page = f"<a href='/news/2024/05/other'>{story}</a>"
+    assert {r for _l, r in _cleaned(page, "\n".join(STORY))} == {None}
+    # A short link (a menu entry, a tag) is never a teaser's sentence.
+    page = "<p>Traffic</p><a href='/traffic'>Traffic</a>"
+    assert _cleaned(page, "\n".join([*STORY, "Traffic"]))[-1] == ("Traffic", None)
+
+
+BIO = (
+    "Ann Lee has covered the harbour for the Gazette since 2009.\n\n"
+    "Before that she reported on shipping for the Coast Herald."
+)
+
+
+def test_the_authors_profile_from_the_pages_metadata_is_cut() -> None:
+    lines = [*STORY, "Ann Lee has covered the harbour for the Gazette since 2009.",
+             "Before that she reported on shipping for the Coast Herald."]  # fmt: skip
+    reasons = dict(clean_lines("\n".join(lines), bios=[BIO]))
+    assert [reasons[line] for line in lines] == [None, None, None, "author_bio", "author_bio"]
+    assert "author_bio" in STRONG_REASONS  # the page's own metadata: the guard keeps nothing
+    # A phrase of the profile inside a story line, or a short line, is not the profile.
+    story = "The harbour for the Gazette since 2009 has changed, Ann Lee writes."
+    assert dict(clean_lines("\n".join([story, "Ann Lee"]), bios=[BIO])) == {
+        story: None,
+        "Ann Lee": None,
+    }
+    assert dict(clean_lines("\n".join(lines))) == dict.fromkeys(lines)  # no profile given
+
+
+def test_the_profile_is_read_from_the_json_ld_author() -> None:
+    from archive.extraction.news_metadata import read_news_meta
+
+    ld = (
+        '{"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Bridge",'
+        ' "author": [{"@id": "#ann"}, {"@type": "Person", "name": "Bo Ek"}],'
+        ' "@graph": []}'
+    )
+    person = json.dumps({"@id": "#ann", "@type": "Person", "name": "Ann Lee", "description": BIO})
+    html = (
+        f"<html><head><script type='application/ld+json'>{ld}</script>"
+        f"<script type='application/ld+json'>{person}</script></head><body></body></html>"
+    )
+    meta = read_news_meta(lxml_html.document_fromstring(html), PAGE_URL)
+    assert meta.authors == ("Ann Lee", "Bo Ek")
+    assert meta.author_bios == (" ".join(BIO.split()),)

@@ -32,6 +32,7 @@ from archive.extraction.news_normalise import (
     normalise_date,
 )
 from archive.extraction.page_facts import AnchorFact, PageFacts, page_facts
+from archive.extraction.ruby import flatten_ruby
 
 __all__ = [
     "WORKER_PRELOAD",
@@ -313,7 +314,7 @@ def _merge(
     text, text_source = choose_text(data.get("text"), news.article_body)
     if text:
         sources["text"] = text_source
-        text = clean_text(text, title, authors, news.titles, signals)
+        text = clean_text(text, title, authors, news.titles, signals, news.author_bios)
     description = pick("description", news.description, data.get("description"))
     if text and text_source == "article":
         with_lede = add_lede(text, description, lambda: signals.visible)
@@ -347,7 +348,8 @@ def _extract_tree(tree: Any, url: str) -> Extraction:
     # trafilatura prunes the tree it is given, so read what the page says about itself first.
     page_lang = _html_lang(tree)
     news = _people_first(tree, url, read_news_meta(tree, url))
-    signals = markup_signals(tree)
+    flatten_ruby(tree)  # before the signals, which read the text nodes the cleaning compares
+    signals = markup_signals(tree, url)
     data = _fallback_metadata(tree, url, news)
     data["url"] = _canonical_url(tree, url)
     data.update((k, v) for k, v in (_trafilatura(tree, url) or {}).items() if k == "text")

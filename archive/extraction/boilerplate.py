@@ -281,6 +281,10 @@ def _leading_nav(lines: list[str]) -> int:
     return count if count >= 3 else 0
 
 
+# The fewest words of a line recognised as part of an author's profile.
+_PROFILE_WORDS = 5
+
+
 #: The markup each word rule needs as well: a line whose words fit a rule is removed only when
 #: the page's markup agrees that it is furniture (``archive.extraction.markup_signals``).
 RULE_SIGNALS: dict[str, tuple[str, ...]] = {
@@ -296,7 +300,9 @@ RULE_SIGNALS: dict[str, tuple[str, ...]] = {
 #: Reasons that rest on the page repeating itself or on its own metadata: evidence strong
 #: enough to cut however much text it covers. Every other reason is markup evidence read by
 #: general rules, which a layout they were not written for can fool.
-STRONG_REASONS = frozenset({"repeated", "duplicate", "headline", "byline", "author", "label"})
+STRONG_REASONS = frozenset(
+    {"repeated", "duplicate", "headline", "byline", "author", "author_bio", "label", "teaser"}
+)
 
 #: When the lines cut on weaker evidence add up to more than this share of the text (in
 #: characters), they are kept. Boilerplate that survives trafilatura is a few lines: general
@@ -339,12 +345,14 @@ def clean_lines(
     authors: Iterable[str] = (),
     titles: Iterable[str] = (),
     signals: MarkupSignals | None = None,
+    bios: Iterable[str] = (),
 ) -> list[tuple[str, str | None]]:
     """Every non-blank line of ``text`` with the reason it is removed (None: it stays).
 
     ``title`` and ``titles`` (the other headlines the page gives: Open Graph, JSON-LD, ``<h1>``)
-    recognise the headline repeated at the top of the body; ``authors`` the byline; ``signals``
-    where each line sat in the page's markup (without it no word rule removes anything).
+    recognise the headline repeated at the top of the body; ``authors`` the byline; ``bios``
+    (what the page's metadata says of its authors) their profiles; ``signals`` where each line
+    sat in the page's markup (without it no word rule removes anything).
     """
     signals = signals or MarkupSignals()
     lines = [line.strip() for line in text.split("\n")]
@@ -354,6 +362,7 @@ def clean_lines(
     title_words = {w.casefold() for t in (title or "", *titles) for w in _TOKEN_RE.findall(t or "")}
     names = {a.casefold() for a in authors}
     authors = tuple(authors)
+    profiles = [f" {_tokens(bio)} " for bio in bios]
     result: list[tuple[str, str | None]] = []
     kept = 0
     seen: set[str] = set()
@@ -374,6 +383,8 @@ def clean_lines(
             reason = "byline"
         elif _BYLINE_NAME_RE.sub("", key).strip(" .") in names:
             reason = "author"  # an author's name alone on a line, above or below the story
+        elif profiles and _in_profile(line, profiles):
+            reason = "author_bio"  # the author's profile, as the page's metadata gives it
         elif (label := _label(line)) and labels[label] >= 2:
             reason = "label"  # "MORE NEWS | <headline>" teasers
         elif rule := _word_rule(bare, signals):
@@ -382,7 +393,38 @@ def clean_lines(
             seen.add(key)
             kept += 1
         result.append((line, reason))
+    _cut_trailing_teasers(result, signals)
     return _guard(result)
+
+
+def _tokens(text: str) -> str:
+    return " ".join(_TOKEN_RE.findall(text.casefold()))
+
+
+def _in_profile(line: str, profiles: list[str]) -> bool:
+    """The line is a sentence or more of an author's profile (five words at least: a phrase
+    like "the BBC" proves nothing)."""
+    key = _tokens(line)
+    return key.count(" ") >= _PROFILE_WORDS - 1 and any(f" {key} " in p for p in profiles)
+
+
+def _cut_trailing_teasers(lines: list[tuple[str, str | None]], signals: MarkupSignals) -> None:
+    """Mark the run of lines that ends the text and lies inside links to the site's other
+    pages: teaser cards of other stories (headline, summary and first paragraphs wrapped in one
+    link) that the extractor took in after the story's end. A text that would keep nothing
+    before the run is the story itself inside a link (a card layout), and keeps it all."""
+    run: list[int] = []
+    for index in range(len(lines) - 1, -1, -1):
+        line, reason = lines[index]
+        if reason:
+            continue  # already cut: the run goes on above it
+        if not signals.in_site_link(_strip_list_marker(line)):
+            break
+        run.append(index)
+    else:
+        return
+    for index in run:
+        lines[index] = (lines[index][0], "teaser")
 
 
 def _guard(lines: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
@@ -406,11 +448,11 @@ def clean_text(
     authors: Iterable[str] = (),
     titles: Iterable[str] = (),
     signals: MarkupSignals | None = None,
+    bios: Iterable[str] = (),
 ) -> str:
     """``text`` without the boilerplate lines (see ``clean_lines``); blank lines collapsed."""
-    return "\n".join(
-        line for line, reason in clean_lines(text, title, authors, titles, signals) if not reason
-    )
+    lines = clean_lines(text, title, authors, titles, signals, bios)
+    return "\n".join(line for line, reason in lines if not reason)
 
 
 def add_lede(text: str, lede: str | None, page_text: str | Callable[[], str]) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 __all__ = ["MarkupSignals", "markup_signals"]
 
@@ -45,6 +46,28 @@ _NAMED = {
 # content column (a "social" wrapper around the whole story exists), not a widget: its class
 # or tag says nothing about a single line in it.
 _CONTAINER_SHARE = 0.5
+
+
+# The fewest words of a teaser's line inside a link: menus and tags are one to three words.
+_TEASER_WORDS = 4
+
+
+def _site(url: str) -> str:
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
+
+
+def _page_key(url: str) -> str:
+    """A URL as far as it names a page: no scheme, ``www.``, query, fragment or final slash (a
+    link to the page itself by another spelling is not a link to another page)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    return f"{_site(url)}{parts.path.rstrip('/')}"
 
 
 def _norm(text: str) -> str:
@@ -127,8 +150,9 @@ class MarkupSignals:
     The tree must not change meanwhile (trafilatura works on a copy of the tree it is given).
     """
 
-    def __init__(self, tree: Any = None) -> None:
+    def __init__(self, tree: Any = None, url: str | None = None) -> None:
         self._body = tree.find("body") if tree is not None else None
+        self._url = url
 
     @functools.cached_property
     def _parts(self) -> list[str]:
@@ -155,6 +179,31 @@ class MarkupSignals:
             for a in self._body.iter("a")
             if a.get("href") is not None and (key := _norm(a.text_content()).rstrip(_TRAILING))
         )
+
+    @functools.cached_property
+    def _site_links(self) -> str:
+        """The texts of the links to other pages of the page's own site, one per line, without
+        whitespace."""
+        if self._body is None or not self._url:
+            return ""
+        own = _page_key(self._url)
+        site = _site(self._url)
+        texts = []
+        for a in self._body.iter("a"):
+            href = a.get("href")
+            if not href or href.startswith("#"):
+                continue
+            text = a.text_content()
+            if len(text.split()) < _TEASER_WORDS:
+                continue  # a menu entry, an author's page: never a teaser's sentence
+            try:
+                target = urljoin(self._url, href.strip())
+            except ValueError:
+                continue
+            if _site(target) == site and _page_key(target) != own:
+                # Without whitespace: a card's blocks often touch ("<h3>..</h3><p>..</p>").
+                texts.append("".join(text.split()).casefold())
+        return "\n".join(texts)
 
     @functools.cached_property
     def _blocks(self) -> str:
@@ -192,12 +241,19 @@ class MarkupSignals:
         _label, sep, rest = key.partition(": ")
         return bool(sep) and rest in self._links
 
+    def in_site_link(self, line: str) -> bool:
+        """The line lies inside one link to another page of the page's site: part of a teaser
+        card (headline, summary, date wrapped in one link), not prose that cites a page."""
+        if len(line.split()) < _TEASER_WORDS:
+            return False
+        return "".join(line.split()).casefold() in self._site_links
+
     def is_block(self, line: str) -> bool:
         """The line is a text node of its own (a label, a stamp), not words inside prose."""
         key = _SPACE_RE.sub(" ", line).strip()
         return bool(key) and f"\0{key}\0" in self._blocks
 
 
-def markup_signals(tree: Any) -> MarkupSignals:
-    """The markup evidence of a parsed page, read lazily from ``tree``."""
-    return MarkupSignals(tree)
+def markup_signals(tree: Any, url: str | None = None) -> MarkupSignals:
+    """The markup evidence of a parsed page fetched from ``url``, read lazily from ``tree``."""
+    return MarkupSignals(tree, url)

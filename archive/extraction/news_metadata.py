@@ -81,6 +81,9 @@ class NewsMeta:
     article_body: str | None = None
     #: Every headline the page gives (Open Graph, JSON-LD, microdata, ``<h1>``...), unstripped.
     titles: tuple[str, ...] = ()
+    #: What the page's JSON-LD says about its authors (their ``description``): an author's
+    #: profile printed under the story is not the story.
+    author_bios: tuple[str, ...] = ()
     sources: dict[str, str] = field(default_factory=dict)
 
 
@@ -173,6 +176,16 @@ def _ld_authors(value: Any, by_id: dict[str, dict[str, Any]]) -> list[str]:
     return names
 
 
+def _ld_bios(value: Any, by_id: dict[str, dict[str, Any]]) -> list[str]:
+    bios: list[str] = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, dict) and isinstance(item.get("@id"), str):
+            item = by_id.get(item["@id"], item)
+        if isinstance(item, dict) and (bio := _text(item.get("description"))):
+            bios.append(bio)
+    return bios
+
+
 def _from_json_ld(tree: Any) -> dict[str, Any]:
     objects = json_ld_objects(tree)
     article = _pick_article(objects)
@@ -193,6 +206,8 @@ def _from_json_ld(tree: Any) -> dict[str, Any]:
         "site_name": _text(publisher) if isinstance(publisher, dict) else None,
         "description": _text(article.get("description")),
         "article_body": body.strip() if isinstance(body, str) and body.strip() else None,
+        "author_bios": _ld_bios(article.get("author"), by_id)
+        + _ld_bios(article.get("creator"), by_id),
     }
 
 
@@ -374,6 +389,7 @@ def read_news_meta(tree: Any, url: str | None = None) -> NewsMeta:
     title = _pick_title(tree, layers, _site_names(layers, url))
     if title:
         found["title"], sources["title"] = title
+    found["author_bios"] = tuple(dict.fromkeys(layers[0][1].get("author_bios", ())))
     found["titles"] = tuple(
         dict.fromkeys(
             [t for _, values in layers if (t := values.get("title"))]
