@@ -16,6 +16,8 @@ import re
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
+
 __all__ = ["MarkupSignals", "markup_signals"]
 
 _SPACE_RE = re.compile(r"\s+")
@@ -50,6 +52,7 @@ _CONTAINER_SHARE = 0.5
 
 # The fewest words of a teaser's line inside a link: menus and tags are one to three words.
 _TEASER_WORDS = 4
+_LINKS_WITH = etree.XPath(".//a[@href][not(starts-with(@href, '#'))][contains(., $word)]")
 
 
 def _site(url: str) -> str:
@@ -181,31 +184,6 @@ class MarkupSignals:
         )
 
     @functools.cached_property
-    def _site_links(self) -> str:
-        """The texts of the links to other pages of the page's own site, one per line, without
-        whitespace."""
-        if self._body is None or not self._url:
-            return ""
-        own = _page_key(self._url)
-        site = _site(self._url)
-        texts = []
-        for a in self._body.iter("a"):
-            href = a.get("href")
-            if not href or href.startswith("#"):
-                continue
-            text = a.text_content()
-            if len(text.split()) < _TEASER_WORDS:
-                continue  # a menu entry, an author's page: never a teaser's sentence
-            try:
-                target = urljoin(self._url, href.strip())
-            except ValueError:
-                continue
-            if _site(target) == site and _page_key(target) != own:
-                # Without whitespace: a card's blocks often touch ("<h3>..</h3><p>..</p>").
-                texts.append("".join(text.split()).casefold())
-        return "\n".join(texts)
-
-    @functools.cached_property
     def _blocks(self) -> str:
         # Every text node of the body between two NULs, whitespace-normalised, case kept.
         blocks = _SEPARATED_SPACE_RE.sub("\0", _BLANK_RE.sub(" ", "\0".join(self._parts)))
@@ -244,9 +222,27 @@ class MarkupSignals:
     def in_site_link(self, line: str) -> bool:
         """The line lies inside one link to another page of the page's site: part of a teaser
         card (headline, summary, date wrapped in one link), not prose that cites a page."""
-        if len(line.split()) < _TEASER_WORDS:
+        words = line.split()
+        if len(words) < _TEASER_WORDS or self._body is None or not self._url:
             return False
-        return "".join(line.split()).casefold() in self._site_links
+        # The links holding the line's longest word, found by libxml2 itself: reading every
+        # link's text in Python costs a millisecond a page, and most lines are in none.
+        candidates = _LINKS_WITH(self._body, word=max(words, key=len))
+        if not candidates:
+            return False
+        key = "".join(words).casefold()
+        own, site = _page_key(self._url), _site(self._url)
+        for link in candidates:
+            # Without whitespace: a card's blocks often touch ("<h3>..</h3><p>..</p>").
+            if key not in "".join(link.text_content().split()).casefold():
+                continue
+            try:
+                target = urljoin(self._url, (link.get("href") or "").strip())
+            except ValueError:
+                continue
+            if _site(target) == site and _page_key(target) != own:
+                return True
+        return False
 
     def is_block(self, line: str) -> bool:
         """The line is a text node of its own (a label, a stamp), not words inside prose."""
