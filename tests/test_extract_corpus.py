@@ -150,3 +150,31 @@ def test_ruby_text(markup: str, text: str) -> None:
     assert flatten_ruby(tree) == 1
     assert tree.xpath("//ruby") == []
     assert tree.findtext(".//p") == f"前 {text} 後"
+
+
+def test_text_after_a_comment_inside_a_paragraph_is_kept() -> None:
+    """A real dev article with an HTML comment put in the middle of each of its long
+    paragraphs (ad slots and template markers are left in paragraphs so): the words after the
+    comment stay in the text. Given a tree that holds comments, trafilatura drops them."""
+    from lxml import html as lxml_html
+
+    row = _gold()["fundus-uk-TheIndependent_2024_11_22"]
+    tree = lxml_html.document_fromstring(article.decode_html(_html(row)))
+    halves = []
+    for p in tree.iter("p"):
+        text = p.text or ""
+        if len(p) == 0 and len(text.split()) >= 30:
+            words = text.split()
+            head, tail = " ".join(words[:15]), " ".join(words[15:])
+            p.text = head + " "
+            comment = lxml_html.etree.Comment(" ad slot ")
+            comment.tail = " " + tail
+            p.append(comment)
+            halves.append(tail)
+    assert len(halves) >= 3, "the page has too few plain paragraphs to cut"
+    body = lxml_html.tostring(tree, encoding="utf-8")
+    extraction = article.extract_article(body, row["url"])
+    assert extraction is not None and extraction.text is not None
+    text = " ".join(extraction.text.split())
+    kept = [tail for tail in halves if " ".join(tail.split()) in text]
+    assert kept == halves

@@ -167,10 +167,16 @@ def _html_lang(tree: Any) -> str | None:
     return None
 
 
+# Comments and processing instructions are dropped at parsing, as trafilatura's own parser
+# drops them: given a tree with them, trafilatura loses the text that follows a comment inside a
+# paragraph ("begins <!-- ad slot --> and goes on": "and goes on" is gone).
+_PARSER = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
+
+
 def _parse(body: bytes, content_type: str | None) -> Any:
     text_html = decode_html(body, content_type)
     try:
-        return lxml_html.document_fromstring(text_html)
+        return lxml_html.document_fromstring(text_html, parser=_PARSER)
     except (ValueError, lxml_html.etree.ParserError) as exc:
         raise ExtractError(f"unparseable HTML: {exc}") from exc
 
