@@ -61,8 +61,10 @@ def worker_command(
     Pages are archived in WARC files of this worker's own in DATA_DIR/warcs (the worker id in
     their names) and stored in the --db all workers share (PostgreSQL). Each request taken is
     leased: if this worker dies, another fetches it once the lease runs out. SIGTERM or Ctrl-C
-    finishes what is in flight, closes the WARC files and hands back the rest. Queue work with
-    `morgue crawl --redis` or `morgue archive --redis`; watch it with `morgue workers`.
+    finishes what is in flight, closes the WARC files and hands back the rest; then the pages
+    of this run that showed no article are judged again against the articles every worker has
+    stored since (the second look). Queue work with `morgue crawl --redis` or
+    `morgue archive --redis`; watch it with `morgue workers`.
 
     Examples:
 
