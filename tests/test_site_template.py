@@ -362,6 +362,9 @@ def test_a_worker_that_stops_gives_its_pages_the_second_look(
     verdicts = {r["url"]: (r["verdict"], r["reason"]) for r in captures(data, postgres_url)}
     assert verdicts[site.url(retired)] == ("soft_404", "article_lost"), worker.log_tail()
     assert {verdicts[site.url(p)] for p in live} == {("ok", "http_200")}
+    # Its new metadata record is in a file of this worker's, named by its id like the others.
+    (extract_file,) = (data / "warcs").glob("morgue-extract-*")
+    assert extract_file.name.endswith("~w1.warc.gz"), extract_file.name
 
 
 def test_the_second_look_on_its_own_and_a_fault_in_it(

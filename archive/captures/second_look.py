@@ -79,14 +79,15 @@ def second_look(
     run_id: int,
     *,
     probe_max_age: timedelta = timedelta(days=defaults.LIVENESS_PROBE_MAX_AGE),
+    hostname: str | None = None,
 ) -> list[ExtractOutcome]:
-    """Judge the run's candidates again (``second_look_candidates``); returns what was judged."""
+    """Judge the run's candidates again (``second_look_candidates``); returns what was judged.
+    ``hostname`` names the files written, as the run's own (a distributed worker's id)."""
     ids = second_look_candidates(db, run_id)
     if not ids:
         return []
-    writer = WarcWriter.from_settings(
-        warc_dir, {"WARC_IS_PART_OF": f"morgue-run-{run_id}"}, prefix=EXTRACT_PREFIX
-    )
+    info = {"WARC_IS_PART_OF": f"morgue-run-{run_id}", "WARC_HOSTNAME": hostname}
+    writer = WarcWriter.from_settings(warc_dir, info, prefix=EXTRACT_PREFIX)
     try:
         outcomes = list(
             extract_archived(
@@ -110,7 +111,10 @@ def after_run(db: Database, warc_dir: Path, run_id: int, settings: Mapping[str, 
         return 0  # --extract later: nothing was judged by its content yet
     age = float(settings.get("LIVENESS_PROBE_MAX_AGE", defaults.LIVENESS_PROBE_MAX_AGE))
     try:
-        outcomes = second_look(db, warc_dir, run_id, probe_max_age=timedelta(days=age))
+        hostname = settings.get("WARC_HOSTNAME") or None
+        outcomes = second_look(
+            db, warc_dir, run_id, probe_max_age=timedelta(days=age), hostname=hostname
+        )
     except ArchiveError as exc:
         logger.warning("The second look at run %d stopped: %s", run_id, exc)
         return 0
