@@ -31,6 +31,7 @@ class FetchedPage:
     extraction: Extraction | None = None
     facts: PageFacts | None = None
     links: list[AnchorFact] = field(default_factory=list)  # links cited in the article text
+    chrome: str | None = None  # its text outside the story, read for a live article
     extract_error: str | None = None
     verdict: str | None = None
     reason: str | None = None

@@ -193,7 +193,8 @@ class ClassifyPipeline:
         if item.facts is None or not text:
             return
         if is_site_sample(item.verdict or "", item.evidence, len(text), item.recovered_from):
-            self.recent.add(SiteSample(item.facts.template, text, item.url), item.final_url)
+            sample = SiteSample(item.facts.template, text, item.url, item.chrome or "")
+            self.recent.add(sample, item.final_url)
 
     async def _held_article(self, item: FetchedPage) -> bool:
         """Whether the archive holds an earlier capture of the page that was a live article."""

@@ -53,7 +53,7 @@ class ExtractPipeline:
         else:
             if result is not None:
                 item.extraction, item.facts = result.extraction, result.facts
-                item.links = list(result.links)
+                item.links, item.chrome = list(result.links), result.chrome
             if item.extraction is None or not item.extraction.text:
                 self.stats.inc_value("extract/empty")
             else:

@@ -261,7 +261,8 @@ class StorePipeline:
             evidence=list(item.evidence),
             links=[(link.url, link.text) for link in item.links],
             screenshot=item.screenshot,
-            site_template=self._site_template(item),
+            site_template=(template := self._site_template(item)),
+            site_chrome=item.chrome if template else None,
         )
 
     @staticmethod

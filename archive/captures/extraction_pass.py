@@ -251,8 +251,9 @@ def _keep_sample(session: Session, capture: Capture, result: ExtractResult | Non
     )
     if live and facts is not None:
         url = capture.final_url or capture.url
+        chrome = result.chrome if result is not None else None
         keep_site_samples(session, [(capture.id, url, capture.fetched_at, facts.template,
-                                     capture.text)])  # fmt: skip
+                                     capture.text, chrome)])  # fmt: skip
     else:
         drop_site_sample(session, capture.id)
 

@@ -85,3 +85,5 @@ class CaptureRecord:
     #: The page's template, kept as a sample of its site's (``archive.liveness.site_template``)
     #: when the capture is a live article.
     site_template: tuple[int, ...] = ()
+    #: Its text outside the story, kept with the template (``SiteSample.chrome``).
+    site_chrome: str | None = None

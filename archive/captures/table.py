@@ -321,7 +321,14 @@ def _save_batch(session: Session, batch: list[CaptureRecord], rule: StateRule) -
     keep_site_samples(
         session,
         [
-            (row.id, rec.final_url or rec.url, rec.fetched_at, rec.site_template, row.text)
+            (
+                row.id,
+                rec.final_url or rec.url,
+                rec.fetched_at,
+                rec.site_template,
+                row.text,
+                rec.site_chrome,
+            )
             for rec, row in zip(batch, rows, strict=True)
             if rec.site_template
         ],

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -352,6 +353,9 @@ class SiteArticle(Base):
     template: Mapped[list[int]] = mapped_column(JSONType)
     #: The last paragraphs of its text: where a site appends its stubs and its furniture.
     closing: Mapped[list[str] | None] = mapped_column(JSONType)
+    #: Its page's text outside the story (menus, forms, boxes), zlib-compressed UTF-8: what the
+    #: site shows around every article.
+    chrome: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     def __repr__(self) -> str:
         return f"SiteArticle(id={self.id!r}, host={self.host!r}, capture_id={self.capture_id!r})"

@@ -35,6 +35,8 @@ from archive.extraction.page_facts import AnchorFact, PageFacts, page_facts
 from archive.extraction.ruby import flatten_ruby
 
 __all__ = [
+    "CHROME_CHARS",
+    "SAMPLE_MIN_CHARS",
     "WORKER_PRELOAD",
     "ExtractResult",
     "Extraction",
@@ -43,6 +45,7 @@ __all__ = [
     "decode_html",
     "extract_article",
     "extract_page",
+    "page_chrome",
 ]
 
 logger = logging.getLogger(__name__)
@@ -350,7 +353,7 @@ def _merge(
     )
 
 
-def _extract_tree(tree: Any, url: str) -> Extraction:
+def _extract_tree(tree: Any, url: str) -> tuple[Extraction, MarkupSignals]:
     # trafilatura prunes the tree it is given, so read what the page says about itself first.
     page_lang = _html_lang(tree)
     news = _people_first(tree, url, read_news_meta(tree, url))
@@ -359,7 +362,7 @@ def _extract_tree(tree: Any, url: str) -> Extraction:
     data = _fallback_metadata(tree, url, news)
     data["url"] = _canonical_url(tree, url)
     data.update((k, v) for k, v in (_trafilatura(tree, url) or {}).items() if k == "text")
-    return _merge(news, data, page_lang, url, signals)
+    return _merge(news, data, page_lang, url, signals), signals
 
 
 def extract_article(body: bytes, url: str, content_type: str | None = None) -> Extraction | None:
@@ -369,7 +372,7 @@ def extract_article(body: bytes, url: str, content_type: str | None = None) -> E
     """
     if not body.strip():
         return None
-    return _extract_tree(_parse(body, content_type), url)
+    return _extract_tree(_parse(body, content_type), url)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,6 +382,9 @@ class ExtractResult:
     extraction: Extraction | None
     facts: PageFacts | None
     links: tuple[AnchorFact, ...] = ()
+    #: The page's text outside its story (menus, forms, boxes, footers), read for a page that
+    #: may be kept as a sample of its site's articles (``page_chrome``).
+    chrome: str | None = None
 
 
 def extract_page(body: bytes, url: str, content_type: str | None = None) -> ExtractResult | None:
@@ -391,8 +397,38 @@ def extract_page(body: bytes, url: str, content_type: str | None = None) -> Extr
     tree = _parse(body, content_type)
     # trafilatura prunes the tree it is given: read the page's facts first.
     facts = page_facts(tree, url)
-    extraction = _extract_tree(tree, url)
-    return ExtractResult(extraction, facts, cited_links(facts.anchors, extraction.text, url))
+    extraction, signals = _extract_tree(tree, url)
+    chrome = None
+    if facts.article_markup and len(extraction.text or "") >= SAMPLE_MIN_CHARS:
+        chrome = page_chrome(signals.text_parts(), extraction.text or "")
+    links = cited_links(facts.anchors, extraction.text, url)
+    return ExtractResult(extraction, facts, links, chrome)
+
+
+#: The text an article of the site needs to be kept as a sample of its site's template
+#: (``archive.liveness.site_template.ARTICLE_CHARS`` is this): only such a page's chrome is read.
+SAMPLE_MIN_CHARS = 1500
+#: The most characters of chrome kept for a page (9 in 10 dev articles have less).
+CHROME_CHARS = 12_000
+
+
+def page_chrome(parts: list[str], story: str) -> str:
+    """The page's text pieces that are not lines of its story, in page order, up to
+    ``CHROME_CHARS``: what the site shows around every article (its menus, sign-in and comment
+    forms, paywall boxes, footers). A page of the site that shows the same text around a notice
+    has no more to say than its notice."""
+    lines = {" ".join(line.split()) for line in story.split("\n")}
+    kept: list[str] = []
+    size = 0
+    for part in parts:
+        piece = " ".join(part.split())
+        if not piece or piece in lines:
+            continue
+        if size + len(piece) > CHROME_CHARS:
+            break
+        kept.append(piece)
+        size += len(piece) + 1
+    return "\n".join(kept)
 
 
 def cited_links(

@@ -161,6 +161,10 @@ class MarkupSignals:
     def _parts(self) -> list[str]:
         return _text_parts(self._body) if self._body is not None else []
 
+    def text_parts(self) -> list[str]:
+        """The body's text pieces in document order, scripts and styles left out."""
+        return self._parts
+
     @functools.cached_property
     def visible(self) -> str:
         """The body's visible text with all whitespace removed (``boilerplate.add_lede``)."""

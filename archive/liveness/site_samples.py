@@ -8,6 +8,7 @@ a page is compared with the newest ``SAMPLES`` of its site fetched near it.
 from __future__ import annotations
 
 import contextlib
+import zlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,11 +41,12 @@ KEPT_SAMPLES = 40
 
 def keep_site_samples(
     session: Session,
-    samples: Sequence[tuple[int, str, datetime, Sequence[int], str | None]],
+    samples: Sequence[tuple[int, str, datetime, Sequence[int], str | None, str | None]],
 ) -> None:
     """Keep captures as samples of their sites' articles (``(capture_id, url, fetched_at,
-    template, text)``, each checked with ``is_site_sample`` by the caller): the template and
-    the text's closing paragraphs. Each host's oldest past ``KEPT_SAMPLES`` are dropped."""
+    template, text, chrome)``, each checked with ``is_site_sample`` by the caller): the
+    template, the text's closing paragraphs and the page's chrome (compressed). Each host's
+    oldest past ``KEPT_SAMPLES`` are dropped."""
     rows = [
         SiteArticle(
             capture_id=capture_id,
@@ -52,8 +54,9 @@ def keep_site_samples(
             fetched_at=at,
             template=list(template),
             closing=closing_paragraphs(text) or None,
+            chrome=zlib.compress(chrome.encode("utf-8")) if chrome else None,
         )
-        for capture_id, url, at, template, text in samples
+        for capture_id, url, at, template, text, chrome in samples
         if template and (host := site_host(url)) is not None
     ]
     if not rows:
@@ -135,14 +138,24 @@ def site_samples(
 
     ``fetch_url``: where the page was served from (its site); ``requested``: the URL asked for.
     """
-    columns = (SiteArticle.template, Capture.text, Capture.url)
+    columns = (SiteArticle.template, Capture.text, Capture.url, SiteArticle.chrome)
     query = _near(columns, fetch_url, requested, near, within)
     if query is None:
         return []
     return [
-        SiteSample(tuple(int(v) for v in template), text or "", url)
-        for template, text, url in session.execute(query)
+        SiteSample(tuple(int(v) for v in template), text or "", url, _chrome(chrome))
+        for template, text, url, chrome in session.execute(query)
     ]
+
+
+def _chrome(stored: bytes | None) -> str:
+    """A sample's chrome as kept; a damaged value counts as none (the story's text is left)."""
+    if not stored:
+        return ""
+    try:
+        return zlib.decompress(stored).decode("utf-8")
+    except (zlib.error, UnicodeDecodeError):
+        return ""
 
 
 def stored_closings(

@@ -36,6 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from archive.exceptions import InvalidURL
+from archive.extraction.article import SAMPLE_MIN_CHARS
 from archive.extraction.page_facts import PageFacts
 from archive.extraction.page_template import SKETCH_SIZE
 from archive.liveness.browser_hint import NEEDS_BROWSER
@@ -71,8 +72,9 @@ OF_THE_SITE = 0.9
 #: The fewest samples that count: two articles agreeing on the site's template, where one could
 #: be a page of another kind.
 MIN_SAMPLES = 2
-#: Text that makes a live capture an article (as ``archive.liveness.lost_article`` counts one).
-ARTICLE_CHARS = 1500
+#: Text that makes a live capture an article (as ``archive.liveness.lost_article`` counts one);
+#: the extraction reads the chrome of pages with this much text.
+ARTICLE_CHARS = SAMPLE_MIN_CHARS
 #: The paragraphs at the end of an article kept as its closing: as many as the appended-stub
 #: rule searches (``archive.liveness.soft404.strip_appended_stub``), and as long as it cuts.
 CLOSING_PARAGRAPHS = 6
@@ -88,6 +90,9 @@ class SiteSample:
     template: tuple[int, ...]
     text: str
     url: str = ""  # where it was fetched (one article is one sample, however it was found)
+    #: Its page's text outside the story: the menus, forms and boxes the site shows around
+    #: every article (``archive.extraction.article.page_chrome``); empty when not known.
+    chrome: str = ""
 
 
 def site_host(url: str) -> str | None:
@@ -185,5 +190,8 @@ def lacks_site_article(
         return False
     if share_of_site(facts.template, [s.template for s in samples]) < OF_THE_SITE:
         return False
-    site_text = "\n".join(s.text for s in samples)
+    # What the site's articles show, around their stories too: a notice page's extracted text
+    # is often the chrome the extractor takes in once the story is gone (a comment form, a
+    # paywall box, the menu), none of it the page's own.
+    site_text = "\n".join(part for s in samples for part in (s.text, s.chrome) if part)
     return own_text_chars(text, site_text) < THIN_TEXT
