@@ -93,7 +93,7 @@ def _long_stories() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
 
 def _stories(page: CorpusPage) -> list[tuple[str, list[str]]]:
     """The headline and paragraphs of two stories of other dev articles: what the site's other
-    articles say (an article sample has 1,500 characters of text or more)."""
+    articles say (real-size stories, well past a sample's 600 characters)."""
     return [(title, list(paras)) for id_, title, paras in _long_stories() if id_ != page.id][:2]
 
 
@@ -563,3 +563,16 @@ def test_the_crawls_own_articles_count_once_and_never_for_themselves() -> None:
     stored = [SiteSample((1,), "Story 1.", "https://www.paper.test/a/s-1"),
               SiteSample((0,), "Story 0.", "https://www.paper.test/a/s-0")]  # fmt: skip
     assert [s.url[-3:] for s in merged(recent.near(own, own), stored)] == ["s-1", "s-0"]
+
+
+def test_a_sample_is_any_live_article_that_is_not_thin_text() -> None:
+    """The sample threshold is the soft-404 rules' own thin-text line: a short report with
+    article markup counts, a page the rules call thin does not."""
+    from archive.extraction.article import SAMPLE_MIN_CHARS
+    from archive.liveness.site_template import SAMPLE_CHARS, is_site_sample
+
+    assert SAMPLE_CHARS == SAMPLE_MIN_CHARS == THIN_TEXT
+    assert is_site_sample("ok", ["http_200"], THIN_TEXT, None)
+    assert not is_site_sample("ok", ["http_200"], THIN_TEXT - 1, None)
+    assert not is_site_sample("ok", ["no_article_markup"], 5000, None)
+    assert not is_site_sample("ok", ["http_200"], 5000, "https://web.archive.org/web/2024/x")

@@ -19,13 +19,12 @@ from sqlalchemy.orm import Session
 
 from archive.db.models import Capture, Page
 from archive.exceptions import InvalidURL
-from archive.liveness.site_template import ARTICLE_CHARS
 from archive.urls import normalise_url
 
 __all__ = ["PRIOR_ARTICLE_CHARS", "PriorArticle", "prior_article"]
 
 # An earlier capture with at least this much article text was an article, not a short notice.
-PRIOR_ARTICLE_CHARS = ARTICLE_CHARS
+PRIOR_ARTICLE_CHARS = 1500
 # The evidence an ``ok`` capture records when its text was thin or its page declared no article.
 _NOT_AN_ARTICLE = frozenset({"thin_text", "no_article_markup"})
 

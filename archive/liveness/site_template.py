@@ -50,11 +50,11 @@ from archive.liveness.soft404 import THIN_TEXT
 from archive.urls import url_host
 
 __all__ = [
-    "ARTICLE_CHARS",
     "CLOSING_PARAGRAPHS",
     "LACKS_SITE_ARTICLE",
     "MIN_SAMPLES",
     "OF_THE_SITE",
+    "SAMPLE_CHARS",
     "SiteSample",
     "closing_paragraphs",
     "is_site_sample",
@@ -72,9 +72,10 @@ OF_THE_SITE = 0.9
 #: The fewest samples that count: two articles agreeing on the site's template, where one could
 #: be a page of another kind.
 MIN_SAMPLES = 2
-#: Text that makes a live capture an article (as ``archive.liveness.lost_article`` counts one);
+#: Text that makes a live capture with article markup a sample: not thin by the soft-404 rules'
+#: measure (a short news report is an article of the site's template as much as a long one);
 #: the extraction reads the chrome of pages with this much text.
-ARTICLE_CHARS = SAMPLE_MIN_CHARS
+SAMPLE_CHARS = SAMPLE_MIN_CHARS
 #: The paragraphs at the end of an article kept as its closing: as many as the appended-stub
 #: rule searches (``archive.liveness.soft404.strip_appended_stub``), and as long as it cuts.
 CLOSING_PARAGRAPHS = 6
@@ -112,7 +113,7 @@ def is_site_sample(
     return (
         verdict == "ok"
         and recovered_from is None
-        and text_chars >= ARTICLE_CHARS
+        and text_chars >= SAMPLE_CHARS
         and not _NOT_AN_ARTICLE & set(evidence)
     )
 
