@@ -13,7 +13,7 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from archive.exceptions import InvalidURL
 
-__all__ = ["TRACKING_PARAMS", "normalise_url", "url_host", "validate_url"]
+__all__ = ["TRACKING_PARAMS", "normalise_url", "site_host", "url_host", "validate_url"]
 
 TRACKING_PARAMS = frozenset(
     {
@@ -125,3 +125,12 @@ def url_host(url: str) -> str:
     parts = _split(url)
     assert parts.hostname is not None
     return _idna_host(parts.hostname, url).strip("[]")
+
+
+def site_host(url: str) -> str | None:
+    """The site a URL belongs to: its host without ``www.``; None for a URL without one."""
+    try:
+        host = url_host(url)
+    except InvalidURL:
+        return None
+    return host.removeprefix("www.") or None

@@ -18,6 +18,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
+from archive.urls import site_host
+
 __all__ = ["MarkupSignals", "markup_signals"]
 
 _SPACE_RE = re.compile(r"\s+")
@@ -55,22 +57,14 @@ _TEASER_WORDS = 4
 _LINKS_WITH = etree.XPath(".//a[@href][not(starts-with(@href, '#'))][contains(., $word)]")
 
 
-def _site(url: str) -> str:
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:
-        return ""
-    return host.removeprefix("www.")
-
-
 def _page_key(url: str) -> str:
     """A URL as far as it names a page: no scheme, ``www.``, query, fragment or final slash (a
     link to the page itself by another spelling is not a link to another page)."""
     try:
-        parts = urlsplit(url)
+        path = urlsplit(url).path
     except ValueError:
         return url
-    return f"{_site(url)}{parts.path.rstrip('/')}"
+    return f"{site_host(url)}{path.rstrip('/')}"
 
 
 def _norm(text: str) -> str:
@@ -235,7 +229,7 @@ class MarkupSignals:
         if not candidates:
             return False
         key = "".join(words).casefold()
-        own, site = _page_key(self._url), _site(self._url)
+        own, site = _page_key(self._url), site_host(self._url)
         for link in candidates:
             # Without whitespace: a card's blocks often touch ("<h3>..</h3><p>..</p>").
             if key not in "".join(link.text_content().split()).casefold():
@@ -244,7 +238,7 @@ class MarkupSignals:
                 target = urljoin(self._url, (link.get("href") or "").strip())
             except ValueError:
                 continue
-            if _site(target) == site and _page_key(target) != own:
+            if site is not None and site_host(target) == site and _page_key(target) != own:
                 return True
         return False
 

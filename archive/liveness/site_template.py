@@ -35,7 +35,6 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from archive.exceptions import InvalidURL
 from archive.extraction.article import SAMPLE_MIN_CHARS
 from archive.extraction.page_facts import PageFacts
 from archive.extraction.page_template import SKETCH_SIZE
@@ -47,7 +46,7 @@ from archive.liveness.error_template import (
     own_text_chars,
 )
 from archive.liveness.soft404 import THIN_TEXT
-from archive.urls import url_host
+from archive.urls import site_host
 
 __all__ = [
     "CLOSING_PARAGRAPHS",
@@ -94,15 +93,6 @@ class SiteSample:
     #: Its page's text outside the story: the menus, forms and boxes the site shows around
     #: every article (``archive.extraction.article.page_chrome``); empty when not known.
     chrome: str = ""
-
-
-def site_host(url: str) -> str | None:
-    """The site a URL belongs to, for its samples: its host without ``www.``."""
-    try:
-        host = url_host(url)
-    except InvalidURL:
-        return None
-    return host.removeprefix("www.") or None
 
 
 def is_site_sample(
