@@ -172,7 +172,9 @@ class ClassifyPipeline:
         ):
             samples = await self._site_samples(item)
             if samples:
-                judgement = judged(site_samples=samples)
+                # Against the samples' texts and chrome (up to 8 x 13,000 characters): off the
+                # reactor thread, like the look-ups.
+                judgement = await asyncio.to_thread(judged, site_samples=samples)
                 if judgement.verdict != "ok":
                     self.stats.inc_value("liveness/lacks_site_article")
         item.verdict, item.reason = judgement.verdict, judgement.reason
