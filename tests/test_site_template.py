@@ -483,7 +483,12 @@ def test_the_second_look_on_its_own_and_a_fault_in_it(
             assert session.get(Capture, row["capture_id"]).verdict == "ok"  # type: ignore[union-attr]
         # Run on its own, it finds the page, and the page only.
         assert second_look_candidates(database, run_id) == [row["capture_id"]]
-        assert after_run(database, data / "warcs", run_id, {}) == 1
+        # The run's WARC_DIR setting wins over the data directory's: its records are read and
+        # the new one written there.
+        elsewhere = tmp_path / "elsewhere"
+        assert after_run(database, elsewhere, run_id, {"WARC_DIR": str(data / "warcs")}) == 1
+        assert len(list((data / "warcs").glob("morgue-extract-*"))) == 1
+        assert not elsewhere.exists()
         with database.session(readonly=True) as session:
             capture = session.get(Capture, row["capture_id"])
             assert capture is not None and capture.verdict == "soft_404"

@@ -104,16 +104,19 @@ def second_look(
 
 def after_run(db: Database, warc_dir: Path, run_id: int, settings: Mapping[str, Any]) -> int:
     """The second look at a finished run that extracted its pages, with the run's settings;
-    returns how many verdicts it changed. A fault here leaves the verdicts of the crawl as they
-    were (stored, and true to what was known then): it is logged, not raised."""
+    returns how many verdicts it changed. Its files go where the run's went: the run's
+    ``WARC_DIR`` setting, else ``warc_dir`` (the data directory's). A fault here leaves the
+    verdicts of the crawl as they were (stored, and true to what was known then): it is logged,
+    not raised."""
     value = str(settings.get("EXTRACT_ENABLED", True)).strip().lower()
     if value in ("false", "0", "no", "off", ""):
         return 0  # --extract later: nothing was judged by its content yet
     age = float(settings.get("LIVENESS_PROBE_MAX_AGE", defaults.LIVENESS_PROBE_MAX_AGE))
     try:
         hostname = settings.get("WARC_HOSTNAME") or None
+        where = Path(settings.get("WARC_DIR") or warc_dir)
         outcomes = second_look(
-            db, warc_dir, run_id, probe_max_age=timedelta(days=age), hostname=hostname
+            db, where, run_id, probe_max_age=timedelta(days=age), hostname=hostname
         )
     except ArchiveError as exc:
         logger.warning("The second look at run %d stopped: %s", run_id, exc)

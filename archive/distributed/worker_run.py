@@ -120,7 +120,7 @@ def run_worker(
         if result.failure(job.log_file) is None:
             # Stopped as asked: its pages judged before their site had samples (which other
             # workers may have stored since) get the look a crawl's pages get when it ends.
-            after_run(db, Path(settings.get("WARC_DIR") or paths.warc_dir), run_id, settings)
+            after_run(db, paths.warc_dir, run_id, settings)
         link_discoveries(db)
         pages = run_tally(db, run_id).pages
         finish_run(db, run_id, result.status, dict(result.stats))

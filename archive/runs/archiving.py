@@ -135,7 +135,7 @@ def _archive_in(
         result = child.run(job, on_event)
         failure = result.failure(job.log_file)
         if failure is None:
-            after_run(db, Path(settings.get("WARC_DIR") or paths.warc_dir), run_id, settings)
+            after_run(db, paths.warc_dir, run_id, settings)
         try:
             finish_run(db, run_id, result.status, result.stats)
             stored = captures_for_run(db, run_id)

@@ -274,7 +274,7 @@ def run_crawl(
         failure = result.failure(job.log_file)
         duration = time.monotonic() - started
         if failure is None:
-            after_run(db, Path(overrides.get("WARC_DIR") or paths.warc_dir), run_id, overrides)
+            after_run(db, paths.warc_dir, run_id, overrides)
             summary = _summarise(db, run_id, result, duration, sources=sources, spec=spec)
             return summary, result
         raise ArchiveError(_record_failure(db, run_id, result, failure, duration))
