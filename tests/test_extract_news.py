@@ -141,6 +141,39 @@ def test_a_printed_byline_beats_the_publication_as_author() -> None:
     assert ext.field_sources["authors"] == "trafilatura"
 
 
+def _cards_around(story: str, *, landmark: str) -> bytes:
+    """A page whose story sits in ``landmark`` among cards of other stories, each with its own
+    byline, the first card before the story in the markup."""
+    paras = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    card = (
+        '<article class="card"><h2><a href="/news/ferry">Ferry timetable changes</a></h2>'
+        '<a rel="author" href="/staff/cy">Cy Moss</a></article>'
+    )
+    ld = {"@type": "NewsArticle", "headline": "Harbour bridge reopens a week early",
+          "author": [GAZETTE], "datePublished": "2024-03-05"}  # fmt: skip
+    return (
+        f"<html lang='en'><head><script type='application/ld+json'>{json.dumps(ld)}</script>"
+        f"</head><body><aside>{card}</aside><{landmark}><h1>Harbour bridge reopens a week early"
+        f"</h1>{story}{paras}</{landmark}><aside>{card}</aside></body></html>"
+    ).encode()
+
+
+def test_the_byline_is_read_where_the_headline_is() -> None:
+    byline = '<p>By <a rel="author" href="/staff/ann">Ann Lee</a></p>'
+    # The <article> that holds the headline, not the other stories' cards around it ...
+    ext = extract_article(_cards_around(byline, landmark="article"), URL)
+    assert ext is not None
+    assert ext.authors == ("Ann Lee",)
+    # ... and the <main> that holds it on a page whose only <article>s are cards.
+    ext = extract_article(_cards_around(byline, landmark="main"), URL)
+    assert ext is not None
+    assert ext.authors == ("Ann Lee",)
+    # No byline printed with the story: a card's author is not the story's.
+    ext = extract_article(_cards_around("", landmark="article"), URL)
+    assert ext is not None
+    assert ext.authors == ("Port Gazette",)
+
+
 def test_the_publication_stays_when_nothing_better_is_printed() -> None:
     ext = extract_article(_with_authors([GAZETTE]), URL)
     assert ext is not None
