@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import pickle
 
@@ -197,3 +198,28 @@ def test_trafilatura_leaves_the_parsed_page_intact() -> None:
     before = etree.tostring(tree)
     assert _trafilatura(tree, "https://gazette.example/2024/03/05/bridge")
     assert etree.tostring(tree) == before
+
+
+def _page_in(charset: str, paragraph: str) -> str:
+    paras = "".join(f"<p>{p}</p>" for p in [paragraph, *PARAGRAPHS])
+    return (
+        f"<html lang='de'><head><meta charset='{charset}'><title>Brücke</title></head>"
+        f"<body><article><h1>Die Brücke in Zürich ist wieder offen</h1>{paras}</article>"
+        "</body></html>"
+    )
+
+
+UMLAUTS = "Die Brücke über die Limmat in Zürich ist seit Dienstag früh wieder für alle geöffnet."
+
+
+def test_utf8_bytes_are_read_as_utf8_whatever_the_page_declares() -> None:
+    declared_wrong = _page_in("iso-8859-1", UMLAUTS).encode("utf-8")
+    for body in (declared_wrong, codecs.BOM_UTF8 + declared_wrong):
+        ext = extract_article(body, URL, "text/html; charset=windows-1252")
+        assert ext is not None and ext.text is not None
+        assert UMLAUTS in ext.text
+        assert ext.title == "Die Brücke in Zürich ist wieder offen"
+    # Bytes that are not UTF-8 are read in the charset they declare.
+    latin = extract_article(_page_in("iso-8859-1", UMLAUTS).encode("latin-1"), URL)
+    assert latin is not None and latin.text is not None
+    assert UMLAUTS in latin.text

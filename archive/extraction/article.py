@@ -174,12 +174,29 @@ def _html_lang(tree: Any) -> str | None:
 # drops them: given a tree with them, trafilatura loses the text that follows a comment inside a
 # paragraph ("begins <!-- ad slot --> and goes on": "and goes on" is gone).
 _PARSER = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
+# Bytes that are UTF-8 (as decode_html reads them) are given to libxml2 as they are: the same
+# tree as from their decoded text, without lxml encoding that text back (0.2 ms a page).
+_UTF8_PARSER = lxml_html.HTMLParser(
+    remove_comments=True, remove_pis=True, collect_ids=False, encoding="utf-8"
+)
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return not body.startswith(codecs.BOM_UTF8)
 
 
 def _parse(body: bytes, content_type: str | None) -> Any:
-    text_html = decode_html(body, content_type)
+    if _is_utf8(body):
+        source: str | bytes = body
+        parser = _UTF8_PARSER
+    else:
+        source, parser = decode_html(body, content_type), _PARSER
     try:
-        return lxml_html.document_fromstring(text_html, parser=_PARSER)
+        return lxml_html.document_fromstring(source, parser=parser)
     except (ValueError, lxml_html.etree.ParserError) as exc:
         raise ExtractError(f"unparseable HTML: {exc}") from exc
 
