@@ -194,7 +194,7 @@ class ClassifyPipeline:
         text = item.extraction.text if item.extraction else None
         if item.facts is None or not text:
             return
-        if is_site_sample(item.verdict or "", item.evidence, len(text), item.recovered_from):
+        if is_site_sample(item.verdict or "", item.evidence, text, item.recovered_from):
             sample = SiteSample(item.facts.template, text, item.url, item.chrome or "")
             self.recent.add(sample, item.final_url)
 

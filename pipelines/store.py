@@ -270,8 +270,8 @@ class StorePipeline:
         """The page's template, when the page is a live article of its site."""
         if item.facts is None or item.extraction is None:
             return ()
-        chars = len(item.extraction.text or "")
-        sample = is_site_sample(item.verdict or "", item.evidence, chars, item.recovered_from)
+        text = item.extraction.text
+        sample = is_site_sample(item.verdict or "", item.evidence, text, item.recovered_from)
         return item.facts.template if sample else ()
 
     def close_spider(self) -> None:

@@ -36,6 +36,7 @@ from archive.liveness.site_template import (
     LACKS_SITE_ARTICLE,
     SiteSample,
     closing_paragraphs,
+    is_site_sample,
     site_stubs,
 )
 from archive.liveness.soft404 import THIN_TEXT
@@ -574,10 +575,37 @@ def test_a_sample_is_any_live_article_that_is_not_thin_text() -> None:
     """The sample threshold is the soft-404 rules' own thin-text line: a short report with
     article markup counts, a page the rules call thin does not."""
     from archive.extraction.article import SAMPLE_MIN_CHARS
-    from archive.liveness.site_template import SAMPLE_CHARS, is_site_sample
+    from archive.liveness.site_template import SAMPLE_CHARS
 
     assert SAMPLE_CHARS == SAMPLE_MIN_CHARS == THIN_TEXT
-    assert is_site_sample("ok", ["http_200"], THIN_TEXT, None)
-    assert not is_site_sample("ok", ["http_200"], THIN_TEXT - 1, None)
-    assert not is_site_sample("ok", ["no_article_markup"], 5000, None)
-    assert not is_site_sample("ok", ["http_200"], 5000, "https://web.archive.org/web/2024/x")
+    assert is_site_sample("ok", ["http_200"], "a" * THIN_TEXT, None)
+    assert not is_site_sample("ok", ["http_200"], "a" * (THIN_TEXT - 1), None)
+    assert not is_site_sample("ok", ["no_article_markup"], "a" * 5000, None)
+    assert not is_site_sample("ok", ["http_200"], "a" * 5000, "https://web.archive.org/web/2024/x")
+    # Measured in columns: 300 ideographs say what 600 Latin letters say.
+    assert is_site_sample("ok", ["http_200"], "\u8a18" * (THIN_TEXT // 2), None)
+    assert not is_site_sample("ok", ["http_200"], "\u8a18" * (THIN_TEXT // 2 - 1), None)
+
+
+# The dev corpus's Japanese reports: full news reports of 404 to 459 characters.
+_SHORT_WIDE_REPORTS = ("AsahiShimbun", "ChunichiShimbun", "YomiuriShimbun")
+
+
+def test_a_full_report_in_a_wide_script_is_not_thin_text() -> None:
+    """Its site's articles are learnt from it: a count of characters called these thin, so their
+    sites never had a sample and their notice pages were left ok."""
+    reports = [
+        p for p in corpus_pages() if p.id.split("-")[-1].split("_")[0] in _SHORT_WIDE_REPORTS
+    ]
+    assert len(reports) == len(_SHORT_WIDE_REPORTS)
+    for report in reports:
+        url = f"{BASE}{report.id}.html"
+        result = extract_page(report.html, url, "text/html; charset=utf-8")
+        assert result is not None and result.extraction is not None
+        text = result.extraction.text or ""
+        assert len(text) < THIN_TEXT, report.id  # thin by a count of characters
+        assert result.chrome, report.id  # read as a possible sample
+        judged = judge_page(Fetch(url, None, 200), result.extraction, result.facts)
+        assert judged.verdict == "ok", report.id
+        assert "thin_text" not in judged.evidence, report.id
+        assert is_site_sample(judged.verdict, judged.evidence, text, None), report.id

@@ -247,7 +247,7 @@ def _keep_sample(session: Session, capture: Capture, result: ExtractResult | Non
     """Keep the capture as a sample of its site's article template, or forget it as one."""
     facts = result.facts if result is not None else None
     live = facts is not None and is_site_sample(
-        capture.verdict, capture.evidence or (), capture.text_chars, capture.recovered_from
+        capture.verdict, capture.evidence or (), capture.text, capture.recovered_from
     )
     if live and facts is not None:
         url = capture.final_url or capture.url

@@ -36,6 +36,7 @@ from urllib.parse import unquote, urlsplit
 
 from archive.extraction.page_facts import PageFacts
 from archive.extraction.page_template import template_similarity
+from archive.extraction.text_width import text_width
 
 __all__ = [
     "SAME_TEMPLATE",
@@ -136,7 +137,7 @@ def own_text_chars(text: str | None, probe_text: str | None, size: int = 4) -> i
         if tuple(words[i : i + size]) in known:
             covered[i : i + size] = [True] * size
     # A word and the space after it: close to the characters the thin-text rule counts.
-    return sum(len(w) + 1 for w, seen in zip(words, covered, strict=True) if not seen)
+    return sum(text_width(w) + 1 for w, seen in zip(words, covered, strict=True) if not seen)
 
 
 def same_error_template(

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from archive.extraction.article import SAMPLE_MIN_CHARS
 from archive.extraction.page_facts import PageFacts
 from archive.extraction.page_template import SKETCH_SIZE
+from archive.extraction.text_width import text_width
 from archive.liveness.browser_hint import NEEDS_BROWSER
 from archive.liveness.error_template import (
     article_url,
@@ -96,14 +97,14 @@ class SiteSample:
 
 
 def is_site_sample(
-    verdict: str, evidence: Sequence[str], text_chars: int, recovered_from: str | None
+    verdict: str, evidence: Sequence[str], text: str | None, recovered_from: str | None
 ) -> bool:
     """Whether a capture is a live article worth keeping as a sample of its site's template:
     judged ``ok`` on the live site, with article markup and an article's length of text."""
     return (
         verdict == "ok"
         and recovered_from is None
-        and text_chars >= SAMPLE_CHARS
+        and text_width(text) >= SAMPLE_CHARS
         and not _NOT_AN_ARTICLE & set(evidence)
     )
 

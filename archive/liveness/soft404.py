@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from archive.extraction.page_facts import PageFacts
+from archive.extraction.text_width import text_width
 from archive.liveness.browser_hint import NEEDS_BROWSER, needs_browser
 from archive.liveness.error_template import own_text_chars, same_error_template
 from archive.liveness.gone_wording import find_gone_phrase
@@ -347,7 +348,7 @@ def judge(
     """The soft-404 verdict of a page that was served with a 2xx status."""
     facts = facts or PageFacts()
     final = final_url or url
-    chars = len(text or "")
+    chars = text_width(text)  # columns: a Japanese report is not thin at 450 characters
     thin = chars < THIN_TEXT
     evidence: list[str] = []
 
