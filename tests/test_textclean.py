@@ -318,6 +318,22 @@ def test_visible_text_skips_scripts() -> None:
     assert visible_text(tree) == "Showntext"
 
 
+def test_the_pages_text_is_read_in_document_order() -> None:
+    # A tail comes after its element's children: a lede with a link in it is found as shown,
+    # and the chrome kept for a site sample reads as the page does.
+    lede = "The harbour bridge reopened on Tuesday, a week earlier than the city had planned."
+    tree = lxml_html.document_fromstring(
+        "<html><body><p>The <a href='/bridge'>harbour <b>bridge</b></a> reopened on Tuesday, "
+        "a week earlier than the city had planned.</p><footer>Contact us</footer></body></html>"
+    )
+    assert visible_text(tree) == "".join(f"{lede}Contact us".split())
+    body = "\n".join(STORY)
+    assert add_lede(body, lede, visible_text(tree)) == f"{lede}\n{body}"
+    parts = [" ".join(p.split()) for p in MarkupSignals(tree).text_parts() if p.strip()]
+    assert parts == ["The", "harbour", "bridge", "reopened on Tuesday, a week earlier than the "
+                     "city had planned.", "Contact us"]  # fmt: skip
+
+
 def test_choose_text_prefers_extraction_unless_article_body_holds_much_more() -> None:
     extracted = "\n".join(STORY[:1])
     longer = " ".join(STORY * 3)
