@@ -24,3 +24,13 @@ def test_wide_punctuation_and_emoji_say_nothing_more() -> None:
     assert text_width("\u3002\u3001\uff01") == 3  # ideographic full stop, comma, fullwidth "!"
     assert text_width("\U0001f600") == 1
     assert text_width("橋\u3002") == 3
+
+
+def test_a_cap_counts_no_further_than_the_line_it_is_compared_with() -> None:
+    report = "橋が再開した" * 50  # 300 characters, 600 columns
+    assert text_width(report) == 600
+    assert text_width(report, cap=600) == 600
+    assert text_width(report, cap=500) == 500
+    assert text_width(report[:-1], cap=600) == 598
+    assert text_width("a" * 700, cap=600) == 600  # as long as the line: not counted
+    assert text_width("Zürich", cap=600) == 6

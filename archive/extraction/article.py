@@ -426,7 +426,7 @@ def extract_page(body: bytes, url: str, content_type: str | None = None) -> Extr
     facts = page_facts(tree, url)
     extraction, signals = _extract_tree(tree, url)
     chrome = None
-    if facts.article_markup and text_width(extraction.text) >= SAMPLE_MIN_CHARS:
+    if facts.article_markup and text_width(extraction.text, SAMPLE_MIN_CHARS) >= SAMPLE_MIN_CHARS:
         chrome = page_chrome(signals.text_parts(), extraction.text or "")
     links = cited_links(facts.anchors, extraction.text, url)
     return ExtractResult(extraction, facts, links, chrome)

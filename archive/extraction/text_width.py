@@ -37,10 +37,16 @@ def _wide_letters() -> re.Pattern[str]:
     return re.compile(f"[{''.join(ranges)}]")
 
 
-def text_width(text: str | None) -> int:
-    """The columns ``text`` takes: its characters, and one more for each wide letter."""
+def text_width(text: str | None, cap: int | None = None) -> int:
+    """The columns ``text`` takes: its characters, and one more for each wide letter; no more
+    than ``cap`` when one is given. A rule that only compares with a line passes it as the cap:
+    a text as long as the line in characters is that wide, and its letters go uncounted (the
+    crawl judges on its reactor thread)."""
     if not text:
         return 0
+    if cap is not None and len(text) >= cap:
+        return cap
     if text.isascii():
         return len(text)
-    return len(text) + len(_wide_letters().findall(text))
+    width = len(text) + len(_wide_letters().findall(text))
+    return width if cap is None else min(width, cap)

@@ -136,8 +136,10 @@ def own_text_chars(text: str | None, probe_text: str | None, size: int = 4) -> i
     for i in range(len(words) - size + 1):
         if tuple(words[i : i + size]) in known:
             covered[i : i + size] = [True] * size
-    # A word, in columns (text_width), and the space after it: what the thin-text rule counts.
-    return sum(text_width(w) + 1 for w, seen in zip(words, covered, strict=True) if not seen)
+    # Each word, in columns, and the space after it: what the thin-text rule counts (measured
+    # in one pass over the words joined).
+    own = [w for w, seen in zip(words, covered, strict=True) if not seen]
+    return text_width(" ".join(own)) + 1 if own else 0
 
 
 def same_error_template(

@@ -104,7 +104,7 @@ def is_site_sample(
     return (
         verdict == "ok"
         and recovered_from is None
-        and text_width(text) >= SAMPLE_CHARS
+        and text_width(text, cap=SAMPLE_CHARS) >= SAMPLE_CHARS
         and not _NOT_AN_ARTICLE & set(evidence)
     )
 

@@ -348,7 +348,9 @@ def judge(
     """The soft-404 verdict of a page that was served with a 2xx status."""
     facts = facts or PageFacts()
     final = final_url or url
-    chars = text_width(text)  # columns: a Japanese report is not thin at 450 characters
+    # Columns (a Japanese report is not thin at 450 characters), counted up to the line: every
+    # use below compares with THIN_TEXT or less.
+    chars = text_width(text, cap=THIN_TEXT)
     thin = chars < THIN_TEXT
     evidence: list[str] = []
 
