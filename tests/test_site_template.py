@@ -575,9 +575,8 @@ def test_a_sample_is_any_live_article_that_is_not_thin_text() -> None:
     """The sample threshold is the soft-404 rules' own thin-text line: a short report with
     article markup counts, a page the rules call thin does not."""
     from archive.extraction.article import SAMPLE_MIN_CHARS
-    from archive.liveness.site_template import SAMPLE_CHARS
 
-    assert SAMPLE_CHARS == SAMPLE_MIN_CHARS == THIN_TEXT
+    assert SAMPLE_MIN_CHARS == THIN_TEXT
     assert is_site_sample("ok", ["http_200"], "a" * THIN_TEXT, None)
     assert not is_site_sample("ok", ["http_200"], "a" * (THIN_TEXT - 1), None)
     assert not is_site_sample("ok", ["no_article_markup"], "a" * 5000, None)

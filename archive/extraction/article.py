@@ -432,9 +432,9 @@ def extract_page(body: bytes, url: str, content_type: str | None = None) -> Extr
     return ExtractResult(extraction, facts, links, chrome)
 
 
-#: The text a live article needs to be kept as a sample of its site's template: more than the
-#: liveness rules' thin text (``archive.liveness.soft404.THIN_TEXT``, which
-#: ``archive.liveness.site_template.SAMPLE_CHARS`` is). Only such a page's chrome is read.
+#: The text a live article needs to be kept as a sample of its site's template: not thin by the
+#: liveness rules (``archive.liveness.soft404.THIN_TEXT``, the same line, which this layer
+#: cannot import). Only such a page's chrome is read.
 SAMPLE_MIN_CHARS = 600
 #: The most characters of chrome kept for a page (9 in 10 dev articles have less).
 CHROME_CHARS = 12_000

@@ -35,7 +35,6 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from archive.extraction.article import SAMPLE_MIN_CHARS
 from archive.extraction.page_facts import PageFacts
 from archive.extraction.page_template import SKETCH_SIZE
 from archive.extraction.text_width import text_width
@@ -54,7 +53,6 @@ __all__ = [
     "LACKS_SITE_ARTICLE",
     "MIN_SAMPLES",
     "OF_THE_SITE",
-    "SAMPLE_CHARS",
     "SiteSample",
     "closing_paragraphs",
     "is_site_sample",
@@ -72,10 +70,6 @@ OF_THE_SITE = 0.9
 #: The fewest samples that count: two articles agreeing on the site's template, where one could
 #: be a page of another kind.
 MIN_SAMPLES = 2
-#: Text that makes a live capture with article markup a sample: not thin by the soft-404 rules'
-#: measure (a short news report is an article of the site's template as much as a long one);
-#: the extraction reads the chrome of pages with this much text.
-SAMPLE_CHARS = SAMPLE_MIN_CHARS
 #: The paragraphs at the end of an article kept as its closing: as many as the appended-stub
 #: rule searches (``archive.liveness.soft404.strip_appended_stub``), and as long as it cuts.
 CLOSING_PARAGRAPHS = 6
@@ -104,7 +98,10 @@ def is_site_sample(
     return (
         verdict == "ok"
         and recovered_from is None
-        and text_width(text, cap=SAMPLE_CHARS) >= SAMPLE_CHARS
+        # Not thin by the soft-404 rules' measure: a short news report is an article of the
+        # site's template as much as a long one (the extraction reads the chrome of pages with
+        # as much text: SAMPLE_MIN_CHARS, the same line).
+        and text_width(text, cap=THIN_TEXT) >= THIN_TEXT
         and not _NOT_AN_ARTICLE & set(evidence)
     )
 
