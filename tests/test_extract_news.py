@@ -223,3 +223,21 @@ def test_utf8_bytes_are_read_as_utf8_whatever_the_page_declares() -> None:
     latin = extract_article(_page_in("iso-8859-1", UMLAUTS).encode("latin-1"), URL)
     assert latin is not None and latin.text is not None
     assert UMLAUTS in latin.text
+
+
+def test_a_byline_in_a_script_without_capitals_is_a_person() -> None:
+    """Chinese, Japanese and Korean names have no capital letters, nor one space between the
+    given and family names; a desk's or a paper's name in the same place is not a person."""
+    url = "https://harbour-shimbun.example/articles/bridge"
+
+    def byline(name: str) -> bytes:
+        return _with_authors([GAZETTE], f'<p><a rel="author" href="/reporter/x">{name}</a></p>')
+
+    for name in ("山田花子", "홍길동"):
+        ext = extract_article(byline(name), url)
+        assert ext is not None
+        assert ext.authors == (name,), name
+    for desk in ("社会部", "港湾新聞", "편집국"):
+        ext = extract_article(byline(desk), url)
+        assert ext is not None
+        assert ext.authors == ("Port Gazette",), desk

@@ -260,15 +260,31 @@ _ROLE_WORDS_RE = re.compile(
 )
 
 
+# Bylines in scripts without capital letters that name a body, not a person: a newspaper,
+# an agency, a desk or department, an editorial office, a broadcaster.
+_UNCASED_DESK_RE = re.compile(
+    r"(?:新聞|新闻|通信|日報|日报|晚报|社|部|局|室|編集|编辑|記者|记者|网|網|台|"
+    r"센터|中心|组|組|신문|일보|뉴스|통신|편집|기자|취재|국|부|팀)$"
+)
+
+
 def _looks_like_a_person(name: str) -> bool:
-    """Two or three capitalised words and no desk or source word: "Jane Doe", not "Quelle dpa"."""
+    """Two or three capitalised words and no desk or source word: "Jane Doe", not "Quelle dpa".
+
+    In a script without capital letters (Chinese, Japanese, Korean, Arabic, Thai ...) a name is
+    two or three words, or one word of two to five letters as Chinese, Japanese and Korean
+    names are written ("山田花子"), that does not end as a body's name does ("社会部").
+    """
     words = name.split()
-    return (
-        2 <= len(words) <= 3
-        and all(w[0].isupper() for w in words)
-        and not any(c.isdigit() for c in name)
-        and not _ROLE_WORDS_RE.search(name)
-    )
+    if not words or any(c.isdigit() for c in name) or _ROLE_WORDS_RE.search(name):
+        return False
+    if any(c.isupper() or c.islower() for c in name):
+        return 2 <= len(words) <= 3 and all(w[0].isupper() for w in words)
+    if _UNCASED_DESK_RE.search(name):
+        return False
+    if len(words) == 1:
+        return 2 <= len(name) <= 5 and name.isalpha()
+    return len(words) <= 3
 
 
 _HEADLINE_ARTICLE = lxml_html.etree.XPath("(//h1/ancestor::article[1])[1]")
