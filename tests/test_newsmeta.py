@@ -100,6 +100,17 @@ def test_broken_json_ld_is_skipped_and_others_used() -> None:
     assert meta.sources["published"] == "opengraph"
 
 
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [("//<![CDATA[\n", "\n//]]>"), ("<![CDATA[", "]]>"), ("  ", "  ")],
+)
+def test_json_ld_wrapped_in_cdata_markers_is_read(before: str, after: str) -> None:
+    head = f'<script type="application/ld+json">{before}{json.dumps(ARTICLE)}{after}</script>'
+    meta = read_news_meta(tree(head))
+    assert meta.sources["authors"] == "json-ld"
+    assert meta.authors == ("Ann Lee", "Bo Chen")
+
+
 def test_microdata_article() -> None:
     body = (
         '<article itemscope itemtype="https://schema.org/NewsArticle">'

@@ -115,7 +115,11 @@ def _types(obj: dict[str, Any]) -> set[str]:
 
 
 def _load_json(raw: str) -> Any:
-    raw = _CDATA_RE.sub("", raw.strip())
+    raw = raw.strip()
+    # The regex tries its second branch at every character of what can be 100 kB of JSON
+    # (0.2 ms a script); neither branch can match without its marker.
+    if "<![CDATA[" in raw or "]]>" in raw:
+        raw = _CDATA_RE.sub("", raw)
     try:
         return json.loads(raw)
     except ValueError:
