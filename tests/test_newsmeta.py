@@ -125,6 +125,10 @@ def test_microdata_article() -> None:
     assert meta.authors == ("Dee Fox",)
     assert meta.published == "2024-01-09T07:00:00-05:00"
     assert meta.sources["authors"] == "microdata"
+    # An itemtype without itemscope makes no item: its properties are nobody's.
+    meta = read_news_meta(tree(body=body.replace("<article itemscope ", "<article ", 1)))
+    assert meta.authors == ()
+    assert "authors" not in meta.sources
 
 
 def test_meta_names_and_html_lang_as_last_resort() -> None:

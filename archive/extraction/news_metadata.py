@@ -66,7 +66,9 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SPACE_RE = re.compile(r"\s+")
 # Compiled once: lxml parses a path expression given as a string on every call.
 _LD_SCRIPTS = etree.XPath("//script[contains(translate(@type,'LDJSON','ldjson'),'ld+json')]")
-_MICRODATA_ITEMS = etree.XPath("//*[@itemscope][@itemtype]")
+# Elements with an itemtype, reached through the attribute: libxml2 finds them in two thirds of
+# the time "//*[@itemtype]" takes, which tests every element.
+_TYPED_ITEMS = etree.XPath("//@itemtype/..")
 _META_WITH_CONTENT = etree.XPath("//meta[@content]")
 # Separators: bar, hyphen, dashes, dots and colon between spaces; bars and the full-width colon
 # of CJK titles with or without spaces.
@@ -225,8 +227,9 @@ def _from_json_ld(tree: Any) -> dict[str, Any]:
 def _from_microdata(tree: Any) -> dict[str, Any]:
     items = [
         item
-        for item in _MICRODATA_ITEMS(tree)
-        if item.get("itemtype", "").rstrip("/").rsplit("/", 1)[-1] in ARTICLE_TYPES
+        for item in _TYPED_ITEMS(tree)
+        if item.get("itemscope") is not None
+        and item.get("itemtype", "").rstrip("/").rsplit("/", 1)[-1] in ARTICLE_TYPES
     ]
     if not items:
         return {}
