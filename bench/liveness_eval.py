@@ -44,6 +44,11 @@ crawl of their own before the other cases, as an archive that has crawled the si
 ``--leave-one-site-out --withhold-language``, what the rules that need neither wording nor a
 probe give (the site's article template learnt from its live captures, above all).
 
+``--stub-per-site`` appends one stub wording to all the stubbed pages of a site, as a site that
+stubs its retired articles does (by default each page's stub has its own wording, to try many
+wordings); the template signal that needs no wording, a paragraph that closes two different
+stories of a site, can only act then, on the sites with two pages or more.
+
 ``--dated`` files each case of a page in a date directory of its own (``/pN/2026/11/DD/``), as
 news sites do, so that the probes of a page's directories are shared
 (archive.liveness.probe_sharing): the same figures must come out, with fewer probes (printed from
@@ -136,7 +141,7 @@ def clean_error_page(body: bytes, live_text: str | None, error: bytes) -> bool:
 
 
 def build(
-    dev: list[dict], extra: list[dict], dated: bool = False
+    dev: list[dict], extra: list[dict], dated: bool = False, stub_per_site: bool = False
 ) -> tuple[dict[str, Route], dict[str, Route], list[Case], dict[str, bytes], dict[str, bytes]]:
     soft: dict[str, Route] = {"/": Route(body=b"<html><body><h1>Home</h1></body></html>")}
     hard: dict[str, Route] = {"/": Route(body=b"<html><body><h1>Home</h1></body></html>")}
@@ -144,6 +149,7 @@ def build(
     soft_errors: dict[str, bytes] = {}  # prefix -> what S serves for an unknown URL there
     hard_errors: dict[str, bytes] = {}  # prefix -> H's 404 page there
     messages = [("seen", m) for m in SEEN] + [("unseen", m) for m in UNSEEN]
+    site_stubs: dict[str, tuple[str, tuple[str, str, str]]] = {}  # with stub_per_site
     from archive.extraction.article import extract_page
 
     skipped = 0
@@ -188,10 +194,16 @@ def build(
         hard[gone] = Route(404, hard_errors[prefix])
         cases.append(Case(f"H{gone}", "error_404", "not_found", group, lang=lang, site=site))
         stubbed = at(prefix, 4, f"stub-{i}.html")
-        soft[stubbed] = Route(body=stub_page(body, title, message, live_text))
-        cases.append(Case(f"S{stubbed}", "stub", "ok", group, message, lang, site=site))
-        hard[stubbed] = Route(body=stub_page(body, title, message, live_text))
-        cases.append(Case(f"H{stubbed}", "stub", "ok", group, message, lang, site=site))
+        stub_group, (stub_lang, stub_title, stub) = (
+            site_stubs.setdefault(site, (group, (lang, title, message)))
+            if stub_per_site
+            else (group, (lang, title, message))
+        )
+        for host, routes in (("S", soft), ("H", hard)):
+            routes[stubbed] = Route(body=stub_page(body, stub_title, stub, live_text))
+            cases.append(
+                Case(f"{host}{stubbed}", "stub", "ok", stub_group, stub, stub_lang, site=site)
+            )
         moved = at(prefix, 5, f"moved-{i}.html")
         soft[moved] = Route.redirect("/")
         cases.append(Case(f"S{moved}", "redirect_home", "soft_404", site=site))
@@ -440,6 +452,11 @@ def main() -> None:
         help="archive the live pages in a crawl before the other cases",
     )
     parser.add_argument(
+        "--stub-per-site",
+        action="store_true",
+        help="one stub wording for all the stubbed pages of a site, as a site has",
+    )
+    parser.add_argument(
         "--with-acceptance",
         action="store_true",
         help="add the acceptance pages as live pages (false alarms only)",
@@ -449,7 +466,9 @@ def main() -> None:
     if not (CORPUS / "manifest.jsonl").is_file():
         sys.exit(f"no corpus at {CORPUS}")
     dev, extra = load_pages(args.with_acceptance, args.limit)
-    soft_routes, hard_routes, cases, soft_errors, hard_errors = build(dev, extra, args.dated)
+    soft_routes, hard_routes, cases, soft_errors, hard_errors = build(
+        dev, extra, args.dated, args.stub_per_site
+    )
     print(f"{len(dev)} dev pages, {len(extra)} acceptance pages (live only), {len(cases)} cases")
     soft = StaticSite(routes=soft_routes, fallback_for=_unknown(soft_errors, 200))
     hard = StaticSite(routes=hard_routes, fallback_for=_unknown(hard_errors, 404))
