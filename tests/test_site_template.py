@@ -535,11 +535,8 @@ def test_a_stub_the_site_appends_is_cut_once_another_article_of_the_site_ends_wi
     assert kept.extraction == live.extraction and "stub_stripped" not in kept.evidence
 
 
-def test_the_crawl_cuts_the_sites_stub_from_its_second_article_on(
-    page: CorpusPage, tmp_path: Path
-) -> None:
-    data = tmp_path / "data"
-    routes = {f"/news/2025/06/stubbed-{i}.html": Route(body=_stubbed(page, i)) for i in (0, 1)}
+def _archive_stubbed(routes: dict[str, Route], data: Path) -> list[tuple[str, str, str, str]]:
+    """Archive the routes one at a time; the captures' url, verdict, text and evidence."""
     with StaticSite(routes=routes, fallback=Route(404, b"<html><body>gone</body></html>")) as site:
         proc = run_morgue("--data-dir", str(data), "archive", "--format", "json", "--no-recover",
                           "--no-requisites", *FAST, "-s", "CONCURRENT_REQUESTS=1",
@@ -547,11 +544,35 @@ def test_the_crawl_cuts_the_sites_stub_from_its_second_article_on(
     assert proc.returncode == 0, proc.stderr
     with sqlite3.connect(data / "morgue.sqlite3") as db:
         rows = db.execute("SELECT url, verdict, text, evidence FROM captures ORDER BY id")
-        rows = rows.fetchall()
+        return list(rows.fetchall())
+
+
+def test_the_crawl_cuts_the_sites_stub_from_every_article_that_ends_with_it(
+    page: CorpusPage, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    routes = {f"/news/2025/06/stubbed-{i}.html": Route(body=_stubbed(page, i)) for i in (0, 1)}
+    rows = _archive_stubbed(routes, data)
     assert [v for _, v, _, _ in rows] == ["ok", "ok"]
-    first, second = rows
-    assert STUB[1] in first[2]  # the first of its kind: nothing in the archive ends with it yet
-    assert STUB[1] not in second[2] and "stub_stripped" in json.loads(second[3])
+    # The second stored is cut as it is judged: the first, stored, ends with the same paragraph.
+    # The first was judged before anything in the archive ended with it: the run's second look
+    # cuts it, with a metadata record of its own. Each keeps its story to its last paragraph.
+    for url, _, text, evidence in rows:
+        assert STUB[1] not in text and "stub_stripped" in json.loads(evidence)
+        story = _stories(page)[int(url.rsplit("-", 1)[1].split(".")[0])]
+        assert story[1][-1][:60] in text
+    assert list((data / "warcs").glob("morgue-extract-*.warc.gz"))
+
+
+def test_one_story_under_two_urls_keeps_its_closing(page: CorpusPage, tmp_path: Path) -> None:
+    """The same stubbed story at two URLs: its end is the story's as far as the site shows."""
+    data = tmp_path / "data"
+    body = _stubbed(page, 0)
+    routes = {f"/news/2025/06/{name}.html": Route(body=body) for name in ("story", "story-amp")}
+    rows = _archive_stubbed(routes, data)
+    assert [v for _, v, _, _ in rows] == ["ok", "ok"]
+    for _, _, text, evidence in rows:
+        assert STUB[1] in text and "stub_stripped" not in (json.loads(evidence or "null") or [])
 
 
 def test_the_crawls_own_articles_count_once_and_never_for_themselves() -> None:

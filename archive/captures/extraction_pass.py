@@ -17,9 +17,9 @@ metadata-record pointer, and their pages' state.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from archive.exceptions import ArchiveError, ExtractError
 from archive.extraction.article import WORKER_PRELOAD, ExtractResult, extract_page
 from archive.extraction.pool import KillablePool
 from archive.liveness.judging import (
+    STUB_STRIPPED,
     Fetch,
     PageJudgement,
     is_html,
@@ -57,7 +58,14 @@ from archive.liveness.site_template import is_site_sample, may_lack_site_article
 from archive.liveness.verdicts import check_verdicts
 from archive.warc.records import RecordLocation, WarcWriter, read_record
 
-__all__ = ["EXTRACT_PREFIX", "ExtractOutcome", "Selection", "extract_archived", "pending_captures"]
+__all__ = [
+    "EXTRACT_PREFIX",
+    "ExtractOutcome",
+    "Selection",
+    "extract_archived",
+    "extracted_texts",
+    "pending_captures",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +180,9 @@ class _Evidence:
     targets: RedirectTargets
     #: How far from a capture's fetch the site's article samples may be (the probes' age).
     window: timedelta
+    #: Closing paragraphs of other articles of the site, by capture, beside the stored ones (a
+    #: second look passes those of texts as extracted, before their stub was cut).
+    extra_closings: Mapping[int, Sequence[Sequence[str]]] = field(default_factory=dict)
 
 
 def _judge(
@@ -196,7 +207,8 @@ def _judge(
         by_url = site_closings(
             session, fetch.final_url or fetch.url, fetch.url, capture.fetched_at, evidence.window
         )
-        closings = site_stubs(by_url.values(), result.extraction.text)
+        others = [*by_url.values(), *evidence.extra_closings.get(capture.id, ())]
+        closings = site_stubs(others, result.extraction.text)
     judgement = judge_page(
         fetch,
         result.extraction if result else None,
@@ -302,6 +314,7 @@ def extract_archived(
     probe_max_age: timedelta = timedelta(days=defaults.LIVENESS_PROBE_MAX_AGE),
     on_done: Callable[[ExtractOutcome], None] | None = None,
     only_changed: bool = False,
+    extra_closings: Mapping[int, Sequence[Sequence[str]]] | None = None,
 ) -> Iterator[ExtractOutcome]:
     """Extract the given captures from their WARC records, judge them, store the results.
 
@@ -311,13 +324,17 @@ def extract_archived(
     killed and is recorded with an extraction error, as in a crawl; the pass goes on. Each
     capture is judged as its crawl judged it (``archive.liveness.judging``), with the probes stored
     within ``probe_max_age`` of its fetch and the redirects stored up to it. With
-    ``only_changed``, a capture whose verdict and reason come out as stored is left as it was
-    (no new metadata record): a second look, not a new extraction.
+    ``only_changed``, a capture whose verdict and reason come out as stored, and from which no
+    stub is newly cut, is left as it was (no new metadata record): a second look, not a new
+    extraction. ``extra_closings`` gives, by capture, closing paragraphs of other articles of
+    its site beside those stored (``archive.liveness.site_template.site_stubs``).
     """
     jobs = _jobs(db, warc_dir, capture_ids)
     if not jobs:
         return
-    evidence = _Evidence(StoredProbes(db, probe_max_age), RedirectTargets(), probe_max_age)
+    evidence = _Evidence(
+        StoredProbes(db, probe_max_age), RedirectTargets(), probe_max_age, extra_closings or {}
+    )
     pool = KillablePool(_extract_job, workers=workers, timeout=timeout, preload=WORKER_PRELOAD)
     with pool:
         futures = {pool.submit(job): job.capture_id for job in jobs}
@@ -330,6 +347,17 @@ def extract_archived(
             if on_done is not None:
                 on_done(outcome)
             yield outcome
+
+
+def extracted_texts(db: Database, warc_dir: Path, capture_ids: list[int]) -> dict[int, str]:
+    """The article text of each capture as extracted from its WARC record again, before any
+    judging (no stub cut), in this process; captures that give none are left out."""
+    texts: dict[int, str] = {}
+    for job in _jobs(db, warc_dir, capture_ids):
+        capture_id, result, _error = _extract_job(job)
+        if result is not None and result.extraction is not None and result.extraction.text:
+            texts[capture_id] = result.extraction.text
+    return texts
 
 
 def _jobs(db: Database, warc_dir: Path, capture_ids: list[int]) -> list[_Job]:
@@ -403,7 +431,14 @@ def _store(
                 capture.text_chars, capture.extract_error, unreadable=True,
             )  # fmt: skip
         judgement = _judge(session, capture, result, evidence)
-        if only_changed and (judgement.verdict, judgement.reason) == (before, capture.reason):
+        newly_cut = STUB_STRIPPED in judgement.evidence and STUB_STRIPPED not in (
+            capture.evidence or ()
+        )
+        if (
+            only_changed
+            and (judgement.verdict, judgement.reason) == (before, capture.reason)
+            and not newly_cut
+        ):
             return ExtractOutcome(
                 capture_id, capture.url, before, capture.verdict, capture.reason,
                 capture.text_chars, capture.extract_error,
