@@ -349,14 +349,29 @@ def extract_archived(
             yield outcome
 
 
-def extracted_texts(db: Database, warc_dir: Path, capture_ids: list[int]) -> dict[int, str]:
+def extracted_texts(
+    db: Database,
+    warc_dir: Path,
+    capture_ids: list[int],
+    *,
+    timeout: float = defaults.EXTRACT_TIMEOUT,
+) -> dict[int, str]:
     """The article text of each capture as extracted from its WARC record again, before any
-    judging (no stub cut), in this process; captures that give none are left out."""
+    judging (no stub cut); captures that give none, or whose extraction runs past ``timeout``
+    (its worker killed, as in a crawl), are left out."""
+    jobs = _jobs(db, warc_dir, capture_ids)
+    if not jobs:
+        return {}
     texts: dict[int, str] = {}
-    for job in _jobs(db, warc_dir, capture_ids):
-        capture_id, result, _error = _extract_job(job)
-        if result is not None and result.extraction is not None and result.extraction.text:
-            texts[capture_id] = result.extraction.text
+    pool = KillablePool(_extract_job, workers=1, timeout=timeout, preload=WORKER_PRELOAD)
+    with pool:
+        for future in as_completed([pool.submit(job) for job in jobs]):
+            try:
+                capture_id, result, _error = future.result()
+            except ExtractError:  # a timeout or a dead worker: that page tells nothing
+                continue
+            if result is not None and result.extraction is not None and result.extraction.text:
+                texts[capture_id] = result.extraction.text
     return texts
 
 
